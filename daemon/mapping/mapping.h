@@ -1,0 +1,66 @@
+// The mapping language's public face: a YAML file compiled once into a plan, then evaluated on
+// decoded documents. No I/O happens during evaluation.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fb::mapping {
+
+// A mistake in a mapping file, found while compiling it. what() reads "file:line:col: message".
+class CompileError : public std::runtime_error {
+public:
+    CompileError(std::string file, int line, int column, const std::string& message);
+    std::string file;
+    int line;
+    int column;
+};
+
+// Why one document could not be mapped: enough for a person to find and fix it.
+struct MapError {
+    std::string document_id;  // empty when the key itself could not be read
+    std::string field;        // output field, e.g. "items[2].quantity"
+    std::string rule;         // the rule as written, e.g. "{ path: $.Qty, as: number }"
+    std::string path;         // input path that was read, e.g. "$.Lines[2].Qty"
+    std::string expected;     // e.g. "a number"
+    std::string found;        // e.g. "\"two\""
+    std::string message() const;  // one line with all of the above
+};
+
+struct MapResult {
+    enum class Kind { mapped, filtered, cancelled, failed };
+    Kind kind = Kind::failed;
+    std::string document_id;  // the mapping's `key`
+    std::string version;      // the mapping's `version`; empty when it has none
+    boost::json::object work_order;  // for mapped and cancelled
+    std::optional<MapError> error;   // for failed
+    boost::json::value document;     // for failed: the document (after grouping) that failed
+};
+
+class Plan;  // the compiled form; defined by the engine
+
+class Mapping {
+public:
+    // Compile a mapping file. Throws CompileError naming file, line and column.
+    static std::shared_ptr<const Mapping> load(const std::string& path);
+    static std::shared_ptr<const Mapping> compile(const std::string& yaml_text,
+                                                  const std::string& file_name);
+    ~Mapping();
+
+    const std::string& name() const;
+    // Splits one decoded input into documents (grouping rows when the mapping says so) and
+    // maps each. Never throws on bad input: a document that cannot be mapped is a `failed` result.
+    std::vector<MapResult> map(const boost::json::value& input) const;
+
+    explicit Mapping(std::unique_ptr<Plan> plan);
+
+private:
+    std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace fb::mapping

@@ -1,0 +1,11 @@
+# Writes every schemas/*.json into one C++ file, so the binary carries its own contracts.
+file(GLOB schema_files "${SCHEMA_DIR}/*.json")
+set(body "#include <string_view>\n#include \"schema/validator.h\"\nnamespace fb::schema {\nstd::string_view embedded_schema(std::string_view name) {\n")
+foreach(f IN LISTS schema_files)
+  get_filename_component(n "${f}" NAME)
+  file(READ "${f}" text)
+  string(APPEND body "    if (name == \"${n}\") return R\"~~~(${text})~~~\";\n")
+endforeach()
+string(APPEND body "    return {};\n}\n}  // namespace fb::schema\n")
+file(WRITE "${OUT}.tmp" "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")

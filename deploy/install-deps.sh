@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what fieldbridge needs to build on Debian 12, and nothing when it is all there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ ccache pkg-config
+  libboost1.81-all-dev librdkafka-dev libsqlite3-dev libyaml-cpp-dev catch2
+  libpugixml-dev libspdlog-dev libcli11-dev libhowardhinnant-date-dev libvalijson-dev
+  libphonenumber8 libabsl-dev libprotobuf-dev kcat curl sqlite3 tzdata)
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's libphonenumber-dev depends on Boost 1.74's headers, which conflict with Boost 1.81's.
+# We take only its headers and link symlink from the package, into .deps/, and link the installed
+# libphonenumber8 runtime.
+if [ ! -f .deps/phonenumber/usr/include/phonenumbers/phonenumberutil.h ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq libphonenumber-dev)
+  mkdir -p .deps/phonenumber
+  dpkg-deb -x "$tmp"/libphonenumber-dev_*.deb .deps/phonenumber
+  rm -rf "$tmp"
+fi
