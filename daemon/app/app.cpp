@@ -1,0 +1,249 @@
+#include "app/app.h"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/webhook_auth.h"
+#include "decode/decode.h"
+
+namespace fb::app {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using Kind = ledger::Outcome::Kind;
+
+namespace {
+
+const Kind all_kinds[] = {Kind::created,   Kind::updated,       Kind::cancelled, Kind::unchanged,
+                          Kind::filtered,  Kind::dead_lettered, Kind::error};
+
+// Hands submissions to the intake and resumes the coroutine once they are committed.
+template <class Token>
+auto async_commit(ingest::Intake& intake, std::vector<ledger::Submission> subs, Token&& token) {
+    return asio::async_initiate<Token, void(std::vector<ledger::Outcome>)>(
+        [&intake](auto handler, std::vector<ledger::Submission> subs) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            intake.submit(std::move(subs), [shared](std::vector<ledger::Outcome> outcomes) {
+                auto ex = asio::get_associated_executor(*shared);
+                asio::post(ex, [shared, o = std::move(outcomes)]() mutable {
+                    (*shared)(std::move(o));
+                });
+            });
+        },
+        token, std::move(subs));
+}
+
+ledger::Submission decode_failure(const std::string& flow, const std::string& type,
+                                  std::string reason, std::string input) {
+    ledger::Submission s{flow, type};
+    s.result.kind = mapping::MapResult::Kind::failed;
+    s.stage = "decode";
+    s.reason = std::move(reason);
+    s.input = std::move(input);
+    return s;
+}
+
+void add_mapped(std::vector<ledger::Submission>& out, const Flow& flow, const json::value& doc,
+                std::string_view raw) {
+    for (auto& r : flow.mapping->map(doc)) {
+        ledger::Submission s{flow.config->name, flow.config->document_type, std::move(r)};
+        if (s.result.kind == mapping::MapResult::Kind::failed) {
+            s.reason = s.result.error ? s.result.error->message() : "mapping failed";
+            s.stage = s.result.error && s.result.error->rule == "schema" ? "validate" : "map";
+            s.input = s.result.document.is_null() ? std::string(raw)
+                                                  : json::serialize(s.result.document);
+        }
+        out.push_back(std::move(s));
+    }
+}
+
+json::object describe(const ledger::Outcome& o) {
+    json::object r{{"status", ledger::to_string(o.kind)}, {"document_id", o.document_id}};
+    if (!o.work_order_id.empty()) r["work_order_id"] = o.work_order_id;
+    if (!o.event_id.empty()) r["event_id"] = o.event_id;
+    if (o.dead_letter_id) r["dead_letter_id"] = o.dead_letter_id;
+    if (!o.reason.empty()) r["error"] = o.reason;
+    return r;
+}
+
+}  // namespace
+
+std::map<std::string, Flow> load_flows(const config::Config& config, metrics::Registry* metrics) {
+    std::map<std::string, Flow> flows;
+    for (const auto& f : config.flows) {
+        Flow flow{&f, mapping::Mapping::load(f.mapping), {}};
+        if (metrics)
+            for (auto k : all_kinds)
+                flow.documents[ledger::to_string(k)] = &metrics->counter(
+                    "fieldbridge_documents_total", "Documents taken in, by flow and outcome",
+                    "flow=\"" + f.name + "\",outcome=\"" + ledger::to_string(k) + "\"");
+        flows.emplace(f.name, std::move(flow));
+    }
+    return flows;
+}
+
+App::App(config::Config config) : config_(std::move(config)) {
+    flows_ = load_flows(config_, &metrics_);
+    metrics_.gauge("fieldbridge_build_info", "Build information",
+                   "version=\"" FIELDBRIDGE_VERSION "\"").set(1);
+    backpressure_ = &metrics_.counter("fieldbridge_backpressure_rejections_total",
+                                      "Requests answered 503 because the outbox is over its high-water mark");
+    if (config_.kafka.embedded()) {
+        const auto& t = config_.kafka.topics;
+        embedded_ = std::make_unique<publish::EmbeddedCluster>(
+            config_.kafka.embedded_brokers, config_.kafka.embedded_partitions,
+            std::vector<std::string>{t.work_orders, t.status, t.dead_letter});
+        bootstrap_ = embedded_->bootstrap();
+        spdlog::info("embedded kafka ({} brokers) listening at {}", embedded_->brokers(), bootstrap_);
+    } else {
+        bootstrap_ = config_.kafka.brokers;
+    }
+    intake_ = std::make_unique<ingest::Intake>(config_, metrics_);
+    relay_ = std::make_unique<publish::Relay>(config_, bootstrap_, *intake_, metrics_);
+    intake_->on_commit([relay = relay_.get()] { relay->wake(); });
+    server_ = std::make_unique<http::Server>(io_, config_.http,
+                                             [this](http::Request& r) { return handle(r); });
+    spdlog::info("http listening on {}:{}; state {}; {} flow(s)", config_.http.address,
+                 server_->port(), config_.state.path, flows_.size());
+}
+
+App::~App() {
+    stop();
+    server_.reset();
+    // Flush what Kafka still owes us, commit its delivery reports, then close the state file.
+    if (relay_) relay_->stop();
+    if (intake_) intake_->stop();
+}
+
+void App::install_signals() {
+    auto signals = std::make_shared<asio::signal_set>(io_, SIGINT, SIGTERM);
+    signals->async_wait([this, signals](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: draining", sig);
+        server_->stop();
+        io_.stop();
+    });
+}
+
+void App::run() { io_.run(); }
+
+void App::stop() {
+    if (server_) server_->stop();
+    io_.stop();
+}
+
+
+asio::awaitable<http::Response> App::handle(http::Request& req) {
+    auto target = std::string_view(req.target());
+    if (auto q = target.find('?'); q != target.npos) target = target.substr(0, q);
+    if (target == "/healthz") co_return http::make_response(req, bhttp::status::ok, R"({"status":"ok"})");
+    if (target == "/readyz") co_return readiness(req);
+    if (target == "/metrics")
+        co_return http::make_response(req, bhttp::status::ok, metrics_.render(),
+                                      "text/plain; version=0.0.4");
+    constexpr std::string_view hooks = "/webhooks/";
+    if (target.starts_with(hooks)) {
+        auto name = std::string(target.substr(hooks.size()));
+        auto it = flows_.find(name);
+        if (it == flows_.end())
+            co_return http::error_response(req, bhttp::status::not_found,
+                                           "unknown flow `" + name.substr(0, 100) + "`");
+        if (req.method() != bhttp::verb::post)
+            co_return http::error_response(req, bhttp::status::method_not_allowed,
+                                           "webhooks take POST");
+        co_return co_await webhook(req, it->second);
+    }
+    co_return http::error_response(req, bhttp::status::not_found, "no such endpoint");
+}
+
+http::Response App::readiness(const http::Request& req) {
+    json::object status{{"kafka", relay_->healthy() ? "ok" : relay_->last_error()},
+                        {"outbox_depth", intake_->outbox_depth()},
+                        {"accepting", intake_->accepting()}};
+    bool ready = relay_->healthy() && intake_->accepting();
+    return http::make_response(req, ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                               json::serialize(status));
+}
+
+asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
+    const auto& source = flow.config->source;
+    if (!source.hmac_secret.empty() &&
+        !signature_valid(source.hmac_secret, req.body(), req[source.hmac_header])) {
+        co_return http::error_response(req, bhttp::status::unauthorized,
+                                       "missing or wrong " + source.hmac_header + " signature");
+    }
+    if (!intake_->accepting()) {
+        backpressure_->add();
+        auto res = http::error_response(req, bhttp::status::service_unavailable,
+                                        "outbox is over its high-water mark; retry later");
+        res.set(bhttp::field::retry_after, "1");
+        co_return res;
+    }
+    const auto& name = flow.config->name;
+    const auto& type = flow.config->document_type;
+    std::vector<ledger::Submission> subs;
+    bool batch = std::string_view(req[bhttp::field::content_type]).starts_with("application/x-ndjson");
+    if (batch) {
+        std::string_view body = req.body();
+        std::size_t line = 0;
+        while (!body.empty()) {
+            auto nl = body.find('\n');
+            auto text = body.substr(0, nl);
+            body = nl == body.npos ? std::string_view() : body.substr(nl + 1);
+            ++line;
+            if (text.find_first_not_of(" \t\r") == text.npos) continue;
+            auto doc = decode::decode_json(text);
+            if (!doc.ok()) subs.push_back(decode_failure(name, type, "line " + std::to_string(line) +
+                                                                         ": " + doc.error,
+                                                         std::string(text)));
+            else add_mapped(subs, flow, doc.value, text);
+        }
+    } else {
+        auto doc = decode::decode_json(req.body());
+        if (!doc.ok()) {
+            flow.documents["error"]->add();
+            co_return http::error_response(req, bhttp::status::bad_request, doc.error);
+        }
+        add_mapped(subs, flow, doc.value, req.body());
+    }
+    if (subs.empty())
+        co_return http::error_response(req, bhttp::status::bad_request, "no documents in the body");
+
+    auto outcomes = co_await async_commit(*intake_, std::move(subs), asio::use_awaitable);
+    json::array results;
+    bool failed = false, error = false;
+    for (const auto& o : outcomes) {
+        flow.documents[ledger::to_string(o.kind)]->add();
+        failed |= o.kind == Kind::dead_lettered;
+        error |= o.kind == Kind::error;
+        results.push_back(describe(o));
+    }
+    if (error) {
+        auto res = http::error_response(req, bhttp::status::service_unavailable,
+                                        "state store unavailable; nothing was accepted");
+        res.set(bhttp::field::retry_after, "5");
+        co_return res;
+    }
+    if (!batch && outcomes.size() == 1) {
+        auto& o = outcomes.front();
+        auto status = failed                      ? bhttp::status::unprocessable_entity
+                      : o.kind == Kind::created || o.kind == Kind::updated ||
+                              o.kind == Kind::cancelled
+                          ? bhttp::status::accepted
+                          : bhttp::status::ok;
+        co_return http::make_response(req, status, json::serialize(results.front()));
+    }
+    json::object counts;
+    for (const auto& o : outcomes) {
+        auto& c = counts[ledger::to_string(o.kind)];
+        c = c.is_null() ? 1 : c.as_int64() + 1;
+    }
+    co_return http::make_response(
+        req, bhttp::status::ok, json::serialize(json::object{{"counts", counts}, {"results", results}}));
+}
+
+}  // namespace fb::app

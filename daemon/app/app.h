@@ -1,0 +1,56 @@
+// The daemon assembled: state store, intake, publisher, HTTP, one pipeline per flow.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "http/server.h"
+#include "ingest/intake.h"
+#include "mapping/mapping.h"
+#include "metrics/metrics.h"
+#include "publish/kafka.h"
+#include "publish/relay.h"
+
+namespace fb::app {
+
+// What a flow needs at run time: its config, its compiled mapping, its counters.
+struct Flow {
+    const config::FlowConfig* config;
+    std::shared_ptr<const mapping::Mapping> mapping;
+    std::map<std::string, metrics::Counter*> documents;  // by outcome
+};
+
+// Compiles every mapping the config names; throws mapping::CompileError.
+std::map<std::string, Flow> load_flows(const config::Config& config, metrics::Registry* metrics);
+
+class App {
+public:
+    explicit App(config::Config config);
+    ~App();
+    void run();   // serves until stop() (or SIGTERM/SIGINT when install_signals was called)
+    void stop();  // thread-safe: stop intake at the door, drain, flush, close
+    void install_signals();
+    unsigned short http_port() const { return server_->port(); }
+    const std::string& kafka_bootstrap() const { return bootstrap_; }
+
+private:
+    boost::asio::awaitable<http::Response> handle(http::Request& req);
+    boost::asio::awaitable<http::Response> webhook(http::Request& req, Flow& flow);
+    http::Response readiness(const http::Request& req);
+
+    config::Config config_;
+    metrics::Registry metrics_;
+    std::map<std::string, Flow> flows_;
+    std::unique_ptr<publish::EmbeddedCluster> embedded_;
+    std::string bootstrap_;
+    std::unique_ptr<ingest::Intake> intake_;
+    std::unique_ptr<publish::Relay> relay_;
+    boost::asio::io_context io_;
+    std::unique_ptr<http::Server> server_;
+    metrics::Counter* backpressure_ = nullptr;
+};
+
+}  // namespace fb::app

@@ -1,0 +1,83 @@
+// The daemon's configuration: YAML → typed, validated structs. Every mistake names file:line:col.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fb::config {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct StateConfig {
+    std::string path = "fieldbridge-state.db";
+    std::string synchronous = "full";  // full: a committed document survives power loss; normal: a crash
+};
+
+struct Topics {
+    std::string work_orders = "fsm.work-orders";
+    std::string status = "fsm.work-order-status";
+    std::string dead_letter = "fsm.dead-letter";
+};
+
+struct KafkaConfig {
+    std::string brokers = "embedded";  // "embedded" = librdkafka's mock cluster in this process
+    int embedded_brokers = 3;
+    int embedded_partitions = 6;
+    std::map<std::string, std::string> properties;  // passed to librdkafka unchanged
+    Topics topics;
+    bool embedded() const { return brokers == "embedded"; }
+};
+
+struct HttpConfig {
+    std::string address = "127.0.0.1";
+    unsigned short port = 8088;  // 0 = any free port (tests)
+    std::string admin_token;     // secret: never logged
+    std::size_t max_body_bytes = 1u << 20;
+    std::size_t max_batch_body_bytes = 64u << 20;
+    std::chrono::milliseconds request_timeout{10000};
+};
+
+struct OutboxConfig {
+    std::size_t high_water = 20000;  // unsent rows above which intake answers 503 / pauses
+    std::size_t low_water = 10000;   // intake resumes below this
+    std::chrono::seconds retention{3600};  // sent rows are kept this long for tracing, then pruned
+    std::size_t max_batch = 2000;          // documents committed in one transaction at most
+};
+
+struct SourceConfig {
+    std::string type = "webhook";
+    std::string hmac_secret;  // secret: never logged
+    std::string hmac_header = "X-Signature";
+};
+
+struct FlowConfig {
+    std::string name;
+    std::string document_type;  // free text for the event's source.document_type
+    SourceConfig source;
+    std::string mapping;  // path, resolved against the config file's folder
+};
+
+struct Config {
+    std::string file;  // where it was loaded from
+    StateConfig state;
+    KafkaConfig kafka;
+    HttpConfig http;
+    OutboxConfig outbox;
+    std::string log_level = "info";
+    std::vector<FlowConfig> flows;
+
+    const FlowConfig* flow(std::string_view name) const;
+};
+
+// Loads and validates; throws ConfigError("file:line:col: message").
+Config load(const std::string& path);
+Config parse(const std::string& yaml_text, const std::string& file_name,
+             const std::string& base_dir = ".");
+
+}  // namespace fb::config

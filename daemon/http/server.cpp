@@ -1,0 +1,127 @@
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fb::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+Response make_response(const Request& req, bhttp::status status, std::string body,
+                       const char* content_type) {
+    Response res{status, req.version()};
+    res.set(bhttp::field::server, "fieldbridge");
+    res.set(bhttp::field::content_type, content_type);
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+Response error_response(const Request& req, bhttp::status status, const std::string& reason) {
+    return make_response(req, status, boost::json::serialize(boost::json::object{{"error", reason}}));
+}
+
+Server::Server(asio::io_context& io, const config::HttpConfig& config, Handler handler)
+    : io_(io), config_(config), handler_(std::move(handler)), acceptor_(io) {
+    tcp::endpoint endpoint(asio::ip::make_address(config.address), config.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, accept(), asio::detached);
+}
+
+void Server::stop() {
+    asio::post(io_, [this] {
+        stopping_ = true;
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        for (auto* s : idle_) s->close(ec);
+        idle_.clear();
+    });
+}
+
+asio::awaitable<void> Server::accept() {
+    while (!stopping_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) co_return;
+            spdlog::warn("http accept: {}", ec.message());
+            continue;
+        }
+        asio::co_spawn(io_, session(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> Server::session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    auto* raw = &stream.socket();
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(16 * 1024);
+        idle_.insert(raw);
+        stream.expires_after(config_.request_timeout * 3);  // keep-alive idle limit
+        auto [ec, _] = co_await bhttp::async_read_header(stream, buffer, parser,
+                                                         asio::as_tuple(asio::use_awaitable));
+        idle_.erase(raw);
+        if (ec) break;  // closed, timed out or garbage: nothing to answer
+        auto type = parser.get()[bhttp::field::content_type];
+        bool batch = type.starts_with("application/x-ndjson");
+        parser.body_limit(batch ? config_.max_batch_body_bytes : config_.max_body_bytes);
+        stream.expires_after(config_.request_timeout);
+        std::tie(ec, std::ignore) =
+            co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        Response res;
+        bool close = false;
+        if (ec == bhttp::error::body_limit) {
+            res = error_response(parser.get(), bhttp::status::payload_too_large,
+                                 "request body is over the limit of " +
+                                     std::to_string(batch ? config_.max_batch_body_bytes
+                                                          : config_.max_body_bytes) +
+                                     " bytes");
+            close = true;  // the rest of the body is still on the wire
+        } else if (ec) {
+            if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream &&
+                ec != asio::error::eof && ec != asio::error::connection_reset) {
+                res = error_response(parser.get(), bhttp::status::bad_request,
+                                     "malformed HTTP request: " + ec.message());
+                close = true;
+            } else {
+                break;
+            }
+        } else {
+            auto req = parser.release();
+            try {
+                res = co_await handler_(req);
+            } catch (const std::exception& e) {
+                spdlog::error("http {} {}: {}", std::string(req.method_string()),
+                              std::string(req.target()), e.what());
+                res = error_response(req, bhttp::status::internal_server_error, "internal error");
+            }
+            close = !req.keep_alive();
+        }
+        if (close || stopping_) res.keep_alive(false);
+        stream.expires_after(config_.request_timeout);
+        std::tie(ec, std::ignore) =
+            co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        if (ec || !res.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace fb::http

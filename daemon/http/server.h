@@ -1,0 +1,47 @@
+// One Beast listener for everything HTTP: webhooks, /metrics, /healthz, /readyz, the admin API.
+// A timeout before every operation, a body limit on every parser, a clean stop.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <memory>
+#include <set>
+
+#include "config/config.h"
+
+namespace fb::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+// A response with a JSON or text body; `reason` bodies are {"error": …}.
+Response make_response(const Request& req, boost::beast::http::status status, std::string body,
+                       const char* content_type = "application/json");
+Response error_response(const Request& req, boost::beast::http::status status,
+                        const std::string& reason);
+
+class Server {
+public:
+    Server(boost::asio::io_context& io, const config::HttpConfig& config, Handler handler);
+    unsigned short port() const { return port_; }
+    void stop();  // stop accepting; open connections close after their current request
+
+private:
+    boost::asio::awaitable<void> accept();
+    boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+    boost::asio::io_context& io_;
+    const config::HttpConfig& config_;
+    Handler handler_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    unsigned short port_ = 0;
+    bool stopping_ = false;
+    std::set<boost::asio::ip::tcp::socket*> idle_;  // sessions waiting for a request
+};
+
+}  // namespace fb::http

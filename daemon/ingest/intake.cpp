@@ -1,0 +1,145 @@
+#include "ingest/intake.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/ids.h"
+#include "store/database.h"
+
+namespace fb::ingest {
+
+Intake::Intake(const config::Config& config, metrics::Registry& metrics)
+    : config_(config),
+      metrics_(metrics),
+      depth_gauge_(metrics.gauge("fieldbridge_outbox_depth", "Outbox rows not yet acknowledged by Kafka")),
+      commit_seconds_(metrics.histogram("fieldbridge_commit_seconds",
+                                        "Time to commit one group of documents to the state file")),
+      commits_(metrics.counter("fieldbridge_commits_total", "Transactions committed by the intake")),
+      thread_([this] { run(); }) {}
+
+Intake::~Intake() { stop(); }
+
+void Intake::submit(std::vector<ledger::Submission> submissions, Done done) {
+    {
+        std::lock_guard lock(mutex_);
+        queued_documents_ += submissions.size();
+        queue_.push_back({std::move(submissions), std::move(done)});
+    }
+    cv_.notify_one();
+}
+
+void Intake::mark_sent(std::vector<SentRow> rows) {
+    {
+        std::lock_guard lock(mutex_);
+        sent_queue_.insert(sent_queue_.end(), rows.begin(), rows.end());
+    }
+    cv_.notify_one();
+}
+
+bool Intake::accepting() {
+    auto depth = depth_.load();
+    if (depth >= static_cast<std::int64_t>(config_.outbox.high_water)) over_high_water_ = true;
+    else if (depth <= static_cast<std::int64_t>(config_.outbox.low_water)) over_high_water_ = false;
+    return !over_high_water_;
+}
+
+void Intake::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Intake::run() {
+    store::Database db(config_.state.path, store::Database::Mode::read_write,
+                       config_.state.synchronous);
+    ledger::Ledger ledger(db, config_.kafka.topics);
+    store::Statement mark(db.handle(),
+                          "UPDATE outbox SET sent_at = ?2, partition = ?3, offset = ?4 "
+                          "WHERE id = ?1 AND sent_at IS NULL");
+    store::Statement prune(db.handle(),
+                           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at "
+                           "IS NOT NULL AND sent_at < ?1 LIMIT 5000)");
+    {
+        store::Statement depth(db.handle(), "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+        depth.step();
+        depth_ = depth.integer(0);
+        depth.reset();
+        depth_gauge_.set(depth_);
+    }
+    auto last_prune = std::chrono::steady_clock::now();
+    auto& documents = metrics_.counter("fieldbridge_documents_committed_total",
+                                       "Documents recorded by the ledger");
+    for (;;) {
+        std::vector<Pending> batch;
+        std::vector<SentRow> sent;
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait_for(lock, std::chrono::seconds(10),
+                         [&] { return stopping_ || !queue_.empty() || !sent_queue_.empty(); });
+            if (stopping_ && queue_.empty() && sent_queue_.empty()) break;
+            // Take whole submissions up to max_batch documents (at least one).
+            std::size_t taken = 0, n = 0;
+            while (n < queue_.size() && (n == 0 || taken + queue_[n].submissions.size() <=
+                                                       config_.outbox.max_batch))
+                taken += queue_[n++].submissions.size();
+            batch.assign(std::make_move_iterator(queue_.begin()),
+                         std::make_move_iterator(queue_.begin() + n));
+            queue_.erase(queue_.begin(), queue_.begin() + n);
+            queued_documents_ -= taken;
+            sent.swap(sent_queue_);
+        }
+        if (batch.empty() && sent.empty()) {
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_prune < std::chrono::seconds(30)) continue;
+            last_prune = now;
+        }
+        auto started = std::chrono::steady_clock::now();
+        std::vector<std::vector<ledger::Outcome>> outcomes(batch.size());
+        std::int64_t added = 0, removed = 0;
+        try {
+            store::Database::Transaction tx(db);
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                for (const auto& s : batch[i].submissions) {
+                    outcomes[i].push_back(ledger.record(s));
+                    added += outcomes[i].back().outbox_rows;
+                }
+            auto now_ms = core::now_unix_ms();
+            for (const auto& row : sent) {
+                mark.bind(1, row.id).bind(2, now_ms).bind(3, row.partition).bind(4, row.offset);
+                mark.step();
+                removed += db.changes();
+            }
+            if (batch.empty() && sent.empty()) {
+                auto cutoff = now_ms - config_.outbox.retention.count() * 1000;
+                prune.bind(1, cutoff).step();
+            }
+            tx.commit();
+        } catch (const std::exception& e) {
+            spdlog::error("state store: transaction of {} submissions failed: {}", batch.size(),
+                          e.what());
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                outcomes[i].assign(batch[i].submissions.size(),
+                                   ledger::Outcome{ledger::Outcome::Kind::error});
+                for (auto& o : outcomes[i]) o.reason = "state store unavailable";
+            }
+            added = removed = 0;
+        }
+        commits_.add();
+        commit_seconds_.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        depth_ += added - removed;
+        depth_gauge_.set(depth_);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            documents.add(batch[i].submissions.size());
+            batch[i].done(std::move(outcomes[i]));
+        }
+        if (added > 0 && wake_) wake_();
+    }
+}
+
+}  // namespace fb::ingest

@@ -1,0 +1,69 @@
+// The intake: the one thread that writes the state file. Documents from every source are grouped
+// into one transaction (ledger rows + outbox rows), committed, and only then acknowledged to their
+// source. Delivery reports from the publisher are marked in the same thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "ledger/ledger.h"
+#include "metrics/metrics.h"
+
+namespace fb::ingest {
+
+struct SentRow {
+    std::int64_t id;
+    std::int32_t partition;
+    std::int64_t offset;
+};
+
+class Intake {
+public:
+    using Done = std::function<void(std::vector<ledger::Outcome>)>;
+
+    Intake(const config::Config& config, metrics::Registry& metrics);
+    ~Intake();
+
+    // Thread-safe. `done` runs on the intake thread after the commit (or the failure).
+    void submit(std::vector<ledger::Submission> submissions, Done done);
+    void mark_sent(std::vector<SentRow> rows);
+    // Called after each commit that added outbox rows (the publisher's wake-up).
+    void on_commit(std::function<void()> wake) { wake_ = std::move(wake); }
+
+    // Unsent outbox rows; above the high-water mark intake refuses until below the low-water mark.
+    std::int64_t outbox_depth() const { return depth_.load(); }
+    bool accepting();
+
+    void stop();  // commits what is queued, then joins
+
+private:
+    struct Pending {
+        std::vector<ledger::Submission> submissions;
+        Done done;
+    };
+    void run();
+
+    const config::Config& config_;
+    metrics::Registry& metrics_;
+    std::function<void()> wake_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<Pending> queue_;
+    std::vector<SentRow> sent_queue_;
+    std::size_t queued_documents_ = 0;
+    bool stopping_ = false;
+    std::atomic<std::int64_t> depth_{0};
+    std::atomic<bool> over_high_water_{false};
+    metrics::Gauge& depth_gauge_;
+    metrics::Histogram& commit_seconds_;
+    metrics::Counter& commits_;
+    std::thread thread_;  // last: starts after everything above exists
+};
+
+}  // namespace fb::ingest

@@ -1,0 +1,156 @@
+#include "ledger/ledger.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/ids.h"
+
+namespace fb::ledger {
+namespace json = boost::json;
+
+const char* to_string(Outcome::Kind kind) {
+    switch (kind) {
+        case Outcome::Kind::created: return "created";
+        case Outcome::Kind::updated: return "updated";
+        case Outcome::Kind::cancelled: return "cancelled";
+        case Outcome::Kind::unchanged: return "unchanged";
+        case Outcome::Kind::filtered: return "filtered";
+        case Outcome::Kind::dead_lettered: return "dead_lettered";
+        case Outcome::Kind::error: return "error";
+    }
+    return "error";
+}
+
+namespace {
+
+json::array changed_fields(std::string_view old_text, const json::object& now) {
+    json::array changed;
+    json::error_code ec;
+    auto old = json::parse(old_text, ec);
+    if (ec || !old.is_object()) return changed;
+    const auto& before = old.as_object();
+    for (const auto& [k, v] : now)
+        if (k != "id" && (!before.contains(k) || before.at(k) != v)) changed.emplace_back(k);
+    for (const auto& [k, v] : before)
+        if (!now.contains(k)) changed.emplace_back(k);
+    return changed;
+}
+
+}  // namespace
+
+Ledger::Ledger(store::Database& db, config::Topics topics)
+    : db_(db),
+      topics_(std::move(topics)),
+      find_(db.handle(),
+            "SELECT version, content_hash, state, work_order FROM documents "
+            "WHERE flow = ?1 AND document_id = ?2"),
+      upsert_(db.handle(),
+              "INSERT INTO documents (flow, document_id, version, content_hash, work_order_id, "
+              "state, work_order, first_seen_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8) "
+              "ON CONFLICT (flow, document_id) DO UPDATE SET version = ?3, content_hash = ?4, "
+              "state = ?6, work_order = ?7, updated_at = ?8"),
+      insert_outbox_(db.handle(),
+                     "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
+                     "occurred_at, payload, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+      insert_dead_letter_(db.handle(),
+                          "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
+                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)") {}
+
+Ledger::~Ledger() = default;
+
+void Ledger::enqueue(const std::string& topic, const std::string& key, const std::string& event_id,
+                     const std::string& type, const std::string& flow,
+                     const std::string& document_id, const std::string& now,
+                     const std::string& payload) {
+    insert_outbox_.bind(1, topic).bind(2, key).bind(3, event_id).bind(4, type).bind(5, flow);
+    insert_outbox_.bind(6, document_id).bind(7, now).bind(8, payload).bind(9, core::now_unix_ms());
+    insert_outbox_.step();
+}
+
+Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,
+                            const std::string& now) {
+    insert_dead_letter_.bind(1, s.flow).bind(2, s.stage).bind(3, document_id).bind(4, s.reason);
+    insert_dead_letter_.bind(5, s.input).bind(6, now).step();
+    Outcome out{Outcome::Kind::dead_lettered, document_id};
+    out.dead_letter_id = db_.last_insert_id();
+    out.reason = s.reason;
+    json::object entry{{"dead_letter_id", out.dead_letter_id}, {"flow", s.flow},
+                       {"stage", s.stage},          {"document_id", document_id},
+                       {"reason", s.reason},        {"input", s.input},
+                       {"occurred_at", now}};
+    auto id = "dl-" + std::to_string(out.dead_letter_id);
+    enqueue(topics_.dead_letter, s.flow + ":" + document_id, id, "dead_letter", s.flow, document_id,
+            now, json::serialize(entry));
+    out.outbox_rows = 1;
+    return out;
+}
+
+Outcome Ledger::record(const Submission& s) {
+    using Kind = mapping::MapResult::Kind;
+    const auto& r = s.result;
+    auto now = core::now_rfc3339();
+    if (r.kind == Kind::failed) return dead_letter(s, r.document_id, now);
+    Outcome out{Outcome::Kind::filtered, r.document_id};
+    if (r.kind == Kind::filtered) return out;
+
+    out.work_order_id = core::work_order_id(s.flow, r.document_id);
+    json::object work_order = r.work_order;
+    work_order["id"] = out.work_order_id;
+    auto body = json::serialize(work_order);
+    auto hash = core::content_hash(body);
+    bool cancel = r.kind == Kind::cancelled;
+
+    std::string version = r.version.empty() ? hash : r.version;
+    std::string type = cancel ? "work_order.cancelled" : "work_order.created";
+    json::array changed;
+    find_.bind(1, s.flow).bind(2, r.document_id);
+    if (find_.step()) {
+        std::string old_version(find_.text(0)), old_hash(find_.text(1)), state(find_.text(2));
+        std::string old_body(find_.text(3));
+        find_.reset();
+        bool was_cancelled = state == "cancelled";
+        if (cancel ? was_cancelled : (!was_cancelled && old_hash == hash)) {
+            out.kind = Outcome::Kind::unchanged;
+            return out;
+        }
+        if (!cancel) {
+            type = "work_order.updated";
+            changed = changed_fields(old_body, work_order);
+        }
+        // The ERP changed the content without bumping the version: keep the event id unique.
+        if (version == old_version) version += "#" + hash.substr(0, 8);
+    } else {
+        find_.reset();
+        // A document first seen already cancelled: nothing was published, nothing to cancel.
+        if (cancel) {
+            upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
+            upsert_.bind(5, out.work_order_id).bind(6, "cancelled").bind(7, body).bind(8, now).step();
+            return out;
+        }
+    }
+
+    out.event_id = core::event_id(out.work_order_id, version, type);
+    json::object event{{"event_id", out.event_id},
+                       {"type", type},
+                       {"occurred_at", now},
+                       {"source",
+                        {{"flow", s.flow},
+                         {"document_type", s.document_type},
+                         {"document_id", r.document_id},
+                         {"document_version", version}}}};
+    if (type == "work_order.updated") event["changed_fields"] = std::move(changed);
+    event["work_order"] = std::move(work_order);
+    enqueue(topics_.work_orders, out.work_order_id, out.event_id, type, s.flow, r.document_id, now,
+            json::serialize(event));
+    out.outbox_rows = 1;
+
+    upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
+    upsert_.bind(5, out.work_order_id).bind(6, cancel ? "cancelled" : "open").bind(7, body);
+    upsert_.bind(8, now).step();
+    out.kind = cancel ? Outcome::Kind::cancelled
+               : type == "work_order.updated" ? Outcome::Kind::updated
+                                              : Outcome::Kind::created;
+    return out;
+}
+
+}  // namespace fb::ledger

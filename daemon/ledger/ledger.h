@@ -1,0 +1,57 @@
+// The ledger: every ERP document seen, by flow and document id, with its version and content hash.
+// Decides created / updated / cancelled / unchanged and writes the event into the outbox in the
+// caller's transaction, so the ledger row and the outbox row commit together or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "mapping/mapping.h"
+#include "store/database.h"
+
+namespace fb::ledger {
+
+// One document on its way in: its mapping result, or why it could not be decoded.
+struct Submission {
+    std::string flow;
+    std::string document_type;
+    mapping::MapResult result;
+    std::string stage = "map";  // where it failed, when result.kind is failed: decode|map|validate
+    std::string reason;         // the failure, when result.kind is failed
+    std::string input;          // the input as received, kept for the dead-letter
+};
+
+struct Outcome {
+    enum class Kind { created, updated, cancelled, unchanged, filtered, dead_lettered, error };
+    Kind kind = Kind::error;
+    std::string document_id;
+    std::string work_order_id;
+    std::string event_id;
+    std::int64_t dead_letter_id = 0;
+    std::string reason;
+    int outbox_rows = 0;  // rows this outcome added to the outbox
+};
+
+const char* to_string(Outcome::Kind kind);
+
+class Ledger {
+public:
+    Ledger(store::Database& db, config::Topics topics);
+    ~Ledger();
+    // Must run inside a transaction on `db`.
+    Outcome record(const Submission& submission);
+
+private:
+    Outcome dead_letter(const Submission& s, const std::string& document_id, const std::string& now);
+    void enqueue(const std::string& topic, const std::string& key, const std::string& event_id,
+                 const std::string& type, const std::string& flow, const std::string& document_id,
+                 const std::string& now, const std::string& payload);
+
+    store::Database& db_;
+    config::Topics topics_;
+    store::Statement find_, upsert_, insert_outbox_, insert_dead_letter_;
+};
+
+}  // namespace fb::ledger

@@ -1,0 +1,131 @@
+#include "publish/relay.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "store/database.h"
+
+namespace fb::publish {
+namespace {
+constexpr std::int64_t max_in_flight = 20000;
+constexpr int page = 1000;
+}  // namespace
+
+Relay::Relay(const config::Config& config, const std::string& brokers, ingest::Intake& intake,
+             metrics::Registry& metrics)
+    : config_(config),
+      intake_(intake),
+      metrics_(metrics),
+      producer_(brokers, config.kafka.properties, [this](const Delivery& d) { on_delivery(d); }),
+      published_(metrics.counter("fieldbridge_published_total",
+                                 "Outbox rows acknowledged by Kafka (acks=all)")),
+      failed_(metrics.counter("fieldbridge_publish_failures_total",
+                              "Outbox rows Kafka refused permanently")),
+      latency_(metrics.histogram("fieldbridge_publish_latency_seconds",
+                                 "From outbox commit to Kafka acknowledgement")),
+      thread_([this] { run(); }) {}
+
+Relay::~Relay() { stop(); }
+
+void Relay::wake() { wake_ = true; }
+
+std::string Relay::last_error() const {
+    std::lock_guard lock(error_mutex_);
+    return last_error_;
+}
+
+void Relay::stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void Relay::on_delivery(const Delivery& d) {
+    --in_flight_;
+    auto id = reinterpret_cast<std::intptr_t>(d.opaque);
+    if (auto it = committed_at_.find(id); it != committed_at_.end()) {
+        latency_.observe((core::now_unix_ms() - it->second) / 1000.0);
+        committed_at_.erase(it);
+    }
+    if (d.error == 0) {
+        acked_.push_back({id, d.partition, d.offset});
+        published_.add();
+        return;
+    }
+    // With an infinite message timeout only permanent errors arrive here (too large, not
+    // authorised). The row stays unsent, so it is retried at the next start and is visible in
+    // the outbox depth; the operator sees why in the log, the metric and /readyz.
+    failed_.add();
+    spdlog::error("kafka refused outbox row {}: {}", id, d.error_text);
+    std::lock_guard lock(error_mutex_);
+    last_error_ = "outbox row " + std::to_string(id) + ": " + d.error_text;
+}
+
+void Relay::run() {
+    store::Database db(config_.state.path, store::Database::Mode::read_only);
+    store::Statement next(db.handle(),
+                          "SELECT id, topic, key, event_id, event_type, flow, occurred_at, payload, "
+                          "created_at FROM outbox WHERE id > ?1 AND sent_at IS NULL ORDER BY id "
+                          "LIMIT ?2");
+    std::int64_t cursor = 0;
+    rd_kafka_t* rk = producer_.handle();
+    while (!stopping_) {
+        bool produced = false;
+        if (wake_.exchange(false) && in_flight_ < max_in_flight) {
+            next.bind(1, cursor).bind(2, std::int64_t{page});
+            int rows = 0;
+            while (next.step()) {
+                ++rows;
+                auto id = next.integer(0);
+                std::string topic(next.text(1)), source = "fieldbridge/" + std::string(next.text(5));
+                auto key = next.text(2), payload = next.text(7);
+                auto event_id = next.text(3), type = next.text(4), time = next.text(6);
+                rd_kafka_headers_t* headers = rd_kafka_headers_new(6);
+                auto header = [&](const char* name, std::string_view v) {
+                    rd_kafka_header_add(headers, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+                };
+                header("ce_specversion", "1.0");
+                header("ce_id", event_id);
+                header("ce_type", type);
+                header("ce_source", source);
+                header("ce_time", time);
+                header("content-type", "application/json");
+                for (;;) {
+                    auto err = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                        RD_KAFKA_V_KEY(key.data(), key.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::intptr_t>(id))),
+                        RD_KAFKA_V_END);
+                    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+                    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        rd_kafka_headers_destroy(headers);
+                        throw KafkaError(std::string("produce: ") + rd_kafka_err2str(err));
+                    }
+                    producer_.poll(50);  // the local queue is full: let deliveries drain it
+                }
+                committed_at_[id] = next.integer(8);
+                ++in_flight_;
+                cursor = id;
+            }
+            if (rows == page) wake_ = true;  // more are waiting
+            produced = rows > 0;
+        }
+        producer_.poll(produced ? 0 : 2);
+        if (!acked_.empty()) intake_.mark_sent(std::move(acked_)), acked_.clear();
+        if (auto fatal = producer_.fatal_error(); !fatal.empty()) {
+            spdlog::critical("kafka producer fatal error, publishing stopped: {}", fatal);
+            healthy_ = false;
+            std::lock_guard lock(error_mutex_);
+            last_error_ = fatal;
+            break;
+        }
+    }
+    // Drain: what Kafka acknowledges now is marked; the rest is re-sent at the next start.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) producer_.poll(50);
+    if (!acked_.empty()) intake_.mark_sent(std::move(acked_));
+}
+
+}  // namespace fb::publish

@@ -1,0 +1,178 @@
+#include "store/database.h"
+
+#include <sqlite3.h>
+
+#include <array>
+
+namespace fb::store {
+namespace {
+
+void check(sqlite3* db, int rc, std::string_view what) {
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+    throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+// Each entry moves the schema from version i to i+1. Never edit one that has shipped; add one.
+constexpr std::array migrations{
+    R"sql(
+    CREATE TABLE documents (
+        flow          TEXT NOT NULL,
+        document_id   TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        work_order_id TEXT NOT NULL,
+        state         TEXT NOT NULL,          -- open | cancelled
+        work_order    TEXT NOT NULL,          -- last published work order, for change sets
+        first_seen_at TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (flow, document_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE outbox (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic         TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        event_id      TEXT NOT NULL,
+        event_type    TEXT NOT NULL,
+        flow          TEXT NOT NULL,
+        document_id   TEXT NOT NULL,
+        occurred_at   TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,       -- unix ms
+        sent_at       INTEGER,                -- unix ms, set only by a delivery report
+        partition     INTEGER,
+        offset        INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+    CREATE INDEX outbox_document ON outbox (flow, document_id);
+    CREATE TABLE dead_letter (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow          TEXT NOT NULL,
+        stage         TEXT NOT NULL,          -- decode | map | validate | publish
+        document_id   TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        input         TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        replayed_at   TEXT
+    );
+    )sql",
+};
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    check(db_, sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr),
+          "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::string_view text) {
+    check(db_, sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                                 SQLITE_TRANSIENT),
+          "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    check(db_, sqlite3_bind_int64(stmt_, index, value), "bind");
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    check(db_, sqlite3_bind_null(stmt_, index), "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    sqlite3_reset(stmt_);
+    check(db_, rc, "step");
+    return false;
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string_view Statement::text(int column) const {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return p ? std::string_view(p, sqlite3_column_bytes(stmt_, column)) : std::string_view();
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Database::Database(const std::string& path, Mode mode, std::string_view synchronous) {
+    int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY
+                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        throw StoreError("cannot open state file " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    if (mode == Mode::read_write) {
+        exec("PRAGMA journal_mode=WAL");
+        exec(std::string("PRAGMA synchronous=") + (synchronous == "normal" ? "NORMAL" : "FULL"));
+        exec("PRAGMA foreign_keys=ON");
+        migrate();
+    }
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+void Database::exec(std::string_view sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        throw StoreError("sqlite: " + msg);
+    }
+}
+
+std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+int Database::changes() const { return sqlite3_changes(db_); }
+
+int Database::schema_version() {
+    Statement s(db_, "PRAGMA user_version");
+    s.step();
+    int v = static_cast<int>(s.integer(0));
+    s.reset();
+    return v;
+}
+
+void Database::migrate() {
+    int version = schema_version();
+    if (version > static_cast<int>(migrations.size()))
+        throw StoreError("state file has schema version " + std::to_string(version) +
+                         ", newer than this fieldbridge knows (" +
+                         std::to_string(migrations.size()) + ")");
+    for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v) {
+        Transaction tx(*this);
+        exec(migrations[v]);
+        exec("PRAGMA user_version=" + std::to_string(v + 1));
+        tx.commit();
+    }
+}
+
+Database::Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Database::Transaction::~Transaction() {
+    if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Database::Transaction::commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+}
+
+}  // namespace fb::store

@@ -1,0 +1,77 @@
+// SQLite state store: one connection per thread that uses it, WAL mode, versioned migrations,
+// prepared statements. Errors throw StoreError with SQLite's message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace fb::store {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Statement {
+public:
+    Statement(sqlite3* db, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::string_view text);
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind_null(int index);
+    bool step();  // true while a row is available; resets itself when done
+    void reset();
+
+    std::int64_t integer(int column) const;
+    std::string_view text(int column) const;
+    bool is_null(int column) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database {
+public:
+    enum class Mode { read_write, read_only };
+    // Opens (creating and migrating when read_write) the state file. `synchronous` is
+    // "full" or "normal" (see README: what each guarantees).
+    Database(const std::string& path, Mode mode = Mode::read_write,
+             std::string_view synchronous = "full");
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    void exec(std::string_view sql);
+    sqlite3* handle() const { return db_; }
+    std::int64_t last_insert_id() const;
+    int changes() const;  // rows changed by the last statement
+    int schema_version();
+
+    // BEGIN IMMEDIATE … COMMIT; rolls back when destroyed uncommitted.
+    class Transaction {
+    public:
+        explicit Transaction(Database& db);
+        ~Transaction();
+        void commit();
+
+    private:
+        Database& db_;
+        bool done_ = false;
+    };
+
+private:
+    void migrate();
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace fb::store

@@ -1,0 +1,64 @@
+// Test harness: a daemon in this process (or a child), plain HTTP over loopback, a real Kafka
+// consumer against the embedded cluster.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "app/app.h"
+#include "config/config.h"
+
+namespace fb::testing {
+
+std::string read_file(const std::string& path);
+std::string sample(const std::string& relative);  // tests/fixtures/samples/<relative>
+std::string temp_path(const std::string& name);   // a fresh path under /tmp, removed first
+
+struct HttpReply {
+    int status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;
+    boost::json::value json() const;
+};
+
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       const std::map<std::string, std::string>& headers = {});
+
+struct Message {
+    std::string key;
+    std::string value;
+    int partition;
+    long long offset;
+    std::map<std::string, std::string> headers;
+};
+
+// Every message on `topic` up to its high watermarks at the time of the call.
+std::vector<Message> consume_all(const std::string& bootstrap, const std::string& topic);
+// Waits until at least `count` messages are on the topic (or the timeout), then returns them.
+std::vector<Message> consume_at_least(const std::string& bootstrap, const std::string& topic,
+                                      std::size_t count, int timeout_ms = 20000);
+
+// A config for tests: port 0, the given state file and brokers, one webhook flow per mapping.
+config::Config test_config(const std::string& state_path, const std::string& brokers,
+                           const std::string& extra_yaml = "");
+
+// The daemon running on a background thread for the lifetime of this object.
+class RunningApp {
+public:
+    explicit RunningApp(config::Config config);
+    ~RunningApp();
+    app::App& app() { return *app_; }
+    unsigned short port() const { return app_->http_port(); }
+
+private:
+    std::unique_ptr<app::App> app_;
+    std::thread thread_;
+};
+
+}  // namespace fb::testing

@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "config/config.h"
+
+using fb::config::ConfigError;
+using fb::config::parse;
+
+namespace {
+
+const char* good = R"(state: { path: /tmp/fb.db }
+kafka:
+  brokers: embedded
+  properties: { linger.ms: "5" }
+  topics: { work_orders: wo }
+http: { listen: 127.0.0.1:0, admin_token: "${env:FB_TEST_TOKEN}" }
+outbox: { high_water: 100, low_water: 50, retention: 10m }
+flows:
+  - name: delivery
+    source: { type: webhook }
+    mapping: mappings/generic-rest/shipment-to-delivery.yaml
+)";
+
+std::string error_of(const std::string& text) {
+    try {
+        parse(text, "fb.yaml", "/etc/fb");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a good config loads with its values and defaults") {
+    setenv("FB_TEST_TOKEN", "s3cret", 1);
+    auto c = parse(good, "fb.yaml", "/etc/fb");
+    CHECK(c.state.path == "/tmp/fb.db");
+    CHECK(c.state.synchronous == "full");
+    CHECK(c.kafka.embedded());
+    CHECK(c.kafka.properties.at("linger.ms") == "5");
+    CHECK(c.kafka.topics.work_orders == "wo");
+    CHECK(c.kafka.topics.status == "fsm.work-order-status");
+    CHECK(c.http.port == 0);
+    CHECK(c.http.admin_token == "s3cret");
+    CHECK(c.outbox.high_water == 100);
+    CHECK(c.outbox.retention == std::chrono::seconds(600));
+    REQUIRE(c.flows.size() == 1);
+    CHECK(c.flows[0].mapping == "/etc/fb/mappings/generic-rest/shipment-to-delivery.yaml");
+    CHECK(c.flows[0].document_type == "delivery");
+}
+
+TEST_CASE("an unknown key is named with file, line, column and a suggestion") {
+    auto text = std::string(good) + "outbx: {}\n";
+    CHECK(error_of(text) == "fb.yaml:11:1: unknown key `outbx` in config (did you mean `outbox`?)");
+    CHECK(error_of("state: { pth: x }\nflows: []\n") ==
+          "fb.yaml:1:10: unknown key `pth` in config.state (did you mean `path`?)");
+}
+
+TEST_CASE("a wrong type is named with file, line and column") {
+    std::string text = good;
+    text.replace(text.find("high_water: 100"), 15, "high_water: lots");
+    CHECK(error_of(text) == "fb.yaml:7:23: config.outbox.high_water must be an integer, found `lots`");
+    text = good;
+    text.replace(text.find("retention: 10m"), 14, "retention: 10 minutes");
+    CHECK_THAT(error_of(text), Catch::StartsWith("fb.yaml:7:50: config.outbox.retention must be a duration"));
+    text = good;
+    text.replace(text.find("127.0.0.1:0"), 11, "localhost");
+    CHECK(error_of(text) == "fb.yaml:6:17: http.listen must be host:port, e.g. 127.0.0.1:8088");
+}
+
+TEST_CASE("a missing required field is named with file, line and column") {
+    std::string text = good;
+    text.replace(text.find("    mapping: mappings"), 4, "    x");
+    CHECK_THAT(error_of(text), Catch::Contains("unknown key `xmapping`"));
+    CHECK(error_of("flows:\n  - name: delivery\n    source: { type: webhook }\n") ==
+          "fb.yaml:2:5: flow: missing required field `mapping`");
+    CHECK(error_of("state: {}\n") == "fb.yaml:1:1: config: `flows` must list at least one flow");
+}
+
+TEST_CASE("malformed YAML, bad values and unset secrets are refused clearly") {
+    CHECK_THAT(error_of("flows: [\n"), Catch::StartsWith("fb.yaml:2:1: "));
+    CHECK_THAT(error_of("- a\n- b\n"), Catch::Contains("must be a YAML mapping"));
+    unsetenv("FB_TEST_TOKEN");
+    CHECK(error_of(good) == "fb.yaml:6:46: environment variable FB_TEST_TOKEN is not set");
+    std::string text = good;
+    text.replace(text.find("type: webhook"), 13, "type: carrier_pigeon");
+    CHECK(error_of(text) ==
+          "fb.yaml:9:22: unknown source type `carrier_pigeon` (known: webhook)");
+    text = good;
+    text += "  - name: delivery\n    source: { type: webhook }\n    mapping: m.yaml\n";
+    CHECK(error_of(text) == "fb.yaml:11:5: flow name `delivery` is used twice");
+}
+
+TEST_CASE("a secret can come from a file, trailing newline trimmed") {
+    {
+        std::ofstream("/tmp/fb-test-secret") << "from-file\n";
+    }
+    std::string text = good;
+    text.replace(text.find("${env:FB_TEST_TOKEN}"), 20, "${file:/tmp/fb-test-secret}");
+    CHECK(parse(text, "fb.yaml").http.admin_token == "from-file");
+    std::remove("/tmp/fb-test-secret");
+}
+
+TEST_CASE("a config file that does not exist is named") {
+    CHECK_THROWS_WITH(fb::config::load("/nonexistent/fb.yaml"),
+                      "/nonexistent/fb.yaml: cannot read the config file");
+}
