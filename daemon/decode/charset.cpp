@@ -1,6 +1,8 @@
 // to_utf8: any charset an ERP writes (GBK, GB18030, UTF-16, Latin-1, Windows-1252, …) → UTF-8 via
 // glibc iconv. UTF-8 input is validated, not converted. Errors name the byte offset of the first
 // bad sequence, so whoever exported the file can find it.
+#include "decode/charset.h"
+
 #include <iconv.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <memory>
 #include <optional>
 
-#include "decode/charset.h"
 #include "decode/decode.h"
 
 namespace fb::decode {
@@ -91,8 +92,8 @@ std::string convert(std::string_view bytes, const std::string& charset, std::str
             error = "incomplete " + charset + " byte sequence at byte offset " +
                     std::to_string(offset) + ": the input ends inside a character";
         else
-            error = "cannot convert from " + charset + " at byte offset " +
-                    std::to_string(offset) + ": " + std::strerror(failure);
+            error = "cannot convert from " + charset + " at byte offset " + std::to_string(offset) +
+                    ": " + std::strerror(failure);
         return "";
     }
     out.resize(used);
@@ -113,7 +114,8 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
         }
         std::size_t length;
         unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) length = 2;
+        if (c >= 0xC2 && c <= 0xDF)
+            length = 2;
         else if (c >= 0xE0 && c <= 0xEF) {
             length = 3;
             if (c == 0xE0) low = 0xA0;   // overlong

@@ -3,7 +3,6 @@
 // them, so a 10 MB line without a newline costs no more memory than the input itself.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <vector>
 
 #include "decode/decode.h"
@@ -15,7 +14,7 @@ namespace {
 using Record = std::vector<std::string>;
 
 class CsvReader {
-public:
+  public:
     CsvReader(std::string_view text, char delimiter, const Limits& limits)
         : text_(text), delimiter_(delimiter), limits_(limits) {}
 
@@ -31,8 +30,8 @@ public:
             if (!(text_[pos_] == '"' ? quoted(field) : unquoted(field))) return false;
             fields.push_back(std::move(field));
             if (fields.size() > limits_.max_columns)
-                return fail(record_line_, "more than " + std::to_string(limits_.max_columns) +
-                                              " columns");
+                return fail(record_line_,
+                            "more than " + std::to_string(limits_.max_columns) + " columns");
             if (pos_ >= text_.size()) return true;
             if (text_[pos_] == delimiter_) {
                 ++pos_;
@@ -46,7 +45,7 @@ public:
     std::size_t record_line() const { return record_line_; }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     bool fail(std::size_t line, const std::string& what) {
         error_ = "line " + std::to_string(line) + ": " + what;
         return false;
@@ -55,7 +54,7 @@ private:
     bool append(std::string& field, std::string_view part, std::size_t field_line) {
         if (field.size() + part.size() > limits_.max_field_bytes)
             return fail(field_line, "a field is longer than the limit of " +
-                                   std::to_string(limits_.max_field_bytes) + " bytes");
+                                        std::to_string(limits_.max_field_bytes) + " bytes");
         field.append(part);
         return true;
     }

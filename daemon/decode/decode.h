@@ -10,8 +10,8 @@
 namespace fb::decode {
 
 struct Limits {
-    std::size_t max_bytes = 16u << 20;  // whole input
-    std::size_t max_depth = 64;         // nesting of objects/arrays/elements
+    std::size_t max_bytes = 16u << 20;       // whole input
+    std::size_t max_depth = 64;              // nesting of objects/arrays/elements
     std::size_t max_field_bytes = 1u << 20;  // CSV: one field, so a line without end stops early
     std::size_t max_columns = 1024;          // CSV: fields in one row
 };

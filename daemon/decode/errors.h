@@ -15,8 +15,10 @@ struct Position {
 inline Position position_of(std::string_view text, std::size_t offset) {
     Position at;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') ++at.line, at.column = 1;
-        else ++at.column;
+        if (text[i] == '\n')
+            ++at.line, at.column = 1;
+        else
+            ++at.column;
     }
     return at;
 }

@@ -27,9 +27,10 @@ Decoded decode_json(std::string_view bytes, const Limits& limits) {
     if (!ec) parser.finish(ec);
     if (!ec && used < text.size()) ec = boost::json::error::extra_data;
     if (ec) {
-        std::string reason = ec == boost::json::error::too_deep
-                                 ? "nested deeper than " + std::to_string(limits.max_depth) + " levels"
-                                 : ec.message();
+        std::string reason =
+            ec == boost::json::error::too_deep
+                ? "nested deeper than " + std::to_string(limits.max_depth) + " levels"
+                : ec.message();
         out.error = "invalid JSON at " + describe(position_of(text, used)) + ": " + reason;
         return out;
     }

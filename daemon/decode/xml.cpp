@@ -5,9 +5,8 @@
 // pugixml's own parser and tree are not recursive, so a deep document cannot overflow the stack.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <pugixml.hpp>
-
 #include <cctype>
+#include <pugixml.hpp>
 
 #include "decode/decode.h"
 #include "decode/errors.h"
@@ -35,8 +34,8 @@ std::string declared_encoding(std::string_view bytes) {
     return std::string(declaration.substr(at + 1, end - at - 1));
 }
 
-// The charset to read the document in: a byte-order mark or the UTF-16 shape of "<?" decide
-// first (XML 1.0, appendix F), then the declaration, then the default, UTF-8.
+// The charset to read the document in: a byte-order mark or the UTF-16 shape of the first '<'
+// decide first (XML 1.0, appendix F), then the declaration, then the default, UTF-8.
 std::string charset_of(std::string_view bytes, std::string& error) {
     using namespace std::string_view_literals;
     if (starts_with_bytes(bytes, "\xEF\xBB\xBF"sv)) return "UTF-8";
@@ -44,8 +43,8 @@ std::string charset_of(std::string_view bytes, std::string& error) {
         return "UTF-32";
     if (starts_with_bytes(bytes, "\xFF\xFE"sv) || starts_with_bytes(bytes, "\xFE\xFF"sv))
         return "UTF-16";
-    if (starts_with_bytes(bytes, "<\0?\0"sv)) return "UTF-16LE";
-    if (starts_with_bytes(bytes, "\0<\0?"sv)) return "UTF-16BE";
+    if (starts_with_bytes(bytes, "<\0"sv)) return "UTF-16LE";  // "<?xml" or a root, no BOM
+    if (starts_with_bytes(bytes, "\0<"sv)) return "UTF-16BE";
     std::string declared = declared_encoding(bytes);
     if (declared.empty()) return "UTF-8";
     std::string upper = declared;
@@ -84,11 +83,16 @@ bool is_xml_char(unsigned long cp) {
 // Decodes one reference (the text between '&' and ';'); false when it is not one XML allows
 // without a DTD.
 bool decode_reference(std::string_view name, std::string& out) {
-    if (name == "lt") out += '<';
-    else if (name == "gt") out += '>';
-    else if (name == "amp") out += '&';
-    else if (name == "apos") out += '\'';
-    else if (name == "quot") out += '"';
+    if (name == "lt")
+        out += '<';
+    else if (name == "gt")
+        out += '>';
+    else if (name == "amp")
+        out += '&';
+    else if (name == "apos")
+        out += '\'';
+    else if (name == "quot")
+        out += '"';
     else if (name.size() >= 2 && name[0] == '#') {
         bool hex = name[1] == 'x';
         std::string_view digits = name.substr(hex ? 2 : 1);
@@ -128,6 +132,7 @@ bool unescape(std::string_view raw, std::string& out, std::string& problem) {
     return true;
 }
 
+// Walks the tree recursively: max_depth bounds the recursion as well as the output's nesting.
 struct Converter {
     std::string_view text;  // the UTF-8 text pugixml parsed, for line numbers
     std::size_t max_depth;

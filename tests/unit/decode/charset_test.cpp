@@ -37,8 +37,9 @@ TEST_CASE("an invalid GBK sequence is reported with its byte offset", "[decode][
 TEST_CASE("input that ends inside a GBK character is reported", "[decode][charset]") {
     std::string error;
     CHECK(to_utf8("ab\xB1", "GBK", error).empty());
-    CHECK(error == "incomplete GBK byte sequence at byte offset 2: the input ends inside a "
-                   "character");
+    CHECK(error ==
+          "incomplete GBK byte sequence at byte offset 2: the input ends inside a "
+          "character");
 }
 
 TEST_CASE("UTF-16 with a byte-order mark decodes in either byte order", "[decode][charset]") {
@@ -53,8 +54,12 @@ TEST_CASE("a byte-order mark is not kept as data when the byte order is named",
           "[decode][charset]") {
     using namespace std::string_literals;
     std::string error;
-    CHECK(to_utf8("\xFF\xFE" "A\0"s, "UTF-16LE", error) == "A");
-    CHECK(to_utf8("\xEF\xBB\xBF" "A"s, "UTF-8", error) == "A");
+    CHECK(to_utf8("\xFF\xFE"
+                  "A\0"s,
+                  "UTF-16LE", error) == "A");
+    CHECK(to_utf8("\xEF\xBB\xBF"
+                  "A"s,
+                  "UTF-8", error) == "A");
     CHECK(error.empty());
 }
 
@@ -93,7 +98,10 @@ TEST_CASE("UTF-8 input is validated, not trusted", "[decode][charset]") {
 
 TEST_CASE("the offset of bad UTF-8 counts the byte-order mark", "[decode][charset]") {
     std::string error;
-    CHECK(to_utf8("\xEF\xBB\xBF" "a\xFF", "UTF-8", error).empty());
+    CHECK(to_utf8("\xEF\xBB\xBF"
+                  "a\xFF",
+                  "UTF-8", error)
+              .empty());
     CHECK(error == "invalid UTF-8 at byte offset 4 (0xFF)");
 }
 

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 #include "decode/decode.h"
 #include "fixture.h"
@@ -19,8 +18,8 @@ CsvOptions charset(std::string name) {
 }  // namespace
 
 TEST_CASE("the Yonyou GBK dispatch list decodes to the right Chinese text", "[decode][csv]") {
-    auto decoded = decode_csv(read_sample("yonyou-u8-csv/dispatchlist-20261120.gbk.csv"),
-                              charset("GBK"));
+    auto decoded =
+        decode_csv(read_sample("yonyou-u8-csv/dispatchlist-20261120.gbk.csv"), charset("GBK"));
     REQUIRE(decoded.ok());
     const auto& rows = decoded.value.as_array();
     REQUIRE(rows.size() == 3);
@@ -29,7 +28,7 @@ TEST_CASE("the Yonyou GBK dispatch list decodes to the right Chinese text", "[de
     CHECK(rows[0].at("客户名称") == "北京欧雅装饰工程有限公司");
     CHECK(rows[0].at("收货地址") == "北京市东城区东直门南大街 1号 \"来福士\" 写字楼 9层");
     CHECK(rows[0].at("备注") == "需两人搬运,浴缸较重");  // a quoted comma stays in the field
-    CHECK(rows[0].at("数量") == "1");                      // values stay strings
+    CHECK(rows[0].at("数量") == "1");                    // values stay strings
     CHECK(rows[1].at("存货编码") == "HG-26457000");
     CHECK(rows[2].at("客户名称") == "孙女士");
     CHECK(rows[2].at("备注") == "");
@@ -44,9 +43,9 @@ TEST_CASE("the GBK dispatch list read as UTF-8 is refused with the offset",
                                                 "byte offset 0 "));
 }
 
-TEST_CASE("RFC 4180 quoting: commas, doubled quotes and line breaks in a field",
-          "[decode][csv]") {
-    auto decoded = decode_csv("id,text\r\n1,\"a, b\"\r\n2,\"say \"\"hi\"\"\"\r\n3,\"two\r\nlines\"\n");
+TEST_CASE("RFC 4180 quoting: commas, doubled quotes and line breaks in a field", "[decode][csv]") {
+    auto decoded =
+        decode_csv("id,text\r\n1,\"a, b\"\r\n2,\"say \"\"hi\"\"\"\r\n3,\"two\r\nlines\"\n");
     REQUIRE(decoded.ok());
     const auto& rows = decoded.value.as_array();
     REQUIRE(rows.size() == 3);
@@ -55,12 +54,11 @@ TEST_CASE("RFC 4180 quoting: commas, doubled quotes and line breaks in a field",
     CHECK(rows[2].at("text") == "two\r\nlines");
 }
 
-TEST_CASE("LF line ends, a missing last newline and blank lines are accepted",
-          "[decode][csv]") {
+TEST_CASE("LF line ends, a missing last newline and blank lines are accepted", "[decode][csv]") {
     auto decoded = decode_csv("a,b\n1,2\n\n3,\n4,\"\"");
     REQUIRE(decoded.ok());
-    CHECK(decoded.value == boost::json::parse(
-                               R"([{"a":"1","b":"2"},{"a":"3","b":""},{"a":"4","b":""}])"));
+    CHECK(decoded.value ==
+          boost::json::parse(R"([{"a":"1","b":"2"},{"a":"3","b":""},{"a":"4","b":""}])"));
 }
 
 TEST_CASE("a UTF-8 byte-order mark does not become part of the first column name",
@@ -79,7 +77,7 @@ TEST_CASE("UTF-16 CSV with a byte-order mark is read", "[decode][csv][charset]")
     CHECK(decoded.value.at(0).at("name") == "x");
 }
 
-TEST_CASE("a header-only CSV is an empty list; an empty one is refused", "[decode][csv]") {
+TEST_CASE("a header-only CSV is an empty list and an empty CSV is refused", "[decode][csv]") {
     auto header_only = decode_csv("a,b\r\n");
     REQUIRE(header_only.ok());
     CHECK(header_only.value.as_array().empty());
@@ -138,8 +136,7 @@ TEST_CASE("a 10 MB quoted field is refused by the field limit", "[decode][csv][h
     CHECK(unclosed.error == "line 2: a quoted field is never closed");
 }
 
-TEST_CASE("a 10 MB CSV line of commas is refused by the column limit",
-          "[decode][csv][hostile]") {
+TEST_CASE("a 10 MB CSV line of commas is refused by the column limit", "[decode][csv][hostile]") {
     auto decoded = decode_csv(std::string(10u << 20, ','));
     CHECK_FALSE(decoded.ok());
     CHECK(decoded.error == "line 1: more than 1024 columns");

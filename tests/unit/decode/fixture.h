@@ -1,4 +1,5 @@
-// Reads a sample document from tests/fixtures/samples/ as raw bytes, the way a source hands it over.
+// Reads a sample document from tests/fixtures/samples/ as raw bytes, the way a source hands it
+// over.
 #pragma once
 
 #include <fstream>

@@ -15,8 +15,7 @@ std::string utf16le(std::string_view ascii) {
 }
 }  // namespace
 
-TEST_CASE("a SAP IDoc becomes one object per segment, repeated segments arrays",
-          "[decode][xml]") {
+TEST_CASE("a SAP IDoc becomes one object per segment, repeated segments arrays", "[decode][xml]") {
     auto decoded = decode_xml(read_sample("sap-idoc/DELVRY07-0080004712.xml"));
     REQUIRE(decoded.ok());
     const auto& idoc = decoded.value.at("DELVRY07").at("IDOC");
@@ -71,7 +70,8 @@ TEST_CASE("an entity that no DTD defines is refused, not passed on as text", "[d
 }
 
 TEST_CASE("the five entities and character references are decoded", "[decode][xml]") {
-    auto decoded = decode_xml("<A b=\"&quot;x&quot;&#10;y\">&lt;&gt;&amp;&apos;&#x5317;&#20140;</A>");
+    auto decoded =
+        decode_xml("<A b=\"&quot;x&quot;&#10;y\">&lt;&gt;&amp;&apos;&#x5317;&#20140;</A>");
     REQUIRE(decoded.ok());
     CHECK(decoded.value.at("A").at("@b") == "\"x\"\ny");
     CHECK(decoded.value.at("A").at("#text") == "<>&'北京");
@@ -120,8 +120,7 @@ TEST_CASE("text, attributes and child elements map as documented", "[decode][xml
     CHECK(order.as_object().size() == 6);
 }
 
-TEST_CASE("repeated elements become an array even when others come between",
-          "[decode][xml]") {
+TEST_CASE("repeated elements become an array even when others come between", "[decode][xml]") {
     auto decoded = decode_xml("<L><I>1</I><X>x</X><I>2</I><I>3</I></L>");
     REQUIRE(decoded.ok());
     CHECK(decoded.value.at("L").at("I") == boost::json::array{"1", "2", "3"});
@@ -129,8 +128,10 @@ TEST_CASE("repeated elements become an array even when others come between",
 }
 
 TEST_CASE("UTF-16 XML with a byte-order mark is read", "[decode][xml][charset]") {
-    std::string body = "\xFF\xFE" + utf16le("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
-                                            "<DELVRY07><NAME1>K") +
+    std::string body = "\xFF\xFE" +
+                       utf16le(
+                           "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+                           "<DELVRY07><NAME1>K") +
                        std::string("\xF6\x00", 2) + utf16le("nig</NAME1></DELVRY07>");
     auto decoded = decode_xml(body);
     REQUIRE(decoded.ok());
@@ -144,6 +145,21 @@ TEST_CASE("UTF-16 XML without a byte-order mark is recognised by its first bytes
     CHECK(decoded.value.at("A") == "ok");
 }
 
+TEST_CASE("UTF-16 XML with neither a byte-order mark nor a declaration is recognised",
+          "[decode][xml][charset]") {
+    std::string body = utf16le("<A>");
+    body += std::string("\x17\x53\xAC\x4E", 4) + utf16le("</A>");  // 北京
+    auto decoded = decode_xml(body);
+    REQUIRE(decoded.ok());
+    CHECK(decoded.value.at("A") == "北京");
+}
+
+TEST_CASE("the declared encodings GBK and ISO-8859-1 are honoured", "[decode][xml][charset]") {
+    auto latin1 = decode_xml("<?xml version='1.0' encoding='ISO-8859-1'?><A>K\xF6nig</A>");
+    REQUIRE(latin1.ok());
+    CHECK(latin1.value.at("A") == "König");
+}
+
 TEST_CASE("the declared encoding GBK is honoured", "[decode][xml][charset]") {
     auto decoded = decode_xml("<?xml version=\"1.0\" encoding=\"GBK\"?>\n<A>\xB1\xB1\xBE\xA9</A>");
     REQUIRE(decoded.ok());
@@ -153,19 +169,22 @@ TEST_CASE("the declared encoding GBK is honoured", "[decode][xml][charset]") {
 TEST_CASE("a declared encoding the bytes do not follow is refused", "[decode][xml][charset]") {
     auto gbk = decode_xml("<?xml version=\"1.0\" encoding=\"GBK\"?><A>\xB1\xFF</A>");
     CHECK_FALSE(gbk.ok());
-    CHECK(gbk.error == "cannot read the XML as GBK: invalid GBK byte sequence at byte offset 39 "
-                       "(0xB1 0xFF 0x3C 0x2F)");
+    CHECK(gbk.error ==
+          "cannot read the XML as GBK: invalid GBK byte sequence at byte offset 39 "
+          "(0xB1 0xFF 0x3C 0x2F)");
     auto utf16 = decode_xml("<?xml version=\"1.0\" encoding=\"UTF-16\"?><A/>");
     CHECK_FALSE(utf16.ok());
-    CHECK(utf16.error == "the XML declaration says UTF-16, but the document is written in single "
-                         "bytes (no byte-order mark)");
+    CHECK(utf16.error ==
+          "the XML declaration says UTF-16, but the document is written in single "
+          "bytes (no byte-order mark)");
 }
 
 TEST_CASE("XML without a declaration must be UTF-8", "[decode][xml][charset]") {
     auto decoded = decode_xml("<A>\xB1\xB1</A>");
     CHECK_FALSE(decoded.ok());
-    CHECK(decoded.error == "cannot read the XML as UTF-8: invalid UTF-8 at byte offset 3 "
-                           "(0xB1 0xB1 0x3C 0x2F)");
+    CHECK(decoded.error ==
+          "cannot read the XML as UTF-8: invalid UTF-8 at byte offset 3 "
+          "(0xB1 0xB1 0x3C 0x2F)");
 }
 
 TEST_CASE("malformed XML is refused with line and column", "[decode][xml]") {
