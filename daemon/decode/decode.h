@@ -34,11 +34,14 @@ Decoded decode_json(std::string_view bytes, const Limits& limits = {});
 // XML: elements become objects, repeated elements arrays, attributes "@name", text "#text"
 // (or the plain string when an element has only text). No DTD, no entities beyond the five.
 Decoded decode_xml(std::string_view bytes, const Limits& limits = {});
-// CSV with a header row: an array of objects keyed by the header's column names.
+// CSV with a header row: an array of objects keyed by the header's column names; all values
+// strings. Blank lines are skipped; a row of another width, an unclosed quote, an unnamed or
+// repeated column is an error naming the line.
 Decoded decode_csv(std::string_view bytes, const CsvOptions& options = {},
                    const Limits& limits = {});
 
 // Converts `bytes` in `charset` to UTF-8; sets `error` and returns "" when it cannot.
+// UTF-8 (or "") is validated; a leading byte-order mark is dropped; GB2312 is read as GBK.
 std::string to_utf8(std::string_view bytes, std::string_view charset, std::string& error);
 
 // "json", "ndjson"/"jsonl", "xml", "csv" by file extension; json when unknown.
