@@ -12,6 +12,8 @@
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace fb::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -73,6 +75,9 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
+        // Beast checks a Content-Length against the limit while parsing the header, before we
+        // know the content type: start at the larger limit, apply the right one below.
+        parser.body_limit(std::max(config_.max_body_bytes, config_.max_batch_body_bytes));
         idle_.insert(raw);
         stream.expires_after(config_.request_timeout * 3);  // keep-alive idle limit
         auto [ec, _] = co_await bhttp::async_read_header(stream, buffer, parser,
@@ -81,17 +86,20 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         if (ec) break;  // closed, timed out or garbage: nothing to answer
         auto type = parser.get()[bhttp::field::content_type];
         bool batch = type.starts_with("application/x-ndjson");
-        parser.body_limit(batch ? config_.max_batch_body_bytes : config_.max_body_bytes);
+        auto limit = batch ? config_.max_batch_body_bytes : config_.max_body_bytes;
+        parser.body_limit(limit);
         stream.expires_after(config_.request_timeout);
-        std::tie(ec, std::ignore) =
-            co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (parser.content_length() && *parser.content_length() > limit)
+            ec = bhttp::error::body_limit;
+        else
+            std::tie(ec, std::ignore) = co_await bhttp::async_read(
+                stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         Response res;
         bool close = false;
         if (ec == bhttp::error::body_limit) {
             res = error_response(parser.get(), bhttp::status::payload_too_large,
                                  "request body is over the limit of " +
-                                     std::to_string(batch ? config_.max_batch_body_bytes
-                                                          : config_.max_body_bytes) +
+                                     std::to_string(limit) +
                                      " bytes");
             close = true;  // the rest of the body is still on the wire
         } else if (ec) {

@@ -12,6 +12,8 @@ namespace fb::ingest {
 Intake::Intake(const config::Config& config, metrics::Registry& metrics)
     : config_(config),
       metrics_(metrics),
+      db_(std::make_unique<store::Database>(config.state.path, store::Database::Mode::read_write,
+                                            config.state.synchronous)),
       depth_gauge_(metrics.gauge("fieldbridge_outbox_depth", "Outbox rows not yet acknowledged by Kafka")),
       commit_seconds_(metrics.histogram("fieldbridge_commit_seconds",
                                         "Time to commit one group of documents to the state file")),
@@ -55,8 +57,7 @@ void Intake::stop() {
 }
 
 void Intake::run() {
-    store::Database db(config_.state.path, store::Database::Mode::read_write,
-                       config_.state.synchronous);
+    store::Database& db = *db_;
     ledger::Ledger ledger(db, config_.kafka.topics);
     store::Statement mark(db.handle(),
                           "UPDATE outbox SET sent_at = ?2, partition = ?3, offset = ?4 "
@@ -64,13 +65,14 @@ void Intake::run() {
     store::Statement prune(db.handle(),
                            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at "
                            "IS NOT NULL AND sent_at < ?1 LIMIT 5000)");
-    {
-        store::Statement depth(db.handle(), "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
-        depth.step();
-        depth_ = depth.integer(0);
-        depth.reset();
+    store::Statement count_unsent(db.handle(), "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+    auto recount = [&] {  // also counts rows other processes (`dead-letter replay`) wrote
+        count_unsent.step();
+        depth_ = count_unsent.integer(0);
+        count_unsent.reset();
         depth_gauge_.set(depth_);
-    }
+    };
+    recount();
     auto last_prune = std::chrono::steady_clock::now();
     auto& documents = metrics_.counter("fieldbridge_documents_committed_total",
                                        "Documents recorded by the ledger");
@@ -79,7 +81,7 @@ void Intake::run() {
         std::vector<SentRow> sent;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait_for(lock, std::chrono::seconds(10),
+            cv_.wait_for(lock, std::chrono::seconds(5),
                          [&] { return stopping_ || !queue_.empty() || !sent_queue_.empty(); });
             if (stopping_ && queue_.empty() && sent_queue_.empty()) break;
             // Take whole submissions up to max_batch documents (at least one).
@@ -93,11 +95,10 @@ void Intake::run() {
             queued_documents_ -= taken;
             sent.swap(sent_queue_);
         }
-        if (batch.empty() && sent.empty()) {
-            auto now = std::chrono::steady_clock::now();
-            if (now - last_prune < std::chrono::seconds(30)) continue;
-            last_prune = now;
-        }
+        // Every few seconds: prune sent rows past retention, recount the outbox.
+        bool housekeeping = std::chrono::steady_clock::now() - last_prune > std::chrono::seconds(5);
+        if (batch.empty() && sent.empty() && !housekeeping) continue;
+        if (housekeeping) last_prune = std::chrono::steady_clock::now();
         auto started = std::chrono::steady_clock::now();
         std::vector<std::vector<ledger::Outcome>> outcomes(batch.size());
         std::int64_t added = 0, removed = 0;
@@ -114,11 +115,12 @@ void Intake::run() {
                 mark.step();
                 removed += db.changes();
             }
-            if (batch.empty() && sent.empty()) {
+            if (housekeeping) {
                 auto cutoff = now_ms - config_.outbox.retention.count() * 1000;
                 prune.bind(1, cutoff).step();
             }
             tx.commit();
+            if (housekeeping) recount(), added = removed = 0;
         } catch (const std::exception& e) {
             spdlog::error("state store: transaction of {} submissions failed: {}", batch.size(),
                           e.what());

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "ledger/ledger.h"
 #include "metrics/metrics.h"
+#include "store/database.h"
 
 namespace fb::ingest {
 
@@ -51,6 +53,9 @@ private:
 
     const config::Config& config_;
     metrics::Registry& metrics_;
+    // Opened (and migrated) by the constructor, so a bad state file fails the start, loudly;
+    // used only by the intake thread afterwards.
+    std::unique_ptr<store::Database> db_;
     std::function<void()> wake_;
     std::mutex mutex_;
     std::condition_variable cv_;

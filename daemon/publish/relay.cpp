@@ -17,6 +17,7 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
     : config_(config),
       intake_(intake),
       metrics_(metrics),
+      db_(std::make_unique<store::Database>(config.state.path, store::Database::Mode::read_only)),
       producer_(brokers, config.kafka.properties, [this](const Delivery& d) { on_delivery(d); }),
       published_(metrics.counter("fieldbridge_published_total",
                                  "Outbox rows acknowledged by Kafka (acks=all)")),
@@ -24,7 +25,14 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
                               "Outbox rows Kafka refused permanently")),
       latency_(metrics.histogram("fieldbridge_publish_latency_seconds",
                                  "From outbox commit to Kafka acknowledgement")),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+          try {
+              run();
+          } catch (const std::exception& e) {
+              spdlog::critical("publisher stopped: {}", e.what());
+              healthy_ = false;
+          }
+      }) {}
 
 Relay::~Relay() { stop(); }
 
@@ -62,15 +70,20 @@ void Relay::on_delivery(const Delivery& d) {
 }
 
 void Relay::run() {
-    store::Database db(config_.state.path, store::Database::Mode::read_only);
-    store::Statement next(db.handle(),
+    store::Statement next(db_->handle(),
                           "SELECT id, topic, key, event_id, event_type, flow, occurred_at, payload, "
                           "created_at FROM outbox WHERE id > ?1 AND sent_at IS NULL ORDER BY id "
                           "LIMIT ?2");
     std::int64_t cursor = 0;
     rd_kafka_t* rk = producer_.handle();
+    auto last_look = std::chrono::steady_clock::now();
     while (!stopping_) {
         bool produced = false;
+        // Rows written by another process (`dead-letter replay`) are found within a second.
+        if (auto now = std::chrono::steady_clock::now(); now - last_look > std::chrono::seconds(1)) {
+            wake_ = true;
+            last_look = now;
+        }
         if (wake_.exchange(false) && in_flight_ < max_in_flight) {
             next.bind(1, cursor).bind(2, std::int64_t{page});
             int rows = 0;
@@ -90,6 +103,8 @@ void Relay::run() {
                 header("ce_source", source);
                 header("ce_time", time);
                 header("content-type", "application/json");
+                committed_at_[id] = next.integer(8);
+                ++in_flight_;
                 for (;;) {
                     auto err = rd_kafka_producev(
                         rk, RD_KAFKA_V_TOPIC(topic.c_str()),
@@ -101,12 +116,12 @@ void Relay::run() {
                     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
                     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                         rd_kafka_headers_destroy(headers);
-                        throw KafkaError(std::string("produce: ") + rd_kafka_err2str(err));
+                        on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
+                                     err, rd_kafka_err2str(err), -1, -1});
+                        break;
                     }
                     producer_.poll(50);  // the local queue is full: let deliveries drain it
                 }
-                committed_at_[id] = next.integer(8);
-                ++in_flight_;
                 cursor = id;
             }
             if (rows == page) wake_ = true;  // more are waiting

@@ -16,6 +16,7 @@
 #include "ingest/intake.h"
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
+#include "store/database.h"
 
 namespace fb::publish {
 
@@ -36,6 +37,7 @@ private:
     const config::Config& config_;
     ingest::Intake& intake_;
     metrics::Registry& metrics_;
+    std::unique_ptr<store::Database> db_;  // read-only; opened by the constructor
     Producer producer_;
     // Touched only on the relay thread (delivery reports run inside its poll()).
     std::vector<ingest::SentRow> acked_;

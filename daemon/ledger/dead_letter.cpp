@@ -1,0 +1,92 @@
+#include "ledger/dead_letter.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/ids.h"
+#include "decode/decode.h"
+#include "ledger/ledger.h"
+
+namespace fb::ledger {
+
+std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed) {
+    store::Statement q(db.handle(),
+                       std::string("SELECT id, flow, stage, document_id, reason, created_at, "
+                                   "coalesce(replayed_at, '') FROM dead_letter") +
+                           (include_replayed ? "" : " WHERE replayed_at IS NULL") + " ORDER BY id");
+    std::vector<DeadLetterEntry> out;
+    while (q.step())
+        out.push_back({q.integer(0), std::string(q.text(1)), std::string(q.text(2)),
+                       std::string(q.text(3)), std::string(q.text(4)), std::string(q.text(5)),
+                       std::string(q.text(6))});
+    return out;
+}
+
+ReplayReport replay_dead_letters(
+    store::Database& db, const config::Config& config,
+    const std::map<std::string, std::shared_ptr<const mapping::Mapping>>& mappings,
+    const std::vector<std::int64_t>& ids) {
+    ReplayReport report;
+    store::Database::Transaction tx(db);
+    Ledger ledger(db, config.kafka.topics);
+    store::Statement pick(db.handle(),
+                          "SELECT id, flow, input FROM dead_letter WHERE replayed_at IS NULL AND "
+                          "(?1 = 0 OR id = ?1) ORDER BY id");
+    store::Statement done(db.handle(), "UPDATE dead_letter SET replayed_at = ?2 WHERE id = ?1");
+    store::Statement again(db.handle(), "UPDATE dead_letter SET reason = ?2, stage = ?3 WHERE id = ?1");
+    std::vector<std::tuple<std::int64_t, std::string, std::string>> entries;
+    auto collect = [&](std::int64_t id) {
+        pick.bind(1, id);
+        while (pick.step())
+            entries.emplace_back(pick.integer(0), std::string(pick.text(1)), std::string(pick.text(2)));
+    };
+    if (ids.empty()) collect(0);
+    for (auto id : ids) collect(id);
+
+    auto now = core::now_rfc3339();
+    for (const auto& [id, flow_name, input] : entries) {
+        auto line = "#" + std::to_string(id) + " ";
+        const auto* flow = config.flow(flow_name);
+        auto m = mappings.find(flow_name);
+        if (!flow || m == mappings.end()) {
+            ++report.still_failing;
+            report.lines.push_back(line + "flow `" + flow_name + "` is no longer configured");
+            continue;
+        }
+        auto doc = decode::decode_json(input);
+        std::vector<Submission> subs;
+        if (!doc.ok()) {
+            Submission s{flow_name, flow->document_type};
+            s.stage = "decode";
+            s.reason = doc.error;
+            subs.push_back(std::move(s));
+        } else {
+            for (auto& r : m->second->map(doc.value)) {
+                Submission s{flow_name, flow->document_type, std::move(r)};
+                if (s.result.kind == mapping::MapResult::Kind::failed && s.result.error)
+                    s.reason = s.result.error->message();
+                subs.push_back(std::move(s));
+            }
+        }
+        bool failed = false;
+        for (const auto& s : subs) {
+            if (s.result.kind == mapping::MapResult::Kind::failed) {
+                failed = true;
+                again.bind(1, id).bind(2, s.reason).bind(3, s.stage).step();
+                report.lines.push_back(line + s.result.document_id + ": " + s.reason);
+                continue;
+            }
+            auto outcome = ledger.record(s);
+            report.lines.push_back(line + outcome.document_id + ": " + to_string(outcome.kind));
+        }
+        if (failed) {
+            ++report.still_failing;
+        } else {
+            ++report.replayed;
+            done.bind(1, id).bind(2, now).step();
+        }
+    }
+    tx.commit();
+    return report;
+}
+
+}  // namespace fb::ledger

@@ -1,0 +1,38 @@
+// The dead-letter queue as operators use it: list what failed and why, replay it through the
+// current mapping once the mapping (or the ERP document) is fixed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "mapping/mapping.h"
+#include "store/database.h"
+
+namespace fb::ledger {
+
+struct DeadLetterEntry {
+    std::int64_t id;
+    std::string flow, stage, document_id, reason, created_at, replayed_at;
+};
+
+std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed);
+
+struct ReplayReport {
+    int replayed = 0;     // now recorded by the ledger (published, or unchanged/filtered)
+    int still_failing = 0;
+    std::vector<std::string> lines;  // one per entry: "#12 CK-1: created" / "#13 CK-2: <reason>"
+};
+
+// Runs the given entries (all unreplayed ones when `ids` is empty) through the current mappings,
+// by flow name, in one transaction. An entry that fails again keeps its place with the new reason.
+ReplayReport replay_dead_letters(
+    store::Database& db, const config::Config& config,
+    const std::map<std::string, std::shared_ptr<const mapping::Mapping>>& mappings,
+    const std::vector<std::int64_t>& ids);
+
+}  // namespace fb::ledger

@@ -1,0 +1,26 @@
+// The fieldbridge binary as a child process, for tests that kill it with SIGKILL.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace fb::testing {
+
+class DaemonProcess {
+public:
+    // Writes `config_yaml` next to the state file and starts `fieldbridge run` on it.
+    DaemonProcess(std::string config_path, std::string log_path);
+    ~DaemonProcess();
+    void start();  // waits until the HTTP port is known
+    void kill9();  // SIGKILL and reap
+    void terminate();  // SIGTERM and reap
+    unsigned short port() const { return port_; }
+
+private:
+    std::string config_path_, log_path_;
+    pid_t pid_ = -1;
+    unsigned short port_ = 0;
+};
+
+}  // namespace fb::testing
