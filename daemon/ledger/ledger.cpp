@@ -94,8 +94,10 @@ Outcome Ledger::record(const Submission& s) {
     if (r.kind == Kind::filtered) return out;
 
     out.work_order_id = core::work_order_id(s.flow, r.document_id);
-    json::object work_order = r.work_order;
-    work_order["id"] = out.work_order_id;
+    // The id goes first, where a person reading the topic looks for it.
+    json::object work_order(r.work_order.size() + 1);
+    work_order.emplace("id", out.work_order_id);
+    for (const auto& [k, v] : r.work_order) work_order.emplace(k, v);
     auto body = json::serialize(work_order);
     auto hash = core::content_hash(body);
     bool cancel = r.kind == Kind::cancelled;
@@ -139,9 +141,12 @@ Outcome Ledger::record(const Submission& s) {
                          {"document_id", r.document_id},
                          {"document_version", version}}}};
     if (type == "work_order.updated") event["changed_fields"] = std::move(changed);
-    event["work_order"] = std::move(work_order);
+    // The work order is already serialised: splice it in rather than serialise it twice.
+    auto payload = json::serialize(event);
+    payload.back() = ',';
+    payload.append("\"work_order\":").append(body).append("}");
     enqueue(topics_.work_orders, out.work_order_id, out.event_id, type, s.flow, r.document_id, now,
-            json::serialize(event));
+            payload);
     out.outbox_rows = 1;
 
     upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);

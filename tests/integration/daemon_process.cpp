@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -27,7 +28,9 @@ void DaemonProcess::start() {
     if (pid_ == 0) {
         ::dup2(log, 2);
         ::dup2(log, 1);
-        ::execl(FB_BINARY, FB_BINARY, "run", "--config", config_path_.c_str(), nullptr);
+        const char* binary = std::getenv("FB_BINARY_OVERRIDE");
+        if (!binary) binary = FB_BINARY;
+        ::execl(binary, binary, "run", "--config", config_path_.c_str(), nullptr);
         ::_exit(127);
     }
     ::close(log);

@@ -9,13 +9,14 @@ namespace fb::testing {
 
 class DaemonProcess {
 public:
-    // Writes `config_yaml` next to the state file and starts `fieldbridge run` on it.
+    // Runs `fieldbridge run --config config_path` (the binary: $FB_BINARY_OVERRIDE or the build's).
     DaemonProcess(std::string config_path, std::string log_path);
     ~DaemonProcess();
     void start();  // waits until the HTTP port is known
     void kill9();  // SIGKILL and reap
     void terminate();  // SIGTERM and reap
     unsigned short port() const { return port_; }
+    pid_t pid() const { return pid_; }
 
 private:
     std::string config_path_, log_path_;
