@@ -1,7 +1,8 @@
 #include "ledger/ledger.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <map>
 
 #include "core/ids.h"
 
@@ -23,16 +24,45 @@ const char* to_string(Outcome::Kind kind) {
 
 namespace {
 
-json::array changed_fields(std::string_view old_text, const json::object& now) {
+// A work order serialised field by field: its text, and one short hash per top-level field, so
+// the ledger keeps a small fingerprint (not the whole work order) to name what changed.
+struct Serialised {
+    std::string body;
+    std::string fingerprint;  // "field=hash\n" per top-level field
+};
+
+Serialised serialise(const std::string& id, const json::object& fields) {
+    Serialised out;
+    out.body = "{\"id\":" + json::serialize(json::value(id));
+    for (const auto& [k, v] : fields) {
+        auto key = json::serialize(json::value(json::string_view(k)));
+        auto text = json::serialize(v);
+        out.body.append(",").append(key).append(":").append(text);
+        out.fingerprint.append(k).append("=").append(core::content_hash(text), 0, 8).append("\n");
+    }
+    out.body += "}";
+    return out;
+}
+
+std::map<std::string_view, std::string_view> parse_fingerprint(std::string_view text) {
+    std::map<std::string_view, std::string_view> fields;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        auto line = text.substr(0, nl);
+        text = nl == text.npos ? std::string_view() : text.substr(nl + 1);
+        auto eq = line.rfind('=');
+        if (eq != line.npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return fields;
+}
+
+json::array changed_fields(std::string_view before_text, std::string_view after_text) {
+    auto before = parse_fingerprint(before_text), after = parse_fingerprint(after_text);
     json::array changed;
-    json::error_code ec;
-    auto old = json::parse(old_text, ec);
-    if (ec || !old.is_object()) return changed;
-    const auto& before = old.as_object();
-    for (const auto& [k, v] : now)
-        if (k != "id" && (!before.contains(k) || before.at(k) != v)) changed.emplace_back(k);
-    for (const auto& [k, v] : before)
-        if (!now.contains(k)) changed.emplace_back(k);
+    for (const auto& [k, h] : after)
+        if (auto it = before.find(k); it == before.end() || it->second != h) changed.emplace_back(k);
+    for (const auto& [k, h] : before)
+        if (!after.count(k)) changed.emplace_back(k);
     return changed;
 }
 
@@ -42,13 +72,13 @@ Ledger::Ledger(store::Database& db, config::Topics topics)
     : db_(db),
       topics_(std::move(topics)),
       find_(db.handle(),
-            "SELECT version, content_hash, state, work_order FROM documents "
+            "SELECT version, content_hash, state, fields FROM documents "
             "WHERE flow = ?1 AND document_id = ?2"),
       upsert_(db.handle(),
               "INSERT INTO documents (flow, document_id, version, content_hash, work_order_id, "
-              "state, work_order, first_seen_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8) "
+              "state, fields, first_seen_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8) "
               "ON CONFLICT (flow, document_id) DO UPDATE SET version = ?3, content_hash = ?4, "
-              "state = ?6, work_order = ?7, updated_at = ?8"),
+              "state = ?6, fields = ?7, updated_at = ?8"),
       insert_outbox_(db.handle(),
                      "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
                      "occurred_at, payload, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
@@ -95,10 +125,7 @@ Outcome Ledger::record(const Submission& s) {
 
     out.work_order_id = core::work_order_id(s.flow, r.document_id);
     // The id goes first, where a person reading the topic looks for it.
-    json::object work_order(r.work_order.size() + 1);
-    work_order.emplace("id", out.work_order_id);
-    for (const auto& [k, v] : r.work_order) work_order.emplace(k, v);
-    auto body = json::serialize(work_order);
+    auto [body, fingerprint] = serialise(out.work_order_id, r.work_order);
     auto hash = core::content_hash(body);
     bool cancel = r.kind == Kind::cancelled;
 
@@ -108,7 +135,7 @@ Outcome Ledger::record(const Submission& s) {
     find_.bind(1, s.flow).bind(2, r.document_id);
     if (find_.step()) {
         std::string old_version(find_.text(0)), old_hash(find_.text(1)), state(find_.text(2));
-        std::string old_body(find_.text(3));
+        std::string old_fingerprint(find_.text(3));
         find_.reset();
         bool was_cancelled = state == "cancelled";
         if (cancel ? was_cancelled : (!was_cancelled && old_hash == hash)) {
@@ -117,7 +144,7 @@ Outcome Ledger::record(const Submission& s) {
         }
         if (!cancel) {
             type = "work_order.updated";
-            changed = changed_fields(old_body, work_order);
+            changed = changed_fields(old_fingerprint, fingerprint);
         }
         // The ERP changed the content without bumping the version: keep the event id unique.
         if (version == old_version) version += "#" + hash.substr(0, 8);
@@ -126,7 +153,8 @@ Outcome Ledger::record(const Submission& s) {
         // A document first seen already cancelled: nothing was published, nothing to cancel.
         if (cancel) {
             upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
-            upsert_.bind(5, out.work_order_id).bind(6, "cancelled").bind(7, body).bind(8, now).step();
+            upsert_.bind(5, out.work_order_id).bind(6, "cancelled").bind(7, fingerprint);
+            upsert_.bind(8, now).step();
             return out;
         }
     }
@@ -150,7 +178,7 @@ Outcome Ledger::record(const Submission& s) {
     out.outbox_rows = 1;
 
     upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
-    upsert_.bind(5, out.work_order_id).bind(6, cancel ? "cancelled" : "open").bind(7, body);
+    upsert_.bind(5, out.work_order_id).bind(6, cancel ? "cancelled" : "open").bind(7, fingerprint);
     upsert_.bind(8, now).step();
     out.kind = cancel ? Outcome::Kind::cancelled
                : type == "work_order.updated" ? Outcome::Kind::updated

@@ -1,7 +1,7 @@
 // Pipeline benchmark: fieldbridge against a bare idempotent librdkafka producer on the same
 // embedded cluster, in one run, so the ratios hold on a noisy machine.
 //
-//   bench_pipeline [documents=100000]
+//   bench_pipeline [documents=100000] [synchronous=full|normal]
 //
 // 1. ceiling  — a bare producer (keyed, idempotent, acks=all) sends pre-mapped events;
 // 2. batch    — NDJSON batches to the daemon → ledger + outbox committed → acknowledged by Kafka;
@@ -123,9 +123,11 @@ long peak_rss_kib(pid_t pid) {
 
 int main(int argc, char** argv) {
     int documents = argc > 1 ? std::atoi(argv[1]) : 100000;
+    std::string synchronous = argc > 2 ? argv[2] : "full";
     auto base = json::parse(fb::testing::sample("generic-rest/shipment-CK20261120-0042.json")).as_object();
     fb::publish::EmbeddedCluster kafka(3, 6, {"bench.ceiling", "fsm.work-orders", "fsm.dead-letter"});
-    std::printf("embedded cluster: 3 brokers, 6 partitions; %d documents of 1-20 lines\n", documents);
+    std::printf("embedded cluster: 3 brokers, 6 partitions; %d documents of 1-20 lines; "
+                "state.synchronous: %s\n", documents, synchronous.c_str());
 
     // 1. The ceiling: the same work-order events, pre-mapped, from a bare idempotent producer.
     auto mapping = fb::mapping::Mapping::load(mapping_path);
@@ -170,7 +172,7 @@ int main(int argc, char** argv) {
     // The daemon, as its own process, against the same cluster.
     auto state = fb::testing::temp_path("bench.db");
     auto config_path = state + ".yaml";
-    std::ofstream(config_path) << "state: { path: " << state << " }\n"
+    std::ofstream(config_path) << "state: { path: " << state << ", synchronous: " << synchronous << " }\n"
                                << "kafka: { brokers: \"" << kafka.bootstrap() << "\" }\n"
                                << "http: { listen: 127.0.0.1:0, max_batch_body_bytes: 67108864 }\n"
                                << "outbox: { high_water: 200000, low_water: 100000 }\n"
@@ -180,17 +182,23 @@ int main(int argc, char** argv) {
     daemon.start();
     rd_kafka_t* observer = make_client(RD_KAFKA_CONSUMER, kafka.bootstrap(), {{"group.id", "bench"}});
 
-    // 2. The batch path: NDJSON, 1,000 documents per request, one connection.
+    // 2. The batch path: NDJSON, 500 documents per request, over 4 connections (a backfill).
     {
-        Connection c(daemon.port());
+        std::atomic<int> next{0};
         t0 = clock_type::now();
-        for (int i = 0; i < documents; i += 1000) {
-            std::string body;
-            for (int j = i; j < std::min(documents, i + 1000); ++j)
-                body += shipment(base, "BATCH-", j) + "\n";
-            if (c.post("/webhooks/delivery", body, "application/x-ndjson") != 200)
-                throw std::runtime_error("batch refused");
-        }
+        std::vector<std::thread> clients;
+        for (int c = 0; c < 4; ++c)
+            clients.emplace_back([&] {
+                Connection conn(daemon.port());
+                for (int i; (i = next.fetch_add(500)) < documents;) {
+                    std::string body;
+                    for (int j = i; j < std::min(documents, i + 500); ++j)
+                        body += shipment(base, "BATCH-", j) + "\n";
+                    if (conn.post("/webhooks/delivery", body, "application/x-ndjson") != 200)
+                        throw std::runtime_error("batch refused");
+                }
+            });
+        for (auto& t : clients) t.join();
         double committed = seconds_since(t0);
         auto done = wait_for_watermarks(observer, "fsm.work-orders", documents);
         double rate = documents / std::chrono::duration<double>(done - t0).count();

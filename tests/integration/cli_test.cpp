@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "harness.h"
+
+using namespace fb::testing;
+
+namespace {
+
+struct Run {
+    int status;
+    std::string output;
+};
+
+Run fieldbridge(const std::string& args) {
+    std::string cmd = std::string(FB_BINARY) + " " + args + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (auto n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    int status = ::pclose(p);
+    return {WEXITSTATUS(status), out};
+}
+
+}  // namespace
+
+TEST_CASE("fieldbridge version prints the version") {
+    auto r = fieldbridge("version");
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::StartsWith("fieldbridge 0."));
+}
+
+TEST_CASE("fieldbridge check accepts the quickstart config and opens no state file") {
+    auto r = fieldbridge(std::string("check --config ") + FB_SOURCE_DIR + "/deploy/examples/quickstart.yaml");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("1 flow(s), config and mappings valid"));
+}
+
+TEST_CASE("fieldbridge check refuses a broken config with file, line and column") {
+    auto path = temp_path("broken.yaml");
+    std::ofstream(path) << "kafka: { brokers: embedded }\nflows:\n  - name: delivery\n    source: { type: webhook }\n"
+                           "    mapping: m.yaml\n    mapping_file: x\n";
+    auto r = fieldbridge("check --config " + path);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains(path + ":6:5: unknown key `mapping_file` in flow (did you mean `mapping`?)"));
+}
+
+TEST_CASE("fieldbridge check names a mapping that does not compile") {
+    auto dir = temp_path("badmap");
+    auto mapping = dir + ".yaml";
+    std::ofstream(mapping) << "name: broken\nkey: $.DocNo\nwork_order:\n  type: { pth: $.X }\n";
+    auto path = dir + "-config.yaml";
+    std::ofstream(path) << "flows:\n  - name: delivery\n    source: { type: webhook }\n    mapping: " << mapping << "\n";
+    auto r = fieldbridge("check --config " + path);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains(mapping + ":4:"));
+}
