@@ -104,6 +104,7 @@ public:
             std::size_t best_d = 3;
             for (const auto& k : known_) {
                 auto d = edit_distance(key, k);
+                if (key.starts_with(k) || k.starts_with(key)) d = std::min<std::size_t>(d, 2);
                 if (d < best_d) best_d = d, best = k;
             }
             fail(kv.first, "unknown key `" + key + "` in " + where_ +
