@@ -3,6 +3,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -123,10 +124,20 @@ void App::install_signals() {
     auto signals = std::make_shared<asio::signal_set>(io_, SIGINT, SIGTERM);
     signals->async_wait([this, signals](const boost::system::error_code& ec, int sig) {
         if (ec) return;
-        spdlog::info("signal {}: draining", sig);
+        spdlog::info("signal {}: no new requests; answering those in progress", sig);
         server_->stop();
-        io_.stop();
+        drain(std::chrono::steady_clock::now() + std::chrono::seconds(10));
     });
+}
+
+// Requests already read are answered (their documents are being committed) before the loop stops.
+void App::drain(std::chrono::steady_clock::time_point deadline) {
+    if (server_->requests_in_progress() == 0 || std::chrono::steady_clock::now() > deadline) {
+        io_.stop();
+        return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(20));
+    timer->async_wait([this, timer, deadline](const boost::system::error_code&) { drain(deadline); });
 }
 
 void App::run() { io_.run(); }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,7 @@ private:
     boost::asio::awaitable<http::Response> handle(http::Request& req);
     boost::asio::awaitable<http::Response> webhook(http::Request& req, Flow& flow);
     http::Response readiness(const http::Request& req);
+    void drain(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;
     metrics::Registry metrics_;

@@ -113,6 +113,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
             }
         } else {
             auto req = parser.release();
+            ++in_progress_;
             try {
                 res = co_await handler_(req);
             } catch (const std::exception& e) {
@@ -120,6 +121,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
                               std::string(req.target()), e.what());
                 res = error_response(req, bhttp::status::internal_server_error, "internal error");
             }
+            --in_progress_;
             close = !req.keep_alive();
         }
         if (close || stopping_) res.keep_alive(false);

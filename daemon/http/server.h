@@ -30,6 +30,7 @@ public:
     Server(boost::asio::io_context& io, const config::HttpConfig& config, Handler handler);
     unsigned short port() const { return port_; }
     void stop();  // stop accepting; open connections close after their current request
+    int requests_in_progress() const { return in_progress_; }
 
 private:
     boost::asio::awaitable<void> accept();
@@ -41,6 +42,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     unsigned short port_ = 0;
     bool stopping_ = false;
+    int in_progress_ = 0;  // requests read and not yet answered (io thread only)
     std::set<boost::asio::ip::tcp::socket*> idle_;  // sessions waiting for a request
 };
 

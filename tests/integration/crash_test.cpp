@@ -12,6 +12,7 @@
 #include "daemon_process.h"
 #include "harness.h"
 #include "publish/kafka.h"
+#include "store/database.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
@@ -142,4 +143,23 @@ TEST_CASE("kill -9 during a load loses nothing, doubles nothing and keeps order 
     WARN("crash test: " << docs.size() << " document versions, " << kills << " kills, "
                         << messages.size() << " messages (" << messages.size() - expected.size()
                         << " re-sent duplicates of the same event id)");
+}
+
+TEST_CASE("SIGTERM answers the requests in progress, flushes Kafka and leaves nothing unsent") {
+    fb::publish::EmbeddedCluster kafka(1, 3, {"fsm.work-orders", "fsm.dead-letter"});
+    auto state = temp_path("sigterm.db");
+    DaemonProcess daemon(write_config(state, kafka.bootstrap()), state + ".log");
+    daemon.start();
+    auto docs = make_documents(600);
+    std::string body;
+    for (const auto& d : docs) body += d.line + "\n";
+    auto reply = http_request(daemon.port(), "POST", "/webhooks/delivery", body,
+                              {{"Content-Type", "application/x-ndjson"}});
+    REQUIRE(reply.status == 200);
+    CHECK(daemon.terminate() == 0);
+    fb::store::Database db(state, fb::store::Database::Mode::read_only);
+    fb::store::Statement unsent(db.handle(), "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+    REQUIRE(unsent.step());
+    CHECK(unsent.integer(0) == 0);
+    CHECK(consume_all(kafka.bootstrap(), "fsm.work-orders").size() == docs.size());
 }

@@ -60,11 +60,13 @@ void DaemonProcess::kill9() {
     port_ = 0;
 }
 
-void DaemonProcess::terminate() {
+int DaemonProcess::terminate() {
+    int status = 0;
     ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    ::waitpid(pid_, &status, 0);
     pid_ = -1;
     port_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace fb::testing

@@ -14,7 +14,7 @@ public:
     ~DaemonProcess();
     void start();  // waits until the HTTP port is known
     void kill9();  // SIGKILL and reap
-    void terminate();  // SIGTERM and reap
+    int terminate();  // SIGTERM and reap; the exit status
     unsigned short port() const { return port_; }
     pid_t pid() const { return pid_; }
 
