@@ -10,6 +10,7 @@
 
 #include "app/webhook_auth.h"
 #include "decode/decode.h"
+#include "ledger/trace.h"
 
 namespace fb::app {
 namespace asio = boost::asio;
@@ -156,6 +157,8 @@ asio::awaitable<http::Response> App::handle(http::Request& req) {
     if (target == "/metrics")
         co_return http::make_response(req, bhttp::status::ok, metrics_.render(),
                                       "text/plain; version=0.0.4");
+    constexpr std::string_view trace = "/api/trace/";
+    if (target.starts_with(trace)) co_return trace_document(req, target.substr(trace.size()));
     constexpr std::string_view hooks = "/webhooks/";
     if (target.starts_with(hooks)) {
         auto name = std::string(target.substr(hooks.size()));
@@ -178,6 +181,26 @@ http::Response App::readiness(const http::Request& req) {
     bool ready = relay_->healthy() && intake_->accepting();
     return http::make_response(req, ready ? bhttp::status::ok : bhttp::status::service_unavailable,
                                json::serialize(status));
+}
+
+// GET /api/trace/<flow>/<document id>, with "Authorization: Bearer <admin_token>".
+http::Response App::trace_document(const http::Request& req, std::string_view path) {
+    const auto& token = config_.http.admin_token;
+    if (token.empty())
+        return http::error_response(req, bhttp::status::forbidden,
+                                    "the admin API is off: set http.admin_token");
+    auto given = std::string_view(req[bhttp::field::authorization]);
+    if (!given.starts_with("Bearer ") || !secrets_equal(given.substr(7), token))
+        return http::error_response(req, bhttp::status::unauthorized, "missing or wrong admin token");
+    auto slash = path.find('/');
+    if (slash == path.npos)
+        return http::error_response(req, bhttp::status::bad_request,
+                                    "expected /api/trace/<flow>/<document id>");
+    if (!admin_db_)
+        admin_db_ = std::make_unique<store::Database>(config_.state.path, store::Database::Mode::read_only);
+    auto result = ledger::trace_document(*admin_db_, std::string(path.substr(0, slash)),
+                                         std::string(path.substr(slash + 1)));
+    return http::make_response(req, bhttp::status::ok, json::serialize(result));
 }
 
 asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {

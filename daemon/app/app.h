@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
 #include "publish/relay.h"
+#include "store/database.h"
 
 namespace fb::app {
 
@@ -42,6 +43,7 @@ private:
     boost::asio::awaitable<http::Response> webhook(http::Request& req, Flow& flow);
     http::Response readiness(const http::Request& req);
     void drain(std::chrono::steady_clock::time_point deadline);
+    http::Response trace_document(const http::Request& req, std::string_view path);
 
     config::Config config_;
     metrics::Registry metrics_;
@@ -53,6 +55,7 @@ private:
     boost::asio::io_context io_;
     std::unique_ptr<http::Server> server_;
     metrics::Counter* backpressure_ = nullptr;
+    std::unique_ptr<store::Database> admin_db_;  // read-only, io thread only
 };
 
 }  // namespace fb::app

@@ -17,11 +17,13 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view body) {
     return out;
 }
 
+bool secrets_equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 bool signature_valid(std::string_view secret, std::string_view body, std::string_view header) {
     if (header.starts_with("sha256=")) header.remove_prefix(7);
-    auto expected = hmac_sha256_hex(secret, body);
-    if (header.size() != expected.size()) return false;
-    return CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
+    return secrets_equal(hmac_sha256_hex(secret, body), header);
 }
 
 }  // namespace fb::app

@@ -1,0 +1,79 @@
+// Signed webhooks, the token-protected trace API, and secrets that never leak.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include "app/webhook_auth.h"
+#include "harness.h"
+
+using namespace fb::testing;
+namespace json = boost::json;
+
+namespace {
+
+fb::config::Config signed_config(const std::string& state) {
+    setenv("FB_TEST_HOOK_SECRET", "hook-secret-4f1c", 1);
+    setenv("FB_TEST_ADMIN_TOKEN", "admin-token-9d2e", 1);
+    std::string text = "state: { path: " + state + " }\n"
+                       "kafka: { brokers: embedded, embedded_brokers: 1 }\n"
+                       "http: { listen: 127.0.0.1:0, admin_token: \"${env:FB_TEST_ADMIN_TOKEN}\" }\n"
+                       "flows:\n"
+                       "  - name: delivery\n"
+                       "    source: { type: webhook, hmac: { secret: \"${env:FB_TEST_HOOK_SECRET}\", header: X-Signature } }\n"
+                       "    mapping: mappings/generic-rest/shipment-to-delivery.yaml\n";
+    return fb::config::parse(text, "signed.yaml", FB_SOURCE_DIR);
+}
+
+}  // namespace
+
+TEST_CASE("a signed webhook refuses wrong signatures, thousands of them, and takes the right one") {
+    RunningApp daemon(signed_config(temp_path("signed.db")));
+    auto body = sample("generic-rest/shipment-CK20261120-0042.json");
+    auto good = fb::app::hmac_sha256_hex("hook-secret-4f1c", body);
+    CHECK(http_request(daemon.port(), "POST", "/webhooks/delivery", body).status == 401);
+    for (int i = 0; i < 10000; ++i) {
+        auto wrong = good;
+        wrong[i % wrong.size()] = wrong[i % wrong.size()] == '0' ? '1' : '0';
+        auto r = http_request(daemon.port(), "POST", "/webhooks/delivery", body, {{"X-Signature", wrong}});
+        REQUIRE(r.status == 401);
+    }
+    auto ok = http_request(daemon.port(), "POST", "/webhooks/delivery", body, {{"X-Signature", "sha256=" + good}});
+    CHECK(ok.status == 202);
+    auto metrics = http_request(daemon.port(), "GET", "/metrics").body;
+    CHECK(metrics.find("hook-secret-4f1c") == std::string::npos);
+    CHECK(metrics.find("admin-token-9d2e") == std::string::npos);
+}
+
+TEST_CASE("the trace API shows where a document is, behind the admin token") {
+    RunningApp daemon(signed_config(temp_path("trace.db")));
+    auto body = sample("generic-rest/shipment-CK20261120-0042.json");
+    auto sig = fb::app::hmac_sha256_hex("hook-secret-4f1c", body);
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", body, {{"X-Signature", sig}}).status == 202);
+    auto target = "/api/trace/delivery/CK20261120-0042";
+    CHECK(http_request(daemon.port(), "GET", target).status == 401);
+    CHECK(http_request(daemon.port(), "GET", target, "", {{"Authorization", "Bearer admin-token-9d2f"}}).status == 401);
+    json::value trace;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+        auto r = http_request(daemon.port(), "GET", target, "", {{"Authorization", "Bearer admin-token-9d2e"}});
+        REQUIRE(r.status == 200);
+        trace = r.json();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (!trace.at("events").as_array().empty() &&
+             !trace.at("events").at(0).at("published").as_bool() &&
+             std::chrono::steady_clock::now() < deadline);
+    CHECK(trace.at("ledger").at("work_order_id") == "WO-delivery-CK20261120-0042");
+    CHECK(trace.at("ledger").at("state") == "open");
+    REQUIRE(trace.at("events").as_array().size() == 1);
+    CHECK(trace.at("events").at(0).at("type") == "work_order.created");
+    CHECK(trace.at("events").at(0).at("published") == true);
+    CHECK(trace.at("events").at(0).at("offset").as_int64() >= 0);
+}
+
+TEST_CASE("secrets compare in constant time and only equal secrets match") {
+    CHECK(fb::app::secrets_equal("abc", "abc"));
+    CHECK_FALSE(fb::app::secrets_equal("abc", "abd"));
+    CHECK_FALSE(fb::app::secrets_equal("abc", "abcd"));
+    CHECK(fb::app::signature_valid("k", "body", fb::app::hmac_sha256_hex("k", "body")));
+    CHECK_FALSE(fb::app::signature_valid("k", "body", ""));
+}
