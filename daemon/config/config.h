@@ -41,6 +41,7 @@ struct HttpConfig {
     std::size_t max_body_bytes = 1u << 20;
     std::size_t max_batch_body_bytes = 64u << 20;
     std::chrono::milliseconds request_timeout{10000};
+    std::size_t max_connections = 1024;
 };
 
 struct OutboxConfig {

@@ -64,11 +64,18 @@ asio::awaitable<void> Server::accept() {
             spdlog::warn("http accept: {}", ec.message());
             continue;
         }
+        if (sessions_ >= config_.max_connections) {
+            // Memory stays bounded: beyond the limit a connection is closed at once.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
         asio::co_spawn(io_, session(std::move(socket)), asio::detached);
     }
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket) {
+    ++sessions_;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     auto* raw = &stream.socket();
@@ -132,6 +139,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --sessions_;
 }
 
 }  // namespace fb::http

@@ -43,6 +43,7 @@ private:
     unsigned short port_ = 0;
     bool stopping_ = false;
     int in_progress_ = 0;  // requests read and not yet answered (io thread only)
+    std::size_t sessions_ = 0;  // open connections (io thread only)
     std::set<boost::asio::ip::tcp::socket*> idle_;  // sessions waiting for a request
 };
 
