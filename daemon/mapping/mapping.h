@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fb::mapping {
@@ -42,6 +43,24 @@ struct MapResult {
     boost::json::value document;     // for failed: the document (after grouping) that failed
 };
 
+// A writeback: the ERP request a status event (with its work order and original document) maps to.
+struct RequestResult {
+    MapResult::Kind kind = MapResult::Kind::failed;  // mapped, filtered (`when` said no) or failed
+    std::string method;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    boost::json::value body;         // null when the request has none
+    std::optional<MapError> error;   // for failed
+    boost::json::object to_json() const;  // {method, url, headers, body}
+};
+
+// How the mapping's documents arrive, when the mapping says (`input:`); the tools use it.
+struct InputOptions {
+    std::string format;   // "", "json", "ndjson", "xml", "csv"
+    std::string charset;  // "" means UTF-8
+    char delimiter = ',';
+};
+
 class Plan;  // the compiled form; defined by the engine
 
 class Mapping {
@@ -56,6 +75,13 @@ public:
     // Splits one decoded input into documents (grouping rows when the mapping says so) and
     // maps each. Never throws on bad input: a document that cannot be mapped is a `failed` result.
     std::vector<MapResult> map(const boost::json::value& input) const;
+
+    // A writeback mapping (one with `request:`): `context` holds `event`, `work_order` and
+    // `document`. Never throws.
+    RequestResult map_request(const boost::json::object& context) const;
+    bool is_request() const;
+    const InputOptions& input() const;
+    const std::string& file() const;
 
     explicit Mapping(std::unique_ptr<Plan> plan);
 

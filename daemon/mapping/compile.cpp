@@ -1,0 +1,129 @@
+// Compiling a mapping file's top level: name, key, version, input, documents, columns, group_by,
+// when, cancelled, lookups, and the work_order (or writeback request) tree.
+#include <algorithm>
+
+#include "mapping/compiler.h"
+
+namespace fb::mapping {
+
+namespace {
+
+const std::vector<std::string_view> top_keys = {
+    "name", "description", "key", "version", "input", "documents", "columns", "group_by",
+    "when", "cancelled", "lookups", "work_order", "request"};
+
+const json::object& request_schema() {
+    static const json::object schema = [] {
+        json::object s;
+        s["type"] = "object";
+        s["additionalProperties"] = false;
+        s["required"] = json::array{"method", "url"};
+        json::object props;
+        props["method"] = json::object{{"enum", json::array{"GET", "POST", "PUT", "PATCH", "MERGE", "DELETE"}}};
+        props["url"] = json::object{{"type", "string"}};
+        props["headers"] = json::object{{"type", "object"}, {"additionalProperties", json::object{{"type", "string"}}}};
+        props["body"] = json::object{};
+        s["properties"] = std::move(props);
+        return s;
+    }();
+    return schema;
+}
+
+void compile_input(Compiler& c, const YAML::Node& n, InputOptions& input) {
+    if (!n.IsMap()) c.fail(n, "`input` takes a map: { format: csv, charset: GBK, delimiter: \",\" }");
+    for (const auto& kv : n) {
+        std::string k = kv.first.Scalar();
+        std::string v = c.scalar(kv.second, "an input option");
+        if (k == "format") {
+            static const std::vector<std::string_view> formats = {"json", "ndjson", "xml", "csv"};
+            if (std::find(formats.begin(), formats.end(), v) == formats.end())
+                c.fail(kv.second, "`format` is json, ndjson, xml or csv, not `" + v + "`" + did_you_mean(v, formats));
+            input.format = v;
+        } else if (k == "charset") {
+            input.charset = v;
+        } else if (k == "delimiter") {
+            if (v.size() != 1) c.fail(kv.second, "`delimiter` is one character");
+            input.delimiter = v[0];
+        } else {
+            c.fail(kv.first, "unknown key `" + k + "` in input" +
+                                 did_you_mean(k, {"format", "charset", "delimiter"}));
+        }
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::string& file_name) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+        throw CompileError(file_name, e.mark.line + 1, e.mark.column + 1, e.msg);
+    }
+    Compiler c(file_name);
+    if (!root.IsMap()) throw CompileError(file_name, 1, 1, "a mapping file is a YAML map (name, key, work_order, …)");
+    auto plan = std::make_unique<Plan>();
+    plan->file = file_name;
+    for (const auto& kv : root) {
+        std::string k = kv.first.Scalar();
+        if (std::find(top_keys.begin(), top_keys.end(), k) == top_keys.end())
+            c.fail(kv.first, "unknown key `" + k + "`" + did_you_mean(k, top_keys));
+    }
+    if (root["name"]) plan->name = c.scalar(root["name"], "`name`");
+    if (root["input"]) compile_input(c, root["input"], plan->input);
+    if (const auto& t = root["lookups"]) {
+        if (!t.IsMap()) c.fail(t, "`lookups` takes a map of table name → { input: output, … }");
+        for (const auto& kv : t) {
+            if (!kv.second.IsMap()) c.fail(kv.second, "a lookup table is a map of input value → output value");
+            c.lookups[kv.first.Scalar()] = kv.second;
+        }
+    }
+    if (root["documents"]) {
+        plan->documents = c.path(root["documents"]);
+    }
+    if (const auto& cols = root["columns"]) {
+        if (!cols.IsSequence() || cols.size() == 0) c.fail(cols, "`columns` takes a list of column names");
+        for (const auto& col : cols) {
+            auto name = c.scalar(col, "a column name");
+            if (std::find(plan->columns.begin(), plan->columns.end(), name) != plan->columns.end())
+                c.fail(col, "column `" + name + "` is named twice");
+            plan->columns.push_back(name);
+        }
+    }
+    if (root["group_by"]) {
+        plan->group_by = c.expression(root["group_by"]);
+        plan->group_by_text = root["group_by"].Scalar();
+    }
+    if (root["when"]) plan->when = c.expression(root["when"]);
+    if (root["cancelled"]) plan->cancelled = c.expression(root["cancelled"]);
+
+    bool wo = bool(root["work_order"]), req = bool(root["request"]);
+    if (wo == req)
+        throw CompileError(file_name, 1, 1,
+                           wo ? "a mapping has `work_order` or `request`, not both"
+                              : "a mapping needs `work_order:` (the output) or `request:` (a writeback)");
+    plan->is_request = req;
+    if (req) {
+        const auto& r = root["request"];
+        if (!r.IsMap()) c.fail(r, "`request` takes a map: method, url, headers, body");
+        plan->output = c.rule(r, &request_schema(), "request");
+        if (plan->output->source != Rule::Source::object) c.fail(r, "`request` takes a map: method, url, headers, body");
+        if (root["key"]) plan->key = c.rule(root["key"], nullptr, "key");
+        if (root["cancelled"]) c.fail(root["cancelled"], "`cancelled` belongs to work-order mappings");
+    } else {
+        if (!root["key"]) throw CompileError(file_name, 1, 1, "a work-order mapping needs `key:` (the path of the ERP document id)");
+        plan->key = c.rule(root["key"], nullptr, "key");
+        if (root["version"]) plan->version = c.rule(root["version"], nullptr, "version");
+        const auto& w = root["work_order"];
+        if (!w.IsMap()) c.fail(w, "`work_order` takes a map of output fields");
+        plan->output = c.rule(w, &work_order_schema(), "work_order");
+        if (plan->output->source != Rule::Source::object)
+            c.fail(w, "`work_order` takes a map of output fields");
+        for (const auto& f : plan->output->fields)
+            if (f.first == "id")
+                c.fail(w["id"], "`id` is given by fieldbridge (from the flow and the key), not by the mapping");
+    }
+    return plan;
+}
+
+}  // namespace fb::mapping

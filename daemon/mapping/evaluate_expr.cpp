@@ -1,0 +1,271 @@
+// Evaluating paths and expressions. A path with [*] or a filter yields a list; an operator with a
+// list on one side applies to each element (`$.Lines[*].Qty > 0` is a list of booleans).
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <cmath>
+
+#include "mapping/expr.h"
+
+namespace fb::mapping {
+
+namespace {
+
+const json::value* start_of(const Path& p, const EvalContext& ctx) {
+    switch (p.root) {
+        case Path::Root::document: return ctx.root;
+        case Path::Root::element: return ctx.at;
+        default: return ctx.current;
+    }
+}
+
+const json::value* child(const json::value* v, const std::string& key) {
+    if (!v) return nullptr;
+    if (const auto* o = v->if_object()) {
+        auto it = o->find(key);
+        return it == o->end() ? nullptr : &it->value();
+    }
+    return nullptr;
+}
+
+bool filter_accepts(const Expr& filter, const json::value& element, EvalContext& ctx) {
+    const json::value* saved = ctx.at;
+    ctx.at = &element;
+    Val r = evaluate(filter, ctx);
+    ctx.at = saved;
+    return truthy(r);
+}
+
+// Walks steps from `step` on; collects every match (multi paths) or stops at the first.
+void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ctx,
+          std::vector<Val>* out, const json::value** single) {
+    for (; v && step < p.steps.size(); ++step) {
+        const PathStep& s = p.steps[step];
+        switch (s.kind) {
+            case PathStep::Kind::key: v = child(v, s.key); break;
+            case PathStep::Kind::index: {
+                if (const auto* a = v->if_array()) {
+                    std::int64_t n = std::int64_t(a->size());
+                    std::int64_t i = s.index < 0 ? n + s.index : s.index;
+                    v = i >= 0 && i < n ? &(*a)[std::size_t(i)] : nullptr;
+                } else if (s.index != 0 && s.index != -1) {
+                    v = nullptr;  // a single element (XML) is its own [0] and [-1]
+                }
+                break;
+            }
+            case PathStep::Kind::wildcard:
+            case PathStep::Kind::filter: {
+                auto visit = [&](const json::value& e) {
+                    if (s.kind == PathStep::Kind::filter && !filter_accepts(*s.filter, e, ctx)) return;
+                    walk(p, step + 1, &e, ctx, out, single);
+                };
+                if (const auto* a = v->if_array()) {
+                    for (const auto& e : *a) {
+                        visit(e);
+                        if (!out && *single) return;
+                    }
+                } else {
+                    visit(*v);  // XML's lone repeated element: an object where a list might be
+                }
+                return;
+            }
+        }
+    }
+    if (!v) return;
+    if (out) out->push_back(from_json(*v));
+    else *single = v;
+}
+
+[[noreturn]] void type_error(const Expr& operand, const Val& found, const char* expected) {
+    EvalError e{expected, describe(found), ""};
+    if (operand.op == Expr::Op::path) e.path = operand.path->text;
+    throw e;
+}
+
+Val number_of(const Expr& operand, const Val& v) {
+    Val n;
+    if (!to_number(v, n)) type_error(operand, v, "a number");
+    return n;
+}
+
+bool equal(const Val& a, const Val& b) {
+    if (a.absent() && b.kind == Val::Kind::null) return a.kind != Val::Kind::string;
+    if (b.absent() && a.kind == Val::Kind::null) return b.kind != Val::Kind::string;
+    if (a.kind == Val::Kind::string && b.kind == Val::Kind::string) return a.s == b.s;
+    if (a.kind == Val::Kind::boolean || b.kind == Val::Kind::boolean)
+        return a.kind == b.kind && a.b == b.b;
+    if (a.is_number() || b.is_number()) {
+        Val x, y;
+        if (!to_number(a, x) || !to_number(b, y)) return false;
+        if (x.kind == Val::Kind::integer && y.kind == Val::Kind::integer) return x.i == y.i;
+        return x.number() == y.number();
+    }
+    if (a.kind == Val::Kind::json && b.kind == Val::Kind::json) return *a.j == *b.j;
+    return a.kind == b.kind && a.kind == Val::Kind::missing;
+}
+
+int compare(const Expr& e, const Val& a, const Val& b) {
+    if (a.kind == Val::Kind::string && b.kind == Val::Kind::string) {
+        Val x, y;
+        if (to_number(a, x) && to_number(b, y)) return x.number() < y.number() ? -1 : x.number() > y.number();
+        return a.s < b.s ? -1 : a.s > b.s;
+    }
+    Val x = number_of(*e.args[0], a), y = number_of(*e.args[1], b);
+    return x.number() < y.number() ? -1 : x.number() > y.number();
+}
+
+bool member(const Val& needle, const Val& set, const Expr& e) {
+    if (set.kind == Val::Kind::list) {
+        for (const auto& x : *set.list)
+            if (equal(needle, x)) return true;
+        return false;
+    }
+    if (set.kind == Val::Kind::json && set.j->is_array()) {
+        for (const auto& x : set.j->get_array())
+            if (equal(needle, from_json(x))) return true;
+        return false;
+    }
+    if (set.kind == Val::Kind::string) {
+        std::string text;
+        if (!to_text(needle, text)) return false;
+        return set.s.find(text) != std::string_view::npos;
+    }
+    if (set.absent()) return false;
+    type_error(*e.args[1], set, "a list or a string");
+}
+
+Val arithmetic(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
+    if (e.op == Expr::Op::add && a.kind == Val::Kind::string && b.kind == Val::Kind::string) {
+        auto& s = ctx.scratch_string();
+        s.append(a.s).append(b.s);
+        return Val::of_string(s);
+    }
+    Val x = number_of(*e.args[0], a), y = number_of(*e.args[1], b);
+    if (x.kind == Val::Kind::integer && y.kind == Val::Kind::integer && e.op != Expr::Op::div) {
+        std::int64_t r = 0;
+        bool overflow = false;
+        switch (e.op) {
+            case Expr::Op::add: overflow = __builtin_add_overflow(x.i, y.i, &r); break;
+            case Expr::Op::sub: overflow = __builtin_sub_overflow(x.i, y.i, &r); break;
+            case Expr::Op::mul: overflow = __builtin_mul_overflow(x.i, y.i, &r); break;
+            default:
+                if (y.i == 0) type_error(*e.args[1], y, "a number other than 0");
+                r = x.i % y.i;
+        }
+        if (!overflow) return Val::of_int(r);
+    }
+    double p = x.number(), q = y.number();
+    switch (e.op) {
+        case Expr::Op::add: return Val::of_real(p + q);
+        case Expr::Op::sub: return Val::of_real(p - q);
+        case Expr::Op::mul: return Val::of_real(p * q);
+        default:
+            if (q == 0) type_error(*e.args[1], y, "a number other than 0");
+            return Val::of_real(e.op == Expr::Op::div ? p / q : std::fmod(p, q));
+    }
+}
+
+Val apply_binary(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
+    switch (e.op) {
+        case Expr::Op::eq: return Val::of_bool(equal(a, b));
+        case Expr::Op::ne: return Val::of_bool(!equal(a, b));
+        case Expr::Op::lt: return Val::of_bool(compare(e, a, b) < 0);
+        case Expr::Op::le: return Val::of_bool(compare(e, a, b) <= 0);
+        case Expr::Op::gt: return Val::of_bool(compare(e, a, b) > 0);
+        case Expr::Op::ge: return Val::of_bool(compare(e, a, b) >= 0);
+        default: return arithmetic(e, a, b, ctx);
+    }
+}
+
+// A list on one side: the operator applies to each element.
+Val binary(const Expr& e, EvalContext& ctx) {
+    Val a = evaluate(*e.args[0], ctx);
+    if (e.op == Expr::Op::in) {
+        Val set = evaluate(*e.args[1], ctx);
+        if (a.kind != Val::Kind::list) return Val::of_bool(member(a, set, e));
+        auto& out = ctx.scratch_list();
+        for (const auto& x : *a.list) out.push_back(Val::of_bool(member(x, set, e)));
+        Val r;
+        r.kind = Val::Kind::list;
+        r.list = &out;
+        return r;
+    }
+    Val b = evaluate(*e.args[1], ctx);
+    bool la = a.kind == Val::Kind::list, lb = b.kind == Val::Kind::list;
+    if (!la && !lb) return apply_binary(e, a, b, ctx);
+    if (la && lb && a.list->size() != b.list->size())
+        throw EvalError{"lists of the same length", describe(a) + " and " + describe(b), ""};
+    auto& out = ctx.scratch_list();
+    std::size_t n = la ? a.list->size() : b.list->size();
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(apply_binary(e, la ? (*a.list)[i] : a, lb ? (*b.list)[i] : b, ctx));
+    Val r;
+    r.kind = Val::Kind::list;
+    r.list = &out;
+    return r;
+}
+
+}  // namespace
+
+Val evaluate_path(const Path& p, EvalContext& ctx) {
+    const json::value* start = start_of(p, ctx);
+    if (!p.multi) {
+        // The common case, kept tight: keys and indexes only.
+        const json::value* v = start;
+        for (const auto& s : p.steps) {
+            if (!v) break;
+            if (s.kind == PathStep::Kind::key) {
+                v = child(v, s.key);
+            } else if (const auto* a = v->if_array()) {
+                std::int64_t n = std::int64_t(a->size());
+                std::int64_t i = s.index < 0 ? n + s.index : s.index;
+                v = i >= 0 && i < n ? &(*a)[std::size_t(i)] : nullptr;
+            } else if (s.index != 0 && s.index != -1) {
+                v = nullptr;
+            }
+        }
+        return v ? from_json(*v) : Val{};
+    }
+    auto& out = ctx.scratch_list();
+    walk(p, 0, start, ctx, &out, nullptr);
+    Val r;
+    r.kind = Val::Kind::list;
+    r.list = &out;
+    return r;
+}
+
+Val evaluate(const Expr& e, EvalContext& ctx) {
+    switch (e.op) {
+        case Expr::Op::literal: return e.literal;
+        case Expr::Op::path: return evaluate_path(*e.path, ctx);
+        case Expr::Op::list: {
+            auto& out = ctx.scratch_list();
+            for (const auto& a : e.args) out.push_back(evaluate(*a, ctx));
+            Val r;
+            r.kind = Val::Kind::list;
+            r.list = &out;
+            return r;
+        }
+        case Expr::Op::call: return e.fn->call(e, ctx);
+        case Expr::Op::neg: {
+            Val v = evaluate(*e.args[0], ctx);
+            Val n = number_of(*e.args[0], v);
+            return n.kind == Val::Kind::integer ? Val::of_int(-n.i) : Val::of_real(-n.d);
+        }
+        case Expr::Op::not_: {
+            Val v = evaluate(*e.args[0], ctx);
+            if (v.kind != Val::Kind::list) return Val::of_bool(!truthy(v));
+            auto& out = ctx.scratch_list();
+            for (const auto& x : *v.list) out.push_back(Val::of_bool(!truthy(x)));
+            Val r;
+            r.kind = Val::Kind::list;
+            r.list = &out;
+            return r;
+        }
+        case Expr::Op::and_: return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) && truthy(evaluate(*e.args[1], ctx)));
+        case Expr::Op::or_: return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) || truthy(evaluate(*e.args[1], ctx)));
+        default: return binary(e, ctx);
+    }
+}
+
+}  // namespace fb::mapping

@@ -1,0 +1,271 @@
+// Evaluating the rule tree on one document into a JSON object. The first failure stops the
+// document with a MapError naming the output field, the rule, the input path, expected and found.
+#include "mapping/evaluate_rule.h"
+
+#include <boost/json/array.hpp>
+
+#include "mapping/phone.h"
+
+namespace fb::mapping {
+
+std::string Evaluator::field_name() const {
+    std::string out;
+    for (const auto& f : fields_) {
+        if (f.index >= 0) {
+            out += "[" + std::to_string(f.index) + "]";
+        } else {
+            if (!out.empty()) out += '.';
+            out.append(f.name);
+        }
+    }
+    return out;
+}
+
+// "$.Qty" read inside `each: $.Lines[*]` at item 2 is "$.Lines[2].Qty".
+std::string Evaluator::input_path(std::string_view path) const {
+    if (path.empty()) return {};
+    if (scopes_.empty() || path.substr(0, 2) == "$$" || path[0] != '$') return std::string(path);
+    std::string prefix;
+    for (const auto& s : scopes_) {
+        std::string_view each = s.each->text;
+        std::string part;
+        if (each.size() >= 3 && each.substr(each.size() - 3) == "[*]")
+            part = std::string(each.substr(0, each.size() - 3)) + "[" + std::to_string(s.index) + "]";
+        else
+            part = std::string(each) + "#" + std::to_string(s.index);
+        prefix = prefix.empty() || part.substr(0, 2) == "$$" ? part : prefix + part.substr(1);
+    }
+    return prefix + std::string(path.substr(1));
+}
+
+void Evaluator::fail(const Rule& r, const std::string& rule_text, const EvalError& e) const {
+    MapError err;
+    err.field = field_name();
+    err.rule = rule_text.empty() ? r.text : rule_text;
+    err.path = input_path(e.path.empty() ? r.input_path() : std::string_view(e.path));
+    err.expected = e.expected;
+    err.found = e.found;
+    throw MapFailure{std::move(err)};
+}
+
+Val Evaluator::source(const Rule& r) {
+    switch (r.source) {
+        case Rule::Source::constant: return r.constant_val;
+        case Rule::Source::path: return evaluate_path(*r.path, ctx_);
+        case Rule::Source::expr: return evaluate(*r.expr, ctx_);
+        case Rule::Source::template_: {
+            auto& out = ctx_.scratch_string();
+            std::string piece;
+            for (const auto& p : r.pieces) {
+                out += p.literal;
+                if (!p.expr) continue;
+                Val v = evaluate(*p.expr, ctx_);
+                if (v.absent()) continue;
+                if (!to_text(v, piece)) {
+                    EvalError e{"a text value in the template", describe(v), ""};
+                    if (p.expr->op == Expr::Op::path) e.path = p.expr->path->text;
+                    throw e;
+                }
+                out += piece;
+            }
+            return Val::of_string(out);
+        }
+        case Rule::Source::concat: {
+            auto& out = ctx_.scratch_string();
+            std::string piece;
+            bool first = true;
+            for (const auto& p : r.parts) {
+                Val v = value(*p);
+                if (v.absent()) continue;
+                if (!to_text(v, piece)) throw EvalError{"text values to concatenate", describe(v), std::string(p->input_path())};
+                if (!first) out += r.separator;
+                out += piece;
+                first = false;
+            }
+            return Val::of_string(out);
+        }
+        default: return Val{};
+    }
+}
+
+Val Evaluator::value(const Rule& r) {
+    Val v;
+    try {
+        if (r.when && !truthy(evaluate(*r.when, ctx_))) return Val{};
+        v = source(r);
+        if (v.kind == Val::Kind::list) {
+            // A filter path used for one value: its first match.
+            v = v.list->empty() ? Val{} : v.list->front();
+        }
+        if (v.absent()) {
+            if (r.default_value) return r.default_val;
+            if (r.required) throw EvalError{"a value (the field is required)", describe(v), ""};
+            return Val{};
+        }
+        if (r.has_lookup) v = lookup(r, v);
+        if (r.as != Coercion::none) v = coerce(v, r.as, ctx_);
+        if (r.time) v = time(r, v);
+        if (!r.phone_region.empty()) v = phone(r, v);
+    } catch (const EvalError& e) {
+        fail(r, "", e);
+    }
+    return v;
+}
+
+Val Evaluator::lookup(const Rule& r, const Val& v) {
+    std::string_view key = v.s;
+    std::string text;
+    if (v.kind != Val::Kind::string) {
+        if (!to_text(v, text)) throw EvalError{"a value to look up", describe(v), ""};
+        key = text;
+    }
+    for (std::size_t i = 0; i < r.lookup.size(); ++i)
+        if (r.lookup[i].first == key) return r.lookup_vals[i];
+    if (r.fallback) return r.fallback_val;
+    if (r.default_value) return r.default_val;
+    std::string options;
+    for (const auto& [k, _] : r.lookup) options += (options.empty() ? "" : ", ") + k;
+    throw EvalError{"one of " + options, describe(v), ""};
+}
+
+Val Evaluator::time(const Rule& r, const Val& v) {
+    const TimeRule& t = *r.time;
+    if (v.kind != Val::Kind::string) throw EvalError{"a date/time text", describe(v), ""};
+    WallTime w;
+    if (!parse_time(t.format, v.s, w)) {
+        const char* what = t.format.kind == TimeFormat::Kind::sap ? "a SAP date such as /Date(1763769600000)/"
+                           : t.format.kind == TimeFormat::Kind::rfc3339 ? "an RFC 3339 time such as 2026-11-22T09:30:00+08:00"
+                                                                        : "a date/time in the rule's format";
+        throw EvalError{what, describe(v), ""};
+    }
+    if (t.at) {
+        Val a = value(*t.at);
+        if (!a.absent()) {
+            std::string text;
+            std::optional<std::int64_t> sod;
+            if (to_text(a, text)) sod = parse_time_of_day(text);
+            if (!sod) throw EvalError{"a time of day such as PT09H30M00S or 09:30", describe(a), std::string(t.at->input_path())};
+            std::int64_t local = w.local_seconds;
+            std::int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+            w.local_seconds = day * 86400 + *sod;
+            w.millis = 0;
+            // SAP dates are UTC midnights standing for a calendar day: the time is local.
+            if (t.format.kind == TimeFormat::Kind::sap) w.has_offset = false;
+        }
+    }
+    std::int64_t utc;
+    if (w.has_offset) utc = w.local_seconds - w.offset_seconds;
+    else if (t.zone) utc = to_utc(t.zone, w.local_seconds);
+    else if (t.format.kind == TimeFormat::Kind::sap) utc = w.local_seconds;
+    else throw EvalError{"a time with a zone offset (or give the rule `tz:`)", describe(v), ""};
+    for (const auto& [unit, amount] : t.add) {
+        Val n = value(*amount), num;
+        if (n.absent()) continue;
+        if (!to_number(n, num)) throw EvalError{"a number to add", describe(n), std::string(amount->input_path())};
+        utc += std::int64_t(num.number() * double(unit));
+    }
+    int offset = t.zone ? offset_at(t.zone, utc) : w.has_offset ? w.offset_seconds : 0;
+    auto& out = ctx_.scratch_string();
+    if (t.output) format_pattern(*t.output, utc, offset, out);
+    else format_rfc3339(utc, w.millis, offset, !t.zone && offset == 0, out);
+    return Val::of_string(out);
+}
+
+Val Evaluator::phone(const Rule& r, const Val& v) {
+    std::string text;
+    if (!to_text(v, text)) throw EvalError{"a phone number", describe(v), ""};
+    auto& out = ctx_.scratch_string();
+    if (!to_e164(text, r.phone_region, out))
+        throw EvalError{"a phone number (region " + r.phone_region + ")", describe(v), ""};
+    return Val::of_string(out);
+}
+
+bool Evaluator::produce(const Rule& r, json::value& out) {
+    switch (r.source) {
+        case Rule::Source::object: {
+            try {
+                if (r.when && !truthy(evaluate(*r.when, ctx_))) return false;
+            } catch (const EvalError& e) {
+                fail(r, "when: " + r.when->source, e);
+            }
+            json::object& o = out.emplace_object();
+            o.reserve(r.fields.size());
+            for (const auto& [name, field] : r.fields) {
+                fields_.push_back({name, -1});
+                json::value v(o.storage());
+                if (produce(*field, v)) o.emplace(name, std::move(v));
+                fields_.pop_back();
+            }
+            return !o.empty();
+        }
+        case Rule::Source::each: return produce_each(r, out);
+        case Rule::Source::list: {
+            json::array& a = out.emplace_array();
+            for (std::size_t i = 0; i < r.parts.size(); ++i) {
+                fields_.push_back({{}, std::int64_t(i)});
+                json::value v;
+                if (produce(*r.parts[i], v)) a.push_back(std::move(v));
+                fields_.pop_back();
+            }
+            return true;
+        }
+        default: {
+            Val v = value(r);
+            if (v.missing()) return false;
+            out = to_json(v);
+            return true;
+        }
+    }
+}
+
+bool Evaluator::produce_each(const Rule& r, json::value& out) {
+    Val items;
+    try {
+        if (r.when && !truthy(evaluate(*r.when, ctx_))) return false;
+        items = evaluate_path(*r.each, ctx_);
+    } catch (const EvalError& e) {
+        fail(r, "", e);
+    }
+    json::array& a = out.emplace_array();
+    a.reserve(items.list->size());
+    const json::value* saved = ctx_.current;
+    std::int64_t saved_position = ctx_.position;
+    std::int64_t index = 0;
+    for (const auto& item : *items.list) {
+        if (item.kind != Val::Kind::json && item.kind != Val::Kind::missing) {
+            // Scalars in the list (an array of strings): `$` is the scalar itself.
+        }
+        const json::value* element = item.kind == Val::Kind::json ? item.j : nullptr;
+        json::value scalar_holder;
+        if (!element) {
+            scalar_holder = to_json(item);
+            element = &scalar_holder;
+        }
+        scopes_.push_back({r.each.get(), index});
+        fields_.push_back({{}, std::int64_t(a.size())});
+        ctx_.current = element;
+        ctx_.position = index + 1;
+        bool keep = true;
+        if (r.where) {
+            try {
+                keep = truthy(evaluate(*r.where, ctx_));
+            } catch (const EvalError& e) {
+                fail(r, "where: " + r.where->source, e);
+            }
+        }
+        if (keep) {
+            json::value v(a.storage());
+            if (produce(*r.item, v)) a.push_back(std::move(v));
+        }
+        fields_.pop_back();
+        scopes_.pop_back();
+        ++index;
+    }
+    ctx_.current = saved;
+    ctx_.position = saved_position;
+    if (r.required && a.empty())
+        fail(r, "", EvalError{"at least one item", "none", std::string(r.each->text)});
+    return true;
+}
+
+}  // namespace fb::mapping

@@ -1,0 +1,85 @@
+// Paths and expressions: parsed once at compile time into a tree, evaluated per document.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mapping/value.h"
+
+namespace fb::mapping {
+
+// Where a piece of text starts in the mapping file, so an error inside it names line and column.
+struct Origin {
+    const std::string* file = nullptr;
+    int line = 0;    // 1-based
+    int column = 0;  // 1-based column of the text's first character
+};
+[[noreturn]] void compile_error(const Origin& at, std::size_t offset, const std::string& message);
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct PathStep {
+    enum class Kind : std::uint8_t { key, index, wildcard, filter };
+    Kind kind = Kind::key;
+    std::string key;
+    std::int64_t index = 0;
+    ExprPtr filter;
+};
+
+struct Path {
+    enum class Root : std::uint8_t { current, document, element };  // $  $$  @
+    Root root = Root::current;
+    std::vector<PathStep> steps;
+    bool multi = false;  // has [*] or a filter: yields a list
+    std::string text;    // as written
+};
+
+enum class Type : std::uint8_t { any, boolean, number, string, list };
+const char* type_name(Type t);
+
+struct Function;
+
+struct Expr {
+    enum class Op : std::uint8_t {
+        literal, path, list, call, neg, not_, and_, or_,
+        eq, ne, lt, le, gt, ge, in, add, sub, mul, div, mod
+    };
+    Op op = Op::literal;
+    Type type = Type::any;
+    Val literal;
+    std::string literal_text;  // storage for a string literal
+    std::unique_ptr<Path> path;
+    std::vector<ExprPtr> args;
+    const Function* fn = nullptr;
+    std::size_t offset = 0;  // where it starts in the text
+    std::string source;      // the whole expression as written (set on the root only)
+};
+
+// Built-in functions. Each evaluates its own arguments, so `if` and `coalesce` stay lazy.
+struct Function {
+    std::string_view name;
+    int min_args;
+    int max_args;  // -1: any number
+    Type result;
+    std::vector<Type> params;  // the last one repeats
+    Val (*call)(const Expr& e, EvalContext& ctx);
+    std::string_view summary;
+};
+const Function* find_function(std::string_view name);
+const std::vector<Function>& functions();
+
+// The whole text must be one expression (or path); throws CompileError.
+ExprPtr parse_expression(std::string_view text, const Origin& at);
+std::unique_ptr<Path> parse_path(std::string_view text, const Origin& at);
+
+// Throw EvalError on a run-time mistake (a word where a number must be, …).
+Val evaluate(const Expr& e, EvalContext& ctx);
+Val evaluate_path(const Path& p, EvalContext& ctx);
+
+// Edit-distance suggestion: " (did you mean `x`?)" or "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace fb::mapping

@@ -1,0 +1,399 @@
+// The built-in functions of the expression language. Arity and statically known argument types
+// are checked by the parser; run-time types here.
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "mapping/coerce.h"
+#include "mapping/expr.h"
+
+namespace fb::mapping {
+
+namespace {
+
+using T = Type;
+
+Val arg(const Expr& e, std::size_t i, EvalContext& ctx) { return evaluate(*e.args[i], ctx); }
+
+[[noreturn]] void bad_arg(const Expr& e, std::size_t i, const Val& v, const char* expected) {
+    EvalError err{std::string(expected) + " as argument " + std::to_string(i + 1) + " of " +
+                      std::string(e.fn->name) + "()",
+                  describe(v), ""};
+    if (e.args[i]->op == Expr::Op::path) err.path = e.args[i]->path->text;
+    throw err;
+}
+
+std::string_view text_arg(const Expr& e, std::size_t i, EvalContext& ctx, bool& absent) {
+    Val v = arg(e, i, ctx);
+    absent = v.missing() || v.kind == Val::Kind::null;
+    if (absent) return {};
+    if (v.kind == Val::Kind::string) return v.s;
+    auto& s = ctx.scratch_string();
+    if (!to_text(v, s)) bad_arg(e, i, v, "a string");
+    return s;
+}
+
+// Elements of a list argument: a path's matches, a JSON array, or one value as a list of one.
+void elements(const Val& v, std::vector<Val>& out) {
+    if (v.kind == Val::Kind::list) out.assign(v.list->begin(), v.list->end());
+    else if (v.kind == Val::Kind::json && v.j->is_array())
+        for (const auto& x : v.j->get_array()) out.push_back(from_json(x));
+    else if (!v.missing()) out.push_back(v);
+}
+
+Val list_of(std::vector<Val>& items) {
+    Val r;
+    r.kind = Val::Kind::list;
+    r.list = &items;
+    return r;
+}
+
+Val string_of(std::string& s) { return Val::of_string(s); }
+
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+// Byte offset of code point `cp` (clamped to the end).
+std::size_t utf8_offset(std::string_view s, std::int64_t cp) {
+    std::size_t i = 0;
+    while (i < s.size() && cp > 0) {
+        ++i;
+        while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+        --cp;
+    }
+    return i;
+}
+
+std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
+    Val v = arg(e, i, ctx), n;
+    if (!to_number(v, n) || (n.kind == Val::Kind::real && n.d != std::floor(n.d))) bad_arg(e, i, v, "an integer");
+    return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
+}
+
+Val fn_any(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    return Val::of_bool(std::any_of(xs.begin(), xs.end(), truthy));
+}
+Val fn_all(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    return Val::of_bool(std::all_of(xs.begin(), xs.end(), truthy));
+}
+Val fn_count(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    if (e.args.size() == 1) return Val::of_int(std::int64_t(xs.size()));
+    return Val::of_int(std::count_if(xs.begin(), xs.end(), truthy));
+}
+Val fold(const Expr& e, EvalContext& ctx, int how) {  // 0 sum, 1 min, 2 max, 3 avg
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    if (xs.empty()) return how == 0 ? Val::of_int(0) : Val{};
+    bool all_int = true;
+    std::int64_t si = 0;
+    double sd = 0, best = 0;
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+        Val n;
+        if (xs[k].absent() && how == 0) continue;
+        if (!to_number(xs[k], n)) {
+            EvalError err{"numbers in " + std::string(e.fn->name) + "()", describe(xs[k]), ""};
+            if (e.args[0]->op == Expr::Op::path) err.path = e.args[0]->path->text;
+            throw err;
+        }
+        double d = n.number();
+        if (k == 0 || (how == 1 && d < best) || (how == 2 && d > best)) best = d;
+        if (n.kind != Val::Kind::integer || __builtin_add_overflow(si, n.i, &si)) all_int = false;
+        sd += d;
+    }
+    if (how == 0) return all_int ? Val::of_int(si) : Val::of_real(sd);
+    if (how == 3) return Val::of_real(sd / double(xs.size()));
+    return Val::of_real(best);
+}
+Val fn_sum(const Expr& e, EvalContext& ctx) { return fold(e, ctx, 0); }
+Val fn_min(const Expr& e, EvalContext& ctx) { return fold(e, ctx, 1); }
+Val fn_max(const Expr& e, EvalContext& ctx) { return fold(e, ctx, 2); }
+Val fn_avg(const Expr& e, EvalContext& ctx) { return fold(e, ctx, 3); }
+
+Val fn_first(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    return xs.empty() ? Val{} : xs.front();
+}
+Val fn_last(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    return xs.empty() ? Val{} : xs.back();
+}
+Val fn_distinct(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    auto& out = ctx.scratch_list();
+    std::string a, b;
+    for (const auto& x : xs) {
+        if (x.absent()) continue;
+        bool seen = false;
+        for (const auto& y : out) {
+            if (x.kind == Val::Kind::json || y.kind == Val::Kind::json) {
+                seen = x.j == y.j;
+            } else {
+                to_text(x, a);
+                to_text(y, b);
+                seen = a == b && (x.kind == Val::Kind::string) == (y.kind == Val::Kind::string);
+            }
+            if (seen) break;
+        }
+        if (!seen) out.push_back(x);
+    }
+    return list_of(out);
+}
+
+Val fn_exists(const Expr& e, EvalContext& ctx) {
+    Val v = arg(e, 0, ctx);
+    return Val::of_bool(!v.missing() && v.kind != Val::Kind::null);
+}
+Val fn_empty(const Expr& e, EvalContext& ctx) {
+    Val v = arg(e, 0, ctx);
+    if (v.kind == Val::Kind::list) return Val::of_bool(v.list->empty());
+    if (v.kind == Val::Kind::json) return Val::of_bool(v.j->is_array() ? v.j->get_array().empty() : v.j->get_object().empty());
+    return Val::of_bool(v.absent());
+}
+Val fn_coalesce(const Expr& e, EvalContext& ctx) {
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+        Val v = arg(e, i, ctx);
+        if (!v.absent()) return v;
+    }
+    return Val{};
+}
+Val fn_if(const Expr& e, EvalContext& ctx) {
+    if (truthy(arg(e, 0, ctx))) return arg(e, 1, ctx);
+    return e.args.size() > 2 ? arg(e, 2, ctx) : Val{};
+}
+
+template <int (*F)(int)>
+Val map_ascii(const Expr& e, EvalContext& ctx) {
+    bool absent;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    auto& out = ctx.scratch_string();
+    out.assign(s);
+    for (auto& c : out)
+        if (static_cast<unsigned char>(c) < 0x80) c = char(F(static_cast<unsigned char>(c)));
+    return string_of(out);
+}
+
+bool is_trim_char(std::string_view s, std::size_t i, std::string_view chars) {
+    return chars.empty() ? std::isspace(static_cast<unsigned char>(s[i])) != 0
+                         : chars.find(s[i]) != std::string_view::npos;
+}
+Val trim_impl(const Expr& e, EvalContext& ctx, bool left, bool right) {
+    bool absent, a2 = false;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    std::string_view chars = e.args.size() > 1 ? text_arg(e, 1, ctx, a2) : std::string_view{};
+    // Full-width spaces (U+3000) are as common as ASCII ones in Chinese ERP data.
+    for (bool again = true; again;) {
+        again = false;
+        while (left && !s.empty() && is_trim_char(s, 0, chars)) s.remove_prefix(1), again = true;
+        while (right && !s.empty() && is_trim_char(s, s.size() - 1, chars)) s.remove_suffix(1), again = true;
+        if (chars.empty() && left && s.substr(0, 3) == "\u3000") s.remove_prefix(3), again = true;
+        if (chars.empty() && right && s.size() >= 3 && s.substr(s.size() - 3) == "\u3000") s.remove_suffix(3), again = true;
+    }
+    return Val::of_string(s);
+}
+Val fn_trim(const Expr& e, EvalContext& ctx) { return trim_impl(e, ctx, true, true); }
+Val fn_ltrim(const Expr& e, EvalContext& ctx) { return trim_impl(e, ctx, true, false); }
+Val fn_rtrim(const Expr& e, EvalContext& ctx) { return trim_impl(e, ctx, false, true); }
+
+Val fn_substr(const Expr& e, EvalContext& ctx) {
+    bool absent;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    std::int64_t start = int_arg(e, 1, ctx);
+    std::int64_t n = std::int64_t(utf8_length(s));
+    if (start < 0) start = std::max<std::int64_t>(0, n + start);
+    std::int64_t len = e.args.size() > 2 ? int_arg(e, 2, ctx) : n;
+    std::size_t from = utf8_offset(s, start), to = utf8_offset(s, start + std::max<std::int64_t>(0, len));
+    return Val::of_string(s.substr(from, to - from));
+}
+Val fn_replace(const Expr& e, EvalContext& ctx) {
+    bool absent, a1, a2;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    auto from = text_arg(e, 1, ctx, a1);
+    auto to = text_arg(e, 2, ctx, a2);
+    if (from.empty()) return Val::of_string(s);
+    auto& out = ctx.scratch_string();
+    for (std::size_t p = 0;;) {
+        auto q = s.find(from, p);
+        if (q == std::string_view::npos) {
+            out.append(s.substr(p));
+            break;
+        }
+        out.append(s.substr(p, q - p)).append(to);
+        p = q + from.size();
+    }
+    return string_of(out);
+}
+Val fn_len(const Expr& e, EvalContext& ctx) {
+    Val v = arg(e, 0, ctx);
+    if (v.kind == Val::Kind::list) return Val::of_int(std::int64_t(v.list->size()));
+    if (v.kind == Val::Kind::json)
+        return Val::of_int(std::int64_t(v.j->is_array() ? v.j->get_array().size() : v.j->get_object().size()));
+    if (v.missing() || v.kind == Val::Kind::null) return Val::of_int(0);
+    if (v.kind != Val::Kind::string) bad_arg(e, 0, v, "a string or a list");
+    return Val::of_int(std::int64_t(utf8_length(v.s)));
+}
+Val fn_join(const Expr& e, EvalContext& ctx) {
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    bool absent = true;
+    std::string_view sep = e.args.size() > 1 ? text_arg(e, 1, ctx, absent) : std::string_view{};
+    auto& out = ctx.scratch_string();
+    std::string piece;
+    bool first = true;
+    for (const auto& x : xs) {
+        if (x.absent()) continue;
+        if (!to_text(x, piece)) bad_arg(e, 0, x, "a list of strings");
+        if (!first) out.append(sep);
+        out.append(piece);
+        first = false;
+    }
+    return string_of(out);
+}
+Val fn_concat(const Expr& e, EvalContext& ctx) {
+    auto& out = ctx.scratch_string();
+    std::string piece;
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+        Val v = arg(e, i, ctx);
+        if (v.absent()) continue;
+        if (!to_text(v, piece)) bad_arg(e, i, v, "a string");
+        out.append(piece);
+    }
+    return string_of(out);
+}
+Val fn_split(const Expr& e, EvalContext& ctx) {
+    bool absent, a1;
+    auto s = text_arg(e, 0, ctx, absent);
+    auto sep = text_arg(e, 1, ctx, a1);
+    auto& out = ctx.scratch_list();
+    if (absent) return list_of(out);
+    if (sep.empty()) {
+        out.push_back(Val::of_string(s));
+        return list_of(out);
+    }
+    for (std::size_t p = 0;;) {
+        auto q = s.find(sep, p);
+        out.push_back(Val::of_string(s.substr(p, q == std::string_view::npos ? q : q - p)));
+        if (q == std::string_view::npos) break;
+        p = q + sep.size();
+    }
+    return list_of(out);
+}
+template <int How>  // 0 contains, 1 starts_with, 2 ends_with
+Val text_test(const Expr& e, EvalContext& ctx) {
+    bool absent, a1;
+    auto s = text_arg(e, 0, ctx, absent);
+    auto t = text_arg(e, 1, ctx, a1);
+    if (absent) return Val::of_bool(false);
+    if (How == 0) return Val::of_bool(s.find(t) != std::string_view::npos);
+    if (How == 1) return Val::of_bool(s.substr(0, t.size()) == t);
+    return Val::of_bool(s.size() >= t.size() && s.substr(s.size() - t.size()) == t);
+}
+Val fn_pad_left(const Expr& e, EvalContext& ctx) {
+    bool absent, a2 = true;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    std::int64_t width = int_arg(e, 1, ctx);
+    std::string_view pad = e.args.size() > 2 ? text_arg(e, 2, ctx, a2) : std::string_view{};
+    if (pad.empty()) pad = " ";
+    auto& out = ctx.scratch_string();
+    for (auto n = std::int64_t(utf8_length(s)); n < width; ++n) out.append(pad);
+    out.append(s);
+    return string_of(out);
+}
+
+template <Coercion C>
+Val convert(const Expr& e, EvalContext& ctx) {
+    Val v = arg(e, 0, ctx);
+    if (v.absent()) return v;
+    try {
+        return coerce(v, C, ctx);
+    } catch (EvalError& err) {
+        if (e.args[0]->op == Expr::Op::path) err.path = e.args[0]->path->text;
+        throw;
+    }
+}
+
+template <int How>  // 0 round, 1 floor, 2 ceil, 3 abs
+Val rounding(const Expr& e, EvalContext& ctx) {
+    Val v = arg(e, 0, ctx), n;
+    if (v.absent()) return Val{};
+    if (!to_number(v, n)) bad_arg(e, 0, v, "a number");
+    if (n.kind == Val::Kind::integer) return How == 3 ? Val::of_int(n.i < 0 ? -n.i : n.i) : n;
+    double d = n.d;
+    if (How == 0) {
+        double scale = e.args.size() > 1 ? std::pow(10.0, double(int_arg(e, 1, ctx))) : 1.0;
+        return Val::of_real(std::round(d * scale) / scale);
+    }
+    return Val::of_real(How == 1 ? std::floor(d) : How == 2 ? std::ceil(d) : std::fabs(d));
+}
+
+Val fn_position(const Expr&, EvalContext& ctx) { return Val::of_int(ctx.position); }
+
+const std::vector<Function> table = {
+    {"any", 1, 1, T::boolean, {T::any}, fn_any, "true when any element is true: any($.Lines[*].NeedInstall == \"Y\")"},
+    {"all", 1, 1, T::boolean, {T::any}, fn_all, "true when every element is true"},
+    {"count", 1, 2, T::number, {T::any}, fn_count, "number of elements (of true elements with a second argument)"},
+    {"sum", 1, 1, T::number, {T::any}, fn_sum, "sum of numbers (numeric strings too)"},
+    {"min", 1, 1, T::number, {T::any}, fn_min, "smallest number"},
+    {"max", 1, 1, T::number, {T::any}, fn_max, "largest number"},
+    {"avg", 1, 1, T::number, {T::any}, fn_avg, "mean of numbers"},
+    {"first", 1, 1, T::any, {T::any}, fn_first, "first element"},
+    {"last", 1, 1, T::any, {T::any}, fn_last, "last element"},
+    {"distinct", 1, 1, T::list, {T::any}, fn_distinct, "elements without repeats"},
+    {"exists", 1, 1, T::boolean, {T::any}, fn_exists, "the value is present and not null"},
+    {"empty", 1, 1, T::boolean, {T::any}, fn_empty, "missing, null, \"\" or an empty list"},
+    {"coalesce", 1, -1, T::any, {T::any}, fn_coalesce, "the first argument that is present"},
+    {"if", 2, 3, T::any, {T::any}, fn_if, "if(condition, then, else)"},
+    {"upper", 1, 1, T::string, {T::string}, map_ascii<std::toupper>, "upper case"},
+    {"lower", 1, 1, T::string, {T::string}, map_ascii<std::tolower>, "lower case"},
+    {"trim", 1, 2, T::string, {T::string}, fn_trim, "without surrounding spaces (or the given characters)"},
+    {"ltrim", 1, 2, T::string, {T::string}, fn_ltrim, "without leading spaces (or characters: ltrim($.VBELN, \"0\"))"},
+    {"rtrim", 1, 2, T::string, {T::string}, fn_rtrim, "without trailing spaces (or characters)"},
+    {"substr", 2, 3, T::string, {T::string, T::number}, fn_substr, "substr(text, start, length) in characters"},
+    {"replace", 3, 3, T::string, {T::string}, fn_replace, "replace(text, from, to), every occurrence"},
+    {"len", 1, 1, T::number, {T::any}, fn_len, "characters in a string, elements in a list"},
+    {"join", 1, 2, T::string, {T::any, T::string}, fn_join, "join(list, separator), skipping empty values"},
+    {"concat", 1, -1, T::string, {T::any}, fn_concat, "the arguments as one string, skipping empty ones"},
+    {"split", 2, 2, T::list, {T::string}, fn_split, "split(text, separator)"},
+    {"contains", 2, 2, T::boolean, {T::string}, text_test<0>, "contains(text, part)"},
+    {"starts_with", 2, 2, T::boolean, {T::string}, text_test<1>, "starts_with(text, prefix)"},
+    {"ends_with", 2, 2, T::boolean, {T::string}, text_test<2>, "ends_with(text, suffix)"},
+    {"pad_left", 2, 3, T::string, {T::string, T::number, T::string}, fn_pad_left, "pad_left(text, width, \"0\")"},
+    {"number", 1, 1, T::number, {T::any}, convert<Coercion::number>, "a number from a number or numeric string"},
+    {"integer", 1, 1, T::number, {T::any}, convert<Coercion::integer>, "an integer"},
+    {"string", 1, 1, T::string, {T::any}, convert<Coercion::string>, "text of a scalar"},
+    {"boolean", 1, 1, T::boolean, {T::any}, convert<Coercion::boolean>, "a boolean from Y/N, 是/否, X, true/false, 1/0"},
+    {"round", 1, 2, T::number, {T::number}, rounding<0>, "round(x, digits)"},
+    {"floor", 1, 1, T::number, {T::number}, rounding<1>, "round down"},
+    {"ceil", 1, 1, T::number, {T::number}, rounding<2>, "round up"},
+    {"abs", 1, 1, T::number, {T::number}, rounding<3>, "absolute value"},
+    {"position", 0, 0, T::number, {}, fn_position, "1-based index of the current `each` item"},
+};
+
+}  // namespace
+
+const std::vector<Function>& functions() { return table; }
+
+const Function* find_function(std::string_view name) {
+    for (const auto& f : table)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+}  // namespace fb::mapping

@@ -1,0 +1,280 @@
+// The Mapping facade: load and compile, split an input into documents (documents/columns/
+// group_by), and map each one to a result that never throws.
+#include "mapping/mapping.h"
+
+#include <boost/json/serialize.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "mapping/evaluate_rule.h"
+#include "schema/validator.h"
+
+namespace fb::mapping {
+
+CompileError::CompileError(std::string file_, int line_, int column_, const std::string& message)
+    : std::runtime_error(file_ + ":" + std::to_string(line_) + ":" + std::to_string(column_) + ": " +
+                         message),
+      file(std::move(file_)),
+      line(line_),
+      column(column_) {}
+
+std::string MapError::message() const {
+    std::string m = "document " + (document_id.empty() ? std::string("(no id)") : document_id);
+    if (!field.empty()) m += ", field " + field;
+    if (!rule.empty()) m += ", rule `" + rule + "`";
+    if (!path.empty()) m += ", input " + path;
+    m += ": expected " + expected + ", found " + found;
+    return m;
+}
+
+json::object RequestResult::to_json() const {
+    json::object h;
+    for (const auto& [k, v] : headers) h[k] = v;
+    return json::object{{"method", method}, {"url", url}, {"headers", std::move(h)}, {"body", body}};
+}
+
+namespace {
+
+EvalContext& thread_context() {
+    static thread_local EvalContext ctx;
+    return ctx;
+}
+
+MapResult failure(MapError e, const json::value& document) {
+    MapResult r;
+    r.kind = MapResult::Kind::failed;
+    r.document_id = e.document_id;
+    r.error = std::move(e);
+    r.document = document;
+    return r;
+}
+
+std::string text_of(const Val& v) {
+    std::string s;
+    to_text(v, s);
+    return s;
+}
+
+// `when` and `cancelled` are document-level conditions; a failure in them fails the document.
+bool condition(Evaluator& ev, const Plan& plan, const Expr& e, const char* name, EvalContext& ctx) {
+    try {
+        return truthy(evaluate(e, ctx));
+    } catch (const EvalError& err) {
+        ev.fail(*plan.output, std::string(name) + ": " + e.source, err);
+    }
+}
+
+}  // namespace
+
+MapResult map_document(const Plan& plan, const json::value& document) {
+    EvalContext& ctx = thread_context();
+    ctx.reset();
+    ctx.root = ctx.current = &document;
+    ctx.position = 0;
+    Evaluator ev(ctx);
+    MapResult result;
+    try {
+        Val key = ev.value(*plan.key);
+        if (key.absent() || !to_text(key, result.document_id)) {
+            MapError e{"", "key", plan.key->text, std::string(plan.key->input_path()),
+                       "the document id", describe(key)};
+            return failure(std::move(e), document);
+        }
+        if (plan.version) {
+            Val version = ev.value(*plan.version);
+            result.version = text_of(version);
+        }
+        bool cancelled = plan.cancelled && condition(ev, plan, *plan.cancelled, "cancelled", ctx);
+        if (!cancelled && plan.when && !condition(ev, plan, *plan.when, "when", ctx)) {
+            result.kind = MapResult::Kind::filtered;
+            return result;
+        }
+        json::value out;
+        ev.produce(*plan.output, out);
+        if (out.is_object()) result.work_order = std::move(out.get_object());
+        if (plan.validate_work_order) {
+            auto problems = fb::schema::Validator::work_order().check(json::value(result.work_order));
+            if (!problems.empty()) {
+                auto colon = problems.front().find(": ");
+                MapError e{result.document_id, problems.front().substr(0, colon), "schema", "",
+                           "a work order valid against work_order.schema.json",
+                           colon == std::string::npos ? problems.front() : problems.front().substr(colon + 2)};
+                return failure(std::move(e), document);
+            }
+        }
+        result.kind = cancelled ? MapResult::Kind::cancelled : MapResult::Kind::mapped;
+        return result;
+    } catch (MapFailure& f) {
+        f.error.document_id = result.document_id;
+        return failure(std::move(f.error), document);
+    } catch (const std::exception& e) {
+        // Not expected: an invariant of the engine broke. Still one failed document, not a crash.
+        return failure(MapError{result.document_id, "", "", "", "a mappable document", e.what()}, document);
+    }
+}
+
+RequestResult map_request_document(const Plan& plan, const json::value& context) {
+    EvalContext& ctx = thread_context();
+    ctx.reset();
+    ctx.root = ctx.current = &context;
+    ctx.position = 0;
+    Evaluator ev(ctx);
+    RequestResult result;
+    std::string id;
+    try {
+        if (plan.key) id = text_of(ev.value(*plan.key));
+        if (plan.when && !condition(ev, plan, *plan.when, "when", ctx)) {
+            result.kind = MapResult::Kind::filtered;
+            return result;
+        }
+        json::value out;
+        ev.produce(*plan.output, out);
+        auto& o = out.as_object();
+        auto str = [&](const char* k) -> std::string {
+            auto it = o.find(k);
+            if (it == o.end() || !it->value().is_string())
+                throw MapFailure{MapError{id, std::string("request.") + k, "", "", "a string", it == o.end() ? "nothing" : json::serialize(it->value())}};
+            return std::string(it->value().get_string());
+        };
+        result.method = str("method");
+        result.url = str("url");
+        if (auto h = o.find("headers"); h != o.end() && h->value().is_object())
+            for (const auto& kv : h->value().get_object()) {
+                std::string v = kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value());
+                result.headers.emplace_back(std::string(kv.key()), std::move(v));
+            }
+        if (auto b = o.find("body"); b != o.end()) result.body = b->value();
+        result.kind = MapResult::Kind::mapped;
+    } catch (MapFailure& f) {
+        f.error.document_id = id;
+        result.kind = MapResult::Kind::failed;
+        result.error = std::move(f.error);
+    } catch (const std::exception& e) {
+        result.kind = MapResult::Kind::failed;
+        result.error = MapError{id, "", "", "", "a mappable status event", e.what()};
+    }
+    return result;
+}
+
+Mapping::Mapping(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+Mapping::~Mapping() = default;
+
+std::shared_ptr<const Mapping> Mapping::compile(const std::string& yaml_text, const std::string& file_name) {
+    return std::make_shared<const Mapping>(compile_plan(yaml_text, file_name));
+}
+
+std::shared_ptr<const Mapping> Mapping::load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CompileError(path, 0, 0, "cannot read the mapping file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return compile(text.str(), path);
+}
+
+const std::string& Mapping::name() const { return plan_->name; }
+bool Mapping::is_request() const { return plan_->is_request; }
+const InputOptions& Mapping::input() const { return plan_->input; }
+const std::string& Mapping::file() const { return plan_->file; }
+
+RequestResult Mapping::map_request(const json::object& context) const {
+    if (!plan_->is_request) {
+        RequestResult r;
+        r.error = MapError{"", "", "", "", "a writeback mapping (with `request:`)", "a work-order mapping"};
+        return r;
+    }
+    return map_request_document(*plan_, json::value(context));
+}
+
+std::vector<MapResult> Mapping::map(const json::value& input) const {
+    std::vector<MapResult> results;
+    if (plan_->is_request) {
+        results.push_back(failure(MapError{"", "", "", "", "a work-order mapping", "a writeback mapping (use map_request)"}, input));
+        return results;
+    }
+    // Fast path: one object in, no splitting.
+    if (!plan_->documents && plan_->columns.empty() && !plan_->group_by && input.is_object()) {
+        results.push_back(map_document(*plan_, input));
+        return results;
+    }
+    std::vector<json::value> rows;
+    std::vector<const json::value*> refs;
+    if (plan_->documents) {
+        EvalContext& ctx = thread_context();
+        ctx.reset();
+        ctx.root = ctx.current = &input;
+        Val v = evaluate_path(*plan_->documents, ctx);
+        if (v.kind == Val::Kind::list) {
+            for (const auto& e : *v.list)
+                if (e.kind == Val::Kind::json) refs.push_back(e.j);
+                else rows.push_back(to_json(e));
+        } else if (v.kind == Val::Kind::json && v.j->is_array()) {
+            for (const auto& e : v.j->get_array()) refs.push_back(&e);
+        } else if (v.kind == Val::Kind::json) {
+            refs.push_back(v.j);
+        } else if (!v.absent()) {
+            results.push_back(failure(MapError{"", "documents", plan_->documents->text, plan_->documents->text,
+                                               "a list of documents", describe(v)}, input));
+            return results;
+        }
+    } else if (input.is_array()) {
+        for (const auto& e : input.get_array()) refs.push_back(&e);
+    } else {
+        refs.push_back(&input);
+    }
+
+    std::vector<json::value> documents;
+    if (!plan_->columns.empty()) {
+        const auto& cols = plan_->columns;
+        for (const auto* r : refs) {
+            if (!r->is_array() || r->get_array().size() != cols.size()) {
+                results.push_back(failure(MapError{"", "columns", "columns", "", "a row of " + std::to_string(cols.size()) + " values",
+                                                   r->is_array() ? "a row of " + std::to_string(r->get_array().size()) + " values"
+                                                                 : describe(from_json(*r))}, *r));
+                continue;
+            }
+            json::object o(cols.size());
+            for (std::size_t i = 0; i < cols.size(); ++i) o.emplace(cols[i], r->get_array()[i]);
+            documents.emplace_back(std::move(o));
+        }
+        refs.clear();
+        for (const auto& d : documents) refs.push_back(&d);
+    }
+
+    if (plan_->group_by) {
+        // Rows of one document keep their order; documents keep the order of their first row.
+        std::vector<std::pair<std::string, json::array>> groups;
+        EvalContext& ctx = thread_context();
+        for (const auto* r : refs) {
+            ctx.reset();
+            ctx.root = ctx.current = r;
+            std::string key;
+            try {
+                Val k = evaluate(*plan_->group_by, ctx);
+                if (k.absent() || !to_text(k, key)) throw EvalError{"a value to group by", describe(k), plan_->group_by_text};
+            } catch (const EvalError& e) {
+                results.push_back(failure(MapError{"", "group_by", "group_by: " + plan_->group_by_text, e.path,
+                                                   e.expected, e.found}, *r));
+                continue;
+            }
+            auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+            if (it == groups.end()) {
+                groups.emplace_back(key, json::array{});
+                it = groups.end() - 1;
+            }
+            it->second.push_back(*r);
+        }
+        for (auto& [key, lines] : groups) {
+            json::object doc = lines.front().is_object() ? lines.front().get_object() : json::object{};
+            doc["lines"] = std::move(lines);
+            json::value d(std::move(doc));
+            results.push_back(map_document(*plan_, d));
+        }
+        return results;
+    }
+    for (const auto* r : refs) results.push_back(map_document(*plan_, *r));
+    for (auto& row : rows) results.push_back(map_document(*plan_, row));
+    return results;
+}
+
+}  // namespace fb::mapping

@@ -1,0 +1,96 @@
+// The compiled form of a mapping: a tree of rules with every path, expression, time format,
+// zone and lookup resolved, so evaluating a document parses nothing.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mapping/coerce.h"
+#include "mapping/expr.h"
+#include "mapping/mapping.h"
+#include "mapping/time.h"
+
+namespace fb::mapping {
+
+struct Rule;
+using RulePtr = std::unique_ptr<Rule>;
+
+struct TimeRule {
+    TimeFormat format;
+    const date::time_zone* zone = nullptr;  // reads zoneless input, and writes the output offset
+    RulePtr at;                             // time of day that replaces the parsed one
+    std::vector<std::pair<std::int64_t, RulePtr>> add;  // unit in seconds, amount
+    std::optional<TimePattern> output;      // RFC 3339 when absent
+};
+
+struct Rule {
+    enum class Source : std::uint8_t { constant, path, expr, template_, concat, list, object, each };
+    Source source = Source::constant;
+    Origin origin;
+    std::string text;  // the rule as written, for error messages
+
+    json::value constant;
+    Val constant_val;
+    std::unique_ptr<Path> path;
+    ExprPtr expr;
+    struct Piece {
+        std::string literal;
+        ExprPtr expr;
+    };
+    std::vector<Piece> pieces;          // template
+    std::vector<RulePtr> parts;         // concat, list
+    std::string separator;              // concat
+    std::vector<std::pair<std::string, RulePtr>> fields;  // object; each with `fields`
+    std::unique_ptr<Path> each;
+    ExprPtr where;
+    RulePtr item;  // each: the rule for one item (an object rule or a value rule)
+
+    ExprPtr when;
+    bool required = false;
+    std::optional<json::value> default_value;
+    Val default_val;
+    std::vector<std::pair<std::string, json::value>> lookup;
+    std::vector<Val> lookup_vals;
+    bool has_lookup = false;
+    std::optional<json::value> fallback;
+    Val fallback_val;
+    Coercion as = Coercion::none;
+    std::unique_ptr<TimeRule> time;
+    std::string phone_region;
+
+    // The input path this rule reads, for error messages ("$.Lines[*]" for each).
+    std::string_view input_path() const;
+};
+
+class Plan {
+public:
+    std::string file;
+    std::string name;
+    InputOptions input;
+    RulePtr key;
+    RulePtr version;
+    std::unique_ptr<Path> documents;
+    std::vector<std::string> columns;
+    ExprPtr group_by;
+    std::string group_by_text;
+    ExprPtr when;
+    ExprPtr cancelled;
+    RulePtr output;  // the work_order or request object
+    bool is_request = false;
+    bool validate_work_order = true;
+};
+
+// The compiler: YAML text → Plan. Throws CompileError.
+std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::string& file_name);
+
+// One document through the plan. Never throws.
+MapResult map_document(const Plan& plan, const json::value& document);
+RequestResult map_request_document(const Plan& plan, const json::value& context);
+
+}  // namespace fb::mapping
