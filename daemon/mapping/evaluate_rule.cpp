@@ -60,6 +60,7 @@ Val Evaluator::source(const Rule& r) {
                 out += p.literal;
                 if (!p.expr) continue;
                 Val v = evaluate(*p.expr, ctx_);
+                if (v.kind == Val::Kind::list) v = v.list->empty() ? Val{} : v.list->front();
                 if (v.absent()) continue;
                 if (!to_text(v, piece)) {
                     EvalError e{"a text value in the template", describe(v), ""};
@@ -93,8 +94,8 @@ Val Evaluator::value(const Rule& r) {
     try {
         if (r.when && !truthy(evaluate(*r.when, ctx_))) return Val{};
         v = source(r);
-        if (v.kind == Val::Kind::list) {
-            // A filter path used for one value: its first match.
+        if (v.kind == Val::Kind::list && r.source == Rule::Source::path) {
+            // A filter path used for one value: its first match. (An `expr` may yield a list.)
             v = v.list->empty() ? Val{} : v.list->front();
         }
         if (v.absent()) {

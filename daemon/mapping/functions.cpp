@@ -26,6 +26,8 @@ Val arg(const Expr& e, std::size_t i, EvalContext& ctx) { return evaluate(*e.arg
 
 std::string_view text_arg(const Expr& e, std::size_t i, EvalContext& ctx, bool& absent) {
     Val v = arg(e, i, ctx);
+    // A filter path's single match stands for itself where text is wanted.
+    if (v.kind == Val::Kind::list && v.list->size() <= 1) v = v.list->empty() ? Val{} : v.list->front();
     absent = v.missing() || v.kind == Val::Kind::null;
     if (absent) return {};
     if (v.kind == Val::Kind::string) return v.s;

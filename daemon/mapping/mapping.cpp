@@ -65,6 +65,24 @@ bool condition(Evaluator& ev, const Plan& plan, const Expr& e, const char* name,
     }
 }
 
+// Valijson names a place "[items][0][quantity]"; people read "items[0].quantity".
+std::string schema_field(const std::string& where) {
+    std::string out;
+    for (std::size_t p = 0; p < where.size();) {
+        if (where[p] != '[') {
+            out += where[p++];
+            continue;
+        }
+        auto close = where.find(']', p);
+        if (close == std::string::npos) return out + where.substr(p);
+        std::string part = where.substr(p + 1, close - p - 1);
+        bool index = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
+        out += index ? "[" + part + "]" : (out.empty() ? "" : ".") + part;
+        p = close + 1;
+    }
+    return out == "/" ? "" : out;
+}
+
 }  // namespace
 
 MapResult map_document(const Plan& plan, const json::value& document) {
@@ -97,7 +115,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
             auto problems = fb::schema::Validator::work_order().check(json::value(result.work_order));
             if (!problems.empty()) {
                 auto colon = problems.front().find(": ");
-                MapError e{result.document_id, problems.front().substr(0, colon), "schema", "",
+                MapError e{result.document_id, schema_field(problems.front().substr(0, colon)), "schema", "",
                            "a work order valid against work_order.schema.json",
                            colon == std::string::npos ? problems.front() : problems.front().substr(colon + 2)};
                 return failure(std::move(e), document);
