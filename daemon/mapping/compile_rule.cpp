@@ -33,11 +33,16 @@ std::string flow_text(const YAML::Node& n) {
     return e.c_str();
 }
 
+// "string", "object", … as the schema says; an enum of strings counts as "string".
 std::string schema_type(const json::object* schema) {
     if (!schema) return "";
     auto it = schema->find("type");
-    if (it == schema->end() || !it->value().is_string()) return "";
-    return std::string(it->value().get_string());
+    if (it != schema->end() && it->value().is_string()) return std::string(it->value().get_string());
+    if (auto e = schema->find("enum"); e != schema->end() && e->value().is_array() &&
+                                       !e->value().get_array().empty() &&
+                                       e->value().get_array()[0].is_string())
+        return "string";
+    return "";
 }
 
 bool type_accepts(const json::value& type, const json::value& v) {
@@ -185,7 +190,7 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
             if (!type.empty() && type != "object") {
                 std::string key = n.begin()->first.Scalar();
                 fail(n.begin()->first, "`" + key + "` is not a rule key" +
-                                           did_you_mean(key, rule_keys) + "; " + where + " is " +
+                                           did_you_mean(key, rule_keys) + "; " + where + " is a " +
                                            type + " in the work-order schema, not an object");
             }
             r = std::make_unique<Rule>();

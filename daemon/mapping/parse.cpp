@@ -180,7 +180,7 @@ private:
     }
     ExprPtr arithmetic(Expr::Op op, ExprPtr a, ExprPtr b) {
         for (const auto* x : {a.get(), b.get()})
-            if (x->type == Type::boolean || x->type == Type::list)
+            if (x->type == Type::boolean || x->type == Type::list || x->type == Type::string)
                 fail_at(x->offset, std::string("arithmetic needs numbers, not ") + type_name(x->type));
         return binary(op, std::move(a), std::move(b), Type::number);
     }

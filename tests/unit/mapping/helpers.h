@@ -35,7 +35,7 @@ inline std::shared_ptr<const Mapping> work_order_mapping(const std::string& fiel
     if (!has("source_ref")) text += "  source_ref: $.DocNo\n";
     if (!has("customer")) text += "  customer: { name: { path: $.Customer.Name, default: unknown } }\n";
     if (!has("address")) text += "  address: { text: { path: $.Street, default: unknown } }\n";
-    return Mapping::compile(text, "test.yaml");
+    return Mapping::compile(text, "m.yaml");
 }
 
 inline MapResult map_one(const Mapping& m, const std::string& json_text) {
