@@ -230,6 +230,17 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
         fail(n, where + " has no rule (an empty value)");
     }
     if (schema_required && r->source != Rule::Source::object) r->required = true;
+    // A value goes out as the type the schema gives its field: an ERP's numeric code becomes
+    // text, SAP's "2.000" a number, "Y" a boolean. An explicit `as` says otherwise.
+    bool scalar = r->source != Rule::Source::object && r->source != Rule::Source::each &&
+                  r->source != Rule::Source::list && r->source != Rule::Source::constant;
+    if (scalar && r->as == Coercion::none && !r->time && r->phone_region.empty()) {
+        std::string type = schema_type(schema);
+        if (type == "string") r->as = Coercion::string;
+        else if (type == "number") r->as = Coercion::number;
+        else if (type == "integer") r->as = Coercion::integer;
+        else if (type == "boolean") r->as = Coercion::boolean;
+    }
     return r;
 }
 
