@@ -170,14 +170,32 @@ TEST_CASE("poison documents go to the dead-letter while the good ones flow, and 
     CHECK(entries[2].document_id == "FIXME-1");
     CHECK_THAT(entries[2].reason, Catch::Contains("phone"));
 
-    // The fix: the ERP's data stays as it is; the mapping learns to tolerate a bad phone number.
-    auto mapping_text = read_file(config.flows[0].mapping);
-    auto fixed_path = temp_path("fixed-mapping.yaml");
-    std::ofstream(fixed_path) << mapping_text;
-    // Replaying the entry with the same mapping fails again and keeps it.
+    // Replaying with the same mapping fails again and keeps the entry, with the fresh reason.
     auto again = fb::ledger::replay_dead_letters(
         db, config, {{"delivery", fb::mapping::Mapping::load(config.flows[0].mapping)}}, {entries[2].id});
     CHECK(again.replayed == 0);
     CHECK(again.still_failing == 1);
     CHECK(fb::ledger::list_dead_letters(db, false).size() == 3);
+
+    // The fix: the ERP's data stays as it is; the mapping stops requiring a valid phone number.
+    auto text = read_file(config.flows[0].mapping);
+    auto rule = std::string("    phone: { path: $.Customer.Mobile, phone: CN }\n");
+    REQUIRE(text.find(rule) != std::string::npos);
+    text.erase(text.find(rule), rule.size());
+    auto fixed = fb::mapping::Mapping::compile(text, "fixed.yaml");
+    {
+        RunningApp daemon(config);  // running while the replay writes: it publishes what appears
+        auto report = fb::ledger::replay_dead_letters(db, config, {{"delivery", fixed}}, {entries[2].id});
+        CHECK(report.replayed == 1);
+        CHECK(report.still_failing == 0);
+        REQUIRE(report.lines.size() == 1);
+        CHECK_THAT(report.lines[0], Catch::EndsWith("FIXME-1: created"));
+        auto published = consume_at_least(kafka.bootstrap(), "fsm.work-orders", 3);
+        std::set<std::string> keys;
+        for (const auto& m : published) keys.insert(m.key);
+        CHECK(keys.count("WO-delivery-FIXME-1"));
+    }
+    auto left = fb::ledger::list_dead_letters(db, false);
+    CHECK(left.size() == 2);
+    CHECK(fb::ledger::list_dead_letters(db, true).size() == 3);
 }
