@@ -193,8 +193,14 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
             o.reserve(r.fields.size());
             for (const auto& [name, field] : r.fields) {
                 fields_.push_back({name, -1});
-                json::value v(o.storage());
-                if (produce(*field, v)) o.emplace(name, std::move(v));
+                if (field->source == Rule::Source::object || field->source == Rule::Source::each ||
+                    field->source == Rule::Source::list) {
+                    json::value v(o.storage());
+                    if (produce(*field, v)) o.emplace(name, std::move(v));
+                } else {
+                    Val v = value(*field);
+                    if (!v.missing()) o.emplace(name, to_json(v, o.storage()));
+                }
                 fields_.pop_back();
             }
             return !o.empty();
@@ -204,7 +210,7 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
             json::array& a = out.emplace_array();
             for (std::size_t i = 0; i < r.parts.size(); ++i) {
                 fields_.push_back({{}, std::int64_t(i)});
-                json::value v;
+                json::value v(a.storage());
                 if (produce(*r.parts[i], v)) a.push_back(std::move(v));
                 fields_.pop_back();
             }
@@ -213,7 +219,7 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
         default: {
             Val v = value(r);
             if (v.missing()) return false;
-            out = to_json(v);
+            out = to_json(v, out.storage());
             return true;
         }
     }

@@ -1,6 +1,8 @@
 // The rule evaluator: one per document, reusing the thread's scratch space.
 #pragma once
 
+#include <algorithm>
+
 #include "mapping/plan.h"
 
 namespace fb::mapping {
@@ -11,7 +13,41 @@ struct MapFailure {
 
 class Evaluator {
 public:
-    explicit Evaluator(EvalContext& ctx) : ctx_(ctx) {}
+    struct FieldStep {
+        std::string_view name;
+        std::int64_t index;
+    };
+    struct Scope {
+        const Path* each;
+        std::int64_t index;
+    };
+    // Where in the output the evaluation is: pushed and popped per field, read only on failure.
+    class FieldStack {
+    public:
+        void push_back(FieldStep f) {
+            if (n_ < capacity) steps_[n_] = f;
+            ++n_;
+        }
+        void pop_back() { --n_; }
+        void clear() { n_ = 0; }
+        const FieldStep* begin() const { return steps_; }
+        const FieldStep* end() const { return steps_ + std::min(n_, capacity); }
+
+    private:
+        static constexpr std::size_t capacity = 64;
+        FieldStep steps_[capacity];
+        std::size_t n_ = 0;
+    };
+    // The stacks outlive one document so their capacity is reused.
+    struct Stacks {
+        FieldStack fields;
+        std::vector<Scope> scopes;
+    };
+
+    Evaluator(EvalContext& ctx, Stacks& stacks) : ctx_(ctx), fields_(stacks.fields), scopes_(stacks.scopes) {
+        fields_.clear();
+        scopes_.clear();
+    }
 
     // Builds the rule's output into `out`; false when the field is left out. Throws MapFailure.
     bool produce(const Rule& r, json::value& out);
@@ -24,17 +60,9 @@ public:
     std::string input_path(std::string_view path) const;
 
 private:
-    struct FieldStep {
-        std::string_view name;
-        std::int64_t index;
-    };
-    struct Scope {
-        const Path* each;
-        std::int64_t index;
-    };
     EvalContext& ctx_;
-    std::vector<FieldStep> fields_;
-    std::vector<Scope> scopes_;
+    FieldStack& fields_;
+    std::vector<Scope>& scopes_;
 
     Val source(const Rule& r);
     Val lookup(const Rule& r, const Val& v);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "mapping/evaluate_rule.h"
+#include "mapping/schema_check.h"
 #include "schema/validator.h"
 
 namespace fb::mapping {
@@ -39,6 +40,11 @@ namespace {
 EvalContext& thread_context() {
     static thread_local EvalContext ctx;
     return ctx;
+}
+
+Evaluator::Stacks& thread_stacks() {
+    static thread_local Evaluator::Stacks stacks;
+    return stacks;
 }
 
 MapResult failure(MapError e, const json::value& document) {
@@ -90,7 +96,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
     ctx.reset();
     ctx.root = ctx.current = &document;
     ctx.position = 0;
-    Evaluator ev(ctx);
+    Evaluator ev(ctx, thread_stacks());
     MapResult result;
     try {
         Val key = ev.value(*plan.key);
@@ -108,11 +114,16 @@ MapResult map_document(const Plan& plan, const json::value& document) {
             result.kind = MapResult::Kind::filtered;
             return result;
         }
+        // Default storage on purpose: a shared arena costs an atomic count per node, and a
+        // borrowed one could not outlive this result.
         json::value out;
         ev.produce(*plan.output, out);
-        if (out.is_object()) result.work_order = std::move(out.get_object());
+        if (!out.is_object()) out.emplace_object();
         if (plan.validate_work_order) {
-            auto problems = fb::schema::Validator::work_order().check(json::value(result.work_order));
+            // The compiled check says yes or no quickly; valijson gives the reason for a no.
+            const SchemaCheck* fast = work_order_check();
+            auto problems = fast && fast->valid(out) ? std::vector<std::string>{}
+                                                     : fb::schema::Validator::work_order().check(out);
             if (!problems.empty()) {
                 auto colon = problems.front().find(": ");
                 MapError e{result.document_id, schema_field(problems.front().substr(0, colon)), "schema", "",
@@ -121,8 +132,9 @@ MapResult map_document(const Plan& plan, const json::value& document) {
                 return failure(std::move(e), document);
             }
         }
-        result.kind = cancelled ? MapResult::Kind::cancelled : MapResult::Kind::mapped;
-        return result;
+        return MapResult{cancelled ? MapResult::Kind::cancelled : MapResult::Kind::mapped,
+                         std::move(result.document_id), std::move(result.version),
+                         json::object(std::move(out.get_object())), std::nullopt, json::value()};
     } catch (MapFailure& f) {
         f.error.document_id = result.document_id;
         return failure(std::move(f.error), document);
@@ -137,7 +149,7 @@ RequestResult map_request_document(const Plan& plan, const json::value& context)
     ctx.reset();
     ctx.root = ctx.current = &context;
     ctx.position = 0;
-    Evaluator ev(ctx);
+    Evaluator ev(ctx, thread_stacks());
     RequestResult result;
     std::string id;
     try {

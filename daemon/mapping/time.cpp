@@ -301,6 +301,24 @@ std::int64_t to_utc(const date::time_zone* zone, std::int64_t local) {
     return utc;
 }
 
+namespace {
+
+void put2(std::string& out, unsigned v) {
+    out += char('0' + v / 10 % 10);
+    out += char('0' + v % 10);
+}
+
+void put4(std::string& out, int v) {
+    if (v < 0 || v > 9999) {
+        out += std::to_string(v);
+        return;
+    }
+    put2(out, unsigned(v / 100));
+    put2(out, unsigned(v % 100));
+}
+
+}  // namespace
+
 void format_rfc3339(std::int64_t utc, int millis, int offset, bool z_for_utc, std::string& out) {
     std::int64_t local = utc + offset;
     std::int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
@@ -308,21 +326,31 @@ void format_rfc3339(std::int64_t utc, int millis, int offset, bool z_for_utc, st
     int y;
     unsigned m, d;
     civil_from_days(days, y, m, d);
-    char buf[48];
-    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", y, m, d, int(sod / 3600),
-                          int(sod / 60 % 60), int(sod % 60));
-    out.append(buf, std::size_t(n));
+    put4(out, y);
+    out += '-';
+    put2(out, m);
+    out += '-';
+    put2(out, d);
+    out += 'T';
+    put2(out, unsigned(sod / 3600));
+    out += ':';
+    put2(out, unsigned(sod / 60 % 60));
+    out += ':';
+    put2(out, unsigned(sod % 60));
     if (millis) {
-        n = std::snprintf(buf, sizeof buf, ".%03d", millis);
-        out.append(buf, std::size_t(n));
+        out += '.';
+        out += char('0' + millis / 100);
+        put2(out, unsigned(millis % 100));
     }
     if (offset == 0 && z_for_utc) {
         out += 'Z';
         return;
     }
     int a = offset < 0 ? -offset : offset;
-    n = std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
-    out.append(buf, std::size_t(n));
+    out += offset < 0 ? '-' : '+';
+    put2(out, unsigned(a / 3600));
+    out += ':';
+    put2(out, unsigned(a / 60 % 60));
 }
 
 void format_pattern(const TimePattern& p, std::int64_t utc, int offset, std::string& out) {

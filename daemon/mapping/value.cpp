@@ -27,27 +27,27 @@ Val from_json(const json::value& v) {
     }
 }
 
-json::value to_json(const Val& v) {
+json::value to_json(const Val& v, json::storage_ptr sp) {
     switch (v.kind) {
         case Val::Kind::missing:
-        case Val::Kind::null: return nullptr;
-        case Val::Kind::boolean: return v.b;
-        case Val::Kind::integer: return v.i;
+        case Val::Kind::null: return json::value(nullptr, std::move(sp));
+        case Val::Kind::boolean: return json::value(v.b, std::move(sp));
+        case Val::Kind::integer: return json::value(v.i, std::move(sp));
         case Val::Kind::real:
             // 4.0 from "4.000" or a Kingdee double reads better, and compares equal, as 4.
             if (std::isfinite(v.d) && v.d == std::floor(v.d) && std::fabs(v.d) < 9007199254740992.0)
-                return std::int64_t(v.d);
-            return v.d;
-        case Val::Kind::string: return json::string(v.s);
-        case Val::Kind::json: return *v.j;
+                return json::value(std::int64_t(v.d), std::move(sp));
+            return json::value(v.d, std::move(sp));
+        case Val::Kind::string: return json::value(json::string_view(v.s.data(), v.s.size()), std::move(sp));
+        case Val::Kind::json: return json::value(*v.j, std::move(sp));
         case Val::Kind::list: {
-            json::array a;
+            json::array a(sp);
             a.reserve(v.list->size());
-            for (const auto& e : *v.list) a.push_back(to_json(e));
+            for (const auto& e : *v.list) a.push_back(to_json(e, sp));
             return a;
         }
     }
-    return nullptr;
+    return json::value(nullptr, std::move(sp));
 }
 
 std::string describe(const Val& v) {

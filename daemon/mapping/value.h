@@ -16,12 +16,14 @@ namespace json = boost::json;
 struct Val {
     enum class Kind : std::uint8_t { missing, null, boolean, integer, real, string, json, list };
     Kind kind = Kind::missing;
-    bool b = false;
-    std::int64_t i = 0;
-    double d = 0;
-    std::string_view s;                  // string: into the document, a constant or scratch
-    const json::value* j = nullptr;      // json: an object or array of the document
-    const std::vector<Val>* list = nullptr;  // list: what a path with [*] or a filter matched
+    union {  // 32 bytes in all: values are copied a lot
+        std::int64_t i = 0;
+        bool b;
+        double d;
+        const json::value* j;          // json: an object or array of the document
+        const std::vector<Val>* list;  // list: what a path with [*] or a filter matched
+    };
+    std::string_view s;  // string: into the document, a constant or scratch
 
     static Val of_bool(bool v) { Val r; r.kind = Kind::boolean; r.b = v; return r; }
     static Val of_int(std::int64_t v) { Val r; r.kind = Kind::integer; r.i = v; return r; }
@@ -39,8 +41,8 @@ struct Val {
 };
 
 Val from_json(const json::value& v);
-// Deep copy into an owned JSON value (for the output tree).
-json::value to_json(const Val& v);
+// Deep copy into an owned JSON value (for the output tree), allocated from `sp`.
+json::value to_json(const Val& v, json::storage_ptr sp = {});
 // For error messages: `"two"`, `42`, `an object`, `nothing`.
 std::string describe(const Val& v);
 // A number from a number or a numeric string ("2.000", " 42 "); false when it is neither.

@@ -1,6 +1,6 @@
 // How fast the mapping engine is, against the JSON work around it: for each sample, documents per
 // second for parse + map + serialize beside parse + serialize alone, in one thread, same run.
-//   bench_mapping [seconds per measurement, default 2]
+//   bench_mapping [seconds per measurement, default 2] [only: shipment | sap]
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -72,8 +72,11 @@ void bench(const char* label, const std::string& mapping_file, const std::string
 
 int main(int argc, char** argv) {
     double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+    std::string only = argc > 2 ? argv[2] : "";
+    if (only.empty() || only == "shipment")
     bench("generic shipment", "mappings/generic-rest/shipment-to-delivery.yaml",
           "tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json", seconds);
+    if (only.empty() || only == "sap")
     bench("SAP OData delivery", "mappings/sap-s4/outbound-delivery-to-delivery.yaml",
           "tests/fixtures/samples/sap-s4-odata/A_OutbDeliveryHeader-page1.json", seconds);
     std::printf("(time ratio = (parse+map+serialize) / (parse+serialize); target: generic shipment "
