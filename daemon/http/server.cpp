@@ -3,9 +3,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
@@ -44,6 +44,7 @@ Server::Server(asio::io_context& io, const config::HttpConfig& config, Handler h
     acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, accept(), asio::detached);
+    asio::co_spawn(io_, sweep(), asio::detached);
 }
 
 void Server::stop() {
@@ -51,8 +52,8 @@ void Server::stop() {
         stopping_ = true;
         boost::system::error_code ec;
         acceptor_.close(ec);
-        for (auto* s : idle_) s->close(ec);
-        idle_.clear();
+        for (auto& [socket, state] : open_)
+            if (state.idle) socket->close(ec);
     });
 }
 
@@ -64,7 +65,7 @@ asio::awaitable<void> Server::accept() {
             spdlog::warn("http accept: {}", ec.message());
             continue;
         }
-        if (sessions_ >= config_.max_connections) {
+        if (open_.size() >= config_.max_connections) {
             // Memory stays bounded: beyond the limit a connection is closed at once.
             boost::system::error_code ignored;
             socket.close(ignored);
@@ -74,50 +75,62 @@ asio::awaitable<void> Server::accept() {
     }
 }
 
+// Timeouts without a timer per operation: each session keeps a deadline, and one sweep a second
+// closes the sockets past theirs (re-arming a timer three times per request cost more syscalls
+// than the request itself).
+asio::awaitable<void> Server::sweep() {
+    asio::steady_timer timer(io_);
+    while (!stopping_) {
+        timer.expires_after(std::chrono::seconds(1));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto now = std::chrono::steady_clock::now();
+        boost::system::error_code ignored;
+        for (auto& [socket, state] : open_)
+            if (state.deadline < now) socket->close(ignored);
+    }
+}
+
 asio::awaitable<void> Server::session(tcp::socket socket) {
-    ++sessions_;
-    beast::tcp_stream stream(std::move(socket));
+    auto& state = open_[&socket];
+    auto deadline = [&](std::chrono::milliseconds d, bool idle) {
+        state.deadline = std::chrono::steady_clock::now() + d;
+        state.idle = idle;
+    };
     beast::flat_buffer buffer;
-    auto* raw = &stream.socket();
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
         // Beast checks a Content-Length against the limit while parsing the header, before we
         // know the content type: start at the larger limit, apply the right one below.
         parser.body_limit(std::max(config_.max_body_bytes, config_.max_batch_body_bytes));
-        idle_.insert(raw);
-        stream.expires_after(config_.request_timeout * 3);  // keep-alive idle limit
-        auto [ec, _] = co_await bhttp::async_read_header(stream, buffer, parser,
+        deadline(config_.request_timeout * 3, true);  // keep-alive idle limit
+        auto [ec, _] = co_await bhttp::async_read_header(socket, buffer, parser,
                                                          asio::as_tuple(asio::use_awaitable));
-        idle_.erase(raw);
         if (ec) break;  // closed, timed out or garbage: nothing to answer
         auto type = parser.get()[bhttp::field::content_type];
         bool batch = type.starts_with("application/x-ndjson");
         auto limit = batch ? config_.max_batch_body_bytes : config_.max_body_bytes;
         parser.body_limit(limit);
-        stream.expires_after(config_.request_timeout);
+        deadline(config_.request_timeout, false);
         if (parser.content_length() && *parser.content_length() > limit)
             ec = bhttp::error::body_limit;
         else
             std::tie(ec, std::ignore) = co_await bhttp::async_read(
-                stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+                socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
         Response res;
         bool close = false;
         if (ec == bhttp::error::body_limit) {
             res = error_response(parser.get(), bhttp::status::payload_too_large,
-                                 "request body is over the limit of " +
-                                     std::to_string(limit) +
+                                 "request body is over the limit of " + std::to_string(limit) +
                                      " bytes");
             close = true;  // the rest of the body is still on the wire
         } else if (ec) {
-            if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream &&
-                ec != asio::error::eof && ec != asio::error::connection_reset) {
-                res = error_response(parser.get(), bhttp::status::bad_request,
-                                     "malformed HTTP request: " + ec.message());
-                close = true;
-            } else {
-                break;
-            }
+            if (ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
+                ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+                break;  // closed, reset or timed out mid-request: nobody to answer
+            res = error_response(parser.get(), bhttp::status::bad_request,
+                                 "malformed HTTP request: " + ec.message());
+            close = true;
         } else {
             auto req = parser.release();
             ++in_progress_;
@@ -132,14 +145,14 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
             close = !req.keep_alive();
         }
         if (close || stopping_) res.keep_alive(false);
-        stream.expires_after(config_.request_timeout);
+        deadline(config_.request_timeout, false);
         std::tie(ec, std::ignore) =
-            co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+            co_await bhttp::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
         if (ec || !res.keep_alive()) break;
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    --sessions_;
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    open_.erase(&socket);
 }
 
 }  // namespace fb::http

@@ -9,7 +9,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <memory>
-#include <set>
+#include <chrono>
+#include <map>
 
 #include "config/config.h"
 
@@ -35,6 +36,7 @@ public:
 private:
     boost::asio::awaitable<void> accept();
     boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> sweep();
 
     boost::asio::io_context& io_;
     const config::HttpConfig& config_;
@@ -43,8 +45,11 @@ private:
     unsigned short port_ = 0;
     bool stopping_ = false;
     int in_progress_ = 0;  // requests read and not yet answered (io thread only)
-    std::size_t sessions_ = 0;  // open connections (io thread only)
-    std::set<boost::asio::ip::tcp::socket*> idle_;  // sessions waiting for a request
+    struct Session {
+        std::chrono::steady_clock::time_point deadline;
+        bool idle = true;  // waiting for a request: closed at once on stop()
+    };
+    std::map<boost::asio::ip::tcp::socket*, Session> open_;  // io thread only
 };
 
 }  // namespace fb::http

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <set>
 
 #include "harness.h"
 #include "ledger/dead_letter.h"
