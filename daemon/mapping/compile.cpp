@@ -10,7 +10,7 @@ namespace {
 
 const std::vector<std::string_view> top_keys = {
     "name", "description", "key", "version", "input", "documents", "columns", "group_by",
-    "when", "cancelled", "lookups", "work_order", "request"};
+    "let", "when", "cancelled", "lookups", "work_order", "request"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -93,6 +93,23 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     if (root["group_by"]) {
         plan->group_by = c.expression(root["group_by"]);
         plan->group_by_text = root["group_by"].Scalar();
+    }
+    // Variables next: every later rule may read them as $name (not `documents`/`group_by`,
+    // which run before a document exists).
+    VariableScope scope(&plan->variable_names);
+    if (const auto& let = root["let"]) {
+        if (!let.IsMap()) c.fail(let, "`let` takes a map of name → rule, such as ship_to: $.Partners[?(@.Role == \"WE\")]");
+        for (const auto& kv : let) {
+            std::string name = kv.first.Scalar();
+            bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+                return std::isalnum(ch) || ch == '_' || ch >= 0x80;
+            });
+            if (!ok) c.fail(kv.first, "a variable name is letters, digits and _, not `" + name + "`");
+            if (std::find(plan->variable_names.begin(), plan->variable_names.end(), name) != plan->variable_names.end())
+                c.fail(kv.first, "variable `" + name + "` is named twice");
+            plan->variables.push_back(c.rule(kv.second, nullptr, "let." + name));
+            plan->variable_names.push_back(name);
+        }
     }
     if (root["when"]) plan->when = c.expression(root["when"]);
     if (root["cancelled"]) plan->cancelled = c.expression(root["cancelled"]);

@@ -15,6 +15,14 @@ const json::value* start_of(const Path& p, const EvalContext& ctx) {
     switch (p.root) {
         case Path::Root::document: return ctx.root;
         case Path::Root::element: return ctx.at;
+        case Path::Root::variable: {
+            if (p.variable >= ctx.variables.size()) return nullptr;
+            const Val& v = ctx.variables[p.variable];
+            if (v.kind == Val::Kind::json) return v.j;
+            if (v.kind == Val::Kind::list && !v.list->empty() && v.list->front().kind == Val::Kind::json)
+                return v.list->front().j;
+            return nullptr;
+        }
         default: return ctx.current;
     }
 }
@@ -208,6 +216,8 @@ Val binary(const Expr& e, EvalContext& ctx) {
 }  // namespace
 
 Val evaluate_path(const Path& p, EvalContext& ctx) {
+    if (p.root == Path::Root::variable && p.steps.empty())
+        return p.variable < ctx.variables.size() ? ctx.variables[p.variable] : Val{};
     const json::value* start = start_of(p, ctx);
     if (!p.multi) {
         // The common case, kept tight: keys and indexes only.

@@ -30,8 +30,9 @@ struct PathStep {
 };
 
 struct Path {
-    enum class Root : std::uint8_t { current, document, element };  // $  $$  @
+    enum class Root : std::uint8_t { current, document, element, variable };  // $  $$  @  $name
     Root root = Root::current;
+    std::size_t variable = 0;  // index into the mapping's `let:` values
     std::vector<PathStep> steps;
     bool multi = false;  // has [*] or a filter: yields a list
     std::string text;    // as written
@@ -70,6 +71,13 @@ struct Function {
 };
 const Function* find_function(std::string_view name);
 const std::vector<Function>& functions();
+
+// The `let:` names visible to the parser while a mapping compiles (set by the compiler).
+struct VariableScope {
+    explicit VariableScope(const std::vector<std::string>* names);
+    ~VariableScope();
+    const std::vector<std::string>* saved;
+};
 
 // The whole text must be one expression (or path); throws CompileError.
 ExprPtr parse_expression(std::string_view text, const Origin& at);

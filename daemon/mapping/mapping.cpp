@@ -89,6 +89,13 @@ std::string schema_field(const std::string& where) {
     return out == "/" ? "" : out;
 }
 
+// `let:` values, in order (a later one may read an earlier one). A filter's list is kept whole;
+// paths from it start at its first match.
+void bind_variables(const Plan& plan, Evaluator& ev, EvalContext& ctx) {
+    ctx.variables.clear();
+    for (const auto& v : plan.variables) ctx.variables.push_back(ev.value(*v));
+}
+
 }  // namespace
 
 MapResult map_document(const Plan& plan, const json::value& document) {
@@ -99,6 +106,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
     Evaluator ev(ctx, thread_stacks());
     MapResult result;
     try {
+        bind_variables(plan, ev, ctx);
         Val key = ev.value(*plan.key);
         if (key.absent() || !to_text(key, result.document_id)) {
             MapError e{"", "key", plan.key->text, std::string(plan.key->input_path()),
@@ -153,6 +161,7 @@ RequestResult map_request_document(const Plan& plan, const json::value& context)
     RequestResult result;
     std::string id;
     try {
+        bind_variables(plan, ev, ctx);
         if (plan.key) id = text_of(ev.value(*plan.key));
         if (plan.when && !condition(ev, plan, *plan.when, "when", ctx)) {
             result.kind = MapResult::Kind::filtered;

@@ -9,6 +9,7 @@
 //   unary   := "-" unary | primary
 //   primary := number | string | true | false | null | path | "[" list "]" | "(" or ")" | name "(" args ")"
 //   path    := ("$$" | "$" | "@") ( "." name | "." "*" | "[" (int | "*" | string | "?" or) "]" )*
+#include <algorithm>
 #include <cstring>
 
 #include "mapping/expr.h"
@@ -32,6 +33,8 @@ const char* type_name(Type t) {
 }
 
 namespace {
+
+thread_local const std::vector<std::string>* variable_names = nullptr;
 
 bool name_char(unsigned char c) {
     return std::isalnum(c) || c == '_' || c >= 0x80;
@@ -325,6 +328,17 @@ private:
         if (t_.substr(p_, 2) == "$$") {
             path->root = Path::Root::document;
             p_ += 2;
+        } else if (p_ + 1 < t_.size() && t_[p_] == '$' && name_char(t_[p_ + 1])) {
+            std::size_t s = ++p_;
+            while (p_ < t_.size() && name_char(t_[p_])) ++p_;
+            std::string name(t_.substr(s, p_ - s));
+            std::vector<std::string_view> known;
+            if (variable_names) known.assign(variable_names->begin(), variable_names->end());
+            auto it = std::find(known.begin(), known.end(), name);
+            if (it == known.end())
+                fail_at(start, "unknown variable `$" + name + "` (name it under `let:`)" + did_you_mean(name, known));
+            path->root = Path::Root::variable;
+            path->variable = std::size_t(it - known.begin());
         } else if (p_ < t_.size() && t_[p_] == '$') {
             path->root = Path::Root::current;
             ++p_;
@@ -385,6 +399,11 @@ private:
 };
 
 }  // namespace
+
+VariableScope::VariableScope(const std::vector<std::string>* names) : saved(variable_names) {
+    variable_names = names;
+}
+VariableScope::~VariableScope() { variable_names = saved; }
 
 ExprPtr parse_expression(std::string_view text, const Origin& at) {
     auto e = Parser(text, at).whole();

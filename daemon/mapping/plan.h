@@ -81,6 +81,8 @@ public:
     std::string group_by_text;
     ExprPtr when;
     ExprPtr cancelled;
+    std::vector<std::string> variable_names;  // `let:`, evaluated in order per document
+    std::vector<RulePtr> variables;
     RulePtr output;  // the work_order or request object
     bool is_request = false;
     bool validate_work_order = true;

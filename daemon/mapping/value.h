@@ -58,6 +58,7 @@ struct EvalContext {
     const json::value* current = nullptr;  // $: the document, or the item of an `each`
     const json::value* at = nullptr;       // @: the element a filter is testing
     std::int64_t position = 0;             // 1-based index of the current `each` item
+    std::vector<Val> variables;            // the `let:` values of the current document
 
     std::string& scratch_string() {
         if (strings_used_ == strings_.size()) strings_.emplace_back();

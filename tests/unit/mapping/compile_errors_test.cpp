@@ -159,3 +159,8 @@ TEST_CASE("broken YAML is reported with its line") {
 TEST_CASE("a mapping file that cannot be read is a CompileError") {
     CHECK_THROWS_AS(Mapping::load("/nonexistent/mapping.yaml"), CompileError);
 }
+
+TEST_CASE("an unknown variable suggests a `let:` name") {
+    auto e = field_error("  notes: $shipto.Name\n", "let:\n  ship_to: $.Partner\n");
+    CHECK_THAT(e, Catch::Contains("m.yaml:6:10: unknown variable `$shipto` (name it under `let:`) (did you mean `ship_to`?)"));
+}

@@ -337,3 +337,12 @@ TEST_CASE("a writeback mapping checks its request shape when compiled") {
     CHECK_THAT(e("request:\n  method: POST\n"), Catch::Contains("request needs `url`"));
     CHECK_THAT(e("request:\n  method: POST\n  url: x\n  bdy: {}\n"), Catch::Contains("unknown field `bdy` in request (did you mean `body`?)"));
 }
+
+TEST_CASE("let names a value once per document for every rule to read") {
+    auto wo = mapped("  customer: { name: $we.N, code: $we.C }\n  notes: { template: \"{{$we.N}}/{{$count}}\" }\n",
+                     R"({"DocNo": "D", "P": [{"F": "AG", "N": "sold", "C": "1"}, {"F": "WE", "N": "ship", "C": "2"}]})",
+                     "let:\n  we: $.P[?(@.F == \"WE\")]\n  count: { expr: 'count($.P[*])' }\n");
+    CHECK(wo.at("customer").at("name") == "ship");
+    CHECK(wo.at("customer").at("code") == "2");
+    CHECK(wo.at("notes") == "ship/2");
+}
