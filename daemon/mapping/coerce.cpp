@@ -23,7 +23,8 @@ std::string_view trimmed(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
             return false;
     return true;
 }
@@ -42,7 +43,8 @@ std::optional<bool> boolean_of(std::string_view s) {
 
 Val coerce(const Val& v, Coercion to, EvalContext& ctx) {
     switch (to) {
-        case Coercion::none: return v;
+        case Coercion::none:
+            return v;
         case Coercion::string: {
             if (v.kind == Val::Kind::string) return v;
             auto& s = ctx.scratch_string();
@@ -66,7 +68,8 @@ Val coerce(const Val& v, Coercion to, EvalContext& ctx) {
         }
         case Coercion::boolean: {
             if (v.kind == Val::Kind::boolean) return v;
-            if (v.kind == Val::Kind::integer && (v.i == 0 || v.i == 1)) return Val::of_bool(v.i == 1);
+            if (v.kind == Val::Kind::integer && (v.i == 0 || v.i == 1))
+                return Val::of_bool(v.i == 1);
             if (v.kind == Val::Kind::string)
                 if (auto b = boolean_of(v.s)) return Val::of_bool(*b);
             throw EvalError{"a boolean (Y/N, 是/否, X, true/false, 1/0)", describe(v), ""};

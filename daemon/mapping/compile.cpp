@@ -9,8 +9,8 @@ namespace fb::mapping {
 namespace {
 
 const std::vector<std::string_view> top_keys = {
-    "name", "description", "key", "version", "input", "documents", "columns", "group_by",
-    "let", "when", "cancelled", "lookups", "work_order", "request"};
+    "name",     "description", "key",  "version",   "input",   "documents",  "columns",
+    "group_by", "let",         "when", "cancelled", "lookups", "work_order", "request"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -19,9 +19,11 @@ const json::object& request_schema() {
         s["additionalProperties"] = false;
         s["required"] = json::array{"method", "url"};
         json::object props;
-        props["method"] = json::object{{"enum", json::array{"GET", "POST", "PUT", "PATCH", "MERGE", "DELETE"}}};
+        props["method"] =
+            json::object{{"enum", json::array{"GET", "POST", "PUT", "PATCH", "MERGE", "DELETE"}}};
         props["url"] = json::object{{"type", "string"}};
-        props["headers"] = json::object{{"type", "object"}, {"additionalProperties", json::object{{"type", "string"}}}};
+        props["headers"] = json::object{{"type", "object"},
+                                        {"additionalProperties", json::object{{"type", "string"}}}};
         props["body"] = json::object{};
         s["properties"] = std::move(props);
         return s;
@@ -30,14 +32,16 @@ const json::object& request_schema() {
 }
 
 void compile_input(Compiler& c, const YAML::Node& n, InputOptions& input) {
-    if (!n.IsMap()) c.fail(n, "`input` takes a map: { format: csv, charset: GBK, delimiter: \",\" }");
+    if (!n.IsMap())
+        c.fail(n, "`input` takes a map: { format: csv, charset: GBK, delimiter: \",\" }");
     for (const auto& kv : n) {
         std::string k = kv.first.Scalar();
         std::string v = c.scalar(kv.second, "an input option");
         if (k == "format") {
             static const std::vector<std::string_view> formats = {"json", "ndjson", "xml", "csv"};
             if (std::find(formats.begin(), formats.end(), v) == formats.end())
-                c.fail(kv.second, "`format` is json, ndjson, xml or csv, not `" + v + "`" + did_you_mean(v, formats));
+                c.fail(kv.second, "`format` is json, ndjson, xml or csv, not `" + v + "`" +
+                                      did_you_mean(v, formats));
             input.format = v;
         } else if (k == "charset") {
             input.charset = v;
@@ -61,7 +65,9 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         throw CompileError(file_name, e.mark.line + 1, e.mark.column + 1, e.msg);
     }
     Compiler c(file_name);
-    if (!root.IsMap()) throw CompileError(file_name, 1, 1, "a mapping file is a YAML map (name, key, work_order, …)");
+    if (!root.IsMap())
+        throw CompileError(file_name, 1, 1,
+                           "a mapping file is a YAML map (name, key, work_order, …)");
     auto plan = std::make_unique<Plan>();
     plan->file = file_name;
     for (const auto& kv : root) {
@@ -74,7 +80,8 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     if (const auto& t = root["lookups"]) {
         if (!t.IsMap()) c.fail(t, "`lookups` takes a map of table name → { input: output, … }");
         for (const auto& kv : t) {
-            if (!kv.second.IsMap()) c.fail(kv.second, "a lookup table is a map of input value → output value");
+            if (!kv.second.IsMap())
+                c.fail(kv.second, "a lookup table is a map of input value → output value");
             c.lookups[kv.first.Scalar()] = kv.second;
         }
     }
@@ -82,7 +89,8 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         plan->documents = c.path(root["documents"]);
     }
     if (const auto& cols = root["columns"]) {
-        if (!cols.IsSequence() || cols.size() == 0) c.fail(cols, "`columns` takes a list of column names");
+        if (!cols.IsSequence() || cols.size() == 0)
+            c.fail(cols, "`columns` takes a list of column names");
         for (const auto& col : cols) {
             auto name = c.scalar(col, "a column name");
             if (std::find(plan->columns.begin(), plan->columns.end(), name) != plan->columns.end())
@@ -98,14 +106,19 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     // which run before a document exists).
     VariableScope scope(&plan->variable_names);
     if (const auto& let = root["let"]) {
-        if (!let.IsMap()) c.fail(let, "`let` takes a map of name → rule, such as ship_to: $.Partners[?(@.Role == \"WE\")]");
+        if (!let.IsMap())
+            c.fail(let,
+                   "`let` takes a map of name → rule, such as ship_to: $.Partners[?(@.Role == "
+                   "\"WE\")]");
         for (const auto& kv : let) {
             std::string name = kv.first.Scalar();
             bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
                 return std::isalnum(ch) || ch == '_' || ch >= 0x80;
             });
-            if (!ok) c.fail(kv.first, "a variable name is letters, digits and _, not `" + name + "`");
-            if (std::find(plan->variable_names.begin(), plan->variable_names.end(), name) != plan->variable_names.end())
+            if (!ok)
+                c.fail(kv.first, "a variable name is letters, digits and _, not `" + name + "`");
+            if (std::find(plan->variable_names.begin(), plan->variable_names.end(), name) !=
+                plan->variable_names.end())
                 c.fail(kv.first, "variable `" + name + "` is named twice");
             plan->variables.push_back(c.rule(kv.second, nullptr, "let." + name));
             plan->variable_names.push_back(name);
@@ -116,19 +129,25 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
 
     bool wo = bool(root["work_order"]), req = bool(root["request"]);
     if (wo == req)
-        throw CompileError(file_name, 1, 1,
-                           wo ? "a mapping has `work_order` or `request`, not both"
-                              : "a mapping needs `work_order:` (the output) or `request:` (a writeback)");
+        throw CompileError(
+            file_name, 1, 1,
+            wo ? "a mapping has `work_order` or `request`, not both"
+               : "a mapping needs `work_order:` (the output) or `request:` (a writeback)");
     plan->is_request = req;
     if (req) {
         const auto& r = root["request"];
         if (!r.IsMap()) c.fail(r, "`request` takes a map: method, url, headers, body");
         plan->output = c.rule(r, &request_schema(), "request");
-        if (plan->output->source != Rule::Source::object) c.fail(r, "`request` takes a map: method, url, headers, body");
+        if (plan->output->source != Rule::Source::object)
+            c.fail(r, "`request` takes a map: method, url, headers, body");
         if (root["key"]) plan->key = c.rule(root["key"], nullptr, "key");
-        if (root["cancelled"]) c.fail(root["cancelled"], "`cancelled` belongs to work-order mappings");
+        if (root["cancelled"])
+            c.fail(root["cancelled"], "`cancelled` belongs to work-order mappings");
     } else {
-        if (!root["key"]) throw CompileError(file_name, 1, 1, "a work-order mapping needs `key:` (the path of the ERP document id)");
+        if (!root["key"])
+            throw CompileError(
+                file_name, 1, 1,
+                "a work-order mapping needs `key:` (the path of the ERP document id)");
         plan->key = c.rule(root["key"], nullptr, "key");
         if (root["version"]) plan->version = c.rule(root["version"], nullptr, "version");
         const auto& w = root["work_order"];
@@ -138,7 +157,9 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
             c.fail(w, "`work_order` takes a map of output fields");
         for (const auto& f : plan->output->fields)
             if (f.first == "id")
-                c.fail(w["id"], "`id` is given by fieldbridge (from the flow and the key), not by the mapping");
+                c.fail(
+                    w["id"],
+                    "`id` is given by fieldbridge (from the flow and the key), not by the mapping");
     }
     return plan;
 }

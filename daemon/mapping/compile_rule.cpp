@@ -1,9 +1,8 @@
 // Compiling one output rule: a bare `$.path`, a constant, a list, an object of fields, or a map
 // of rule keys ({path, as, lookup, time, phone, …}). Mistakes are CompileErrors at their line.
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -15,12 +14,12 @@ namespace fb::mapping {
 
 namespace {
 
-const std::vector<std::string_view> source_keys = {"path", "expr", "template", "concat",
+const std::vector<std::string_view> source_keys = {"path",  "expr", "template", "concat",
                                                    "value", "each", "fields"};
 const std::vector<std::string_view> rule_keys = {
-    "path", "expr",  "template", "concat", "separator", "value", "each",   "where",
-    "fields", "when", "required", "default", "fallback", "lookup", "as",   "time",
-    "tz",   "at",    "add",      "format", "phone"};
+    "path",  "expr",   "template", "concat",   "separator", "value",    "each",
+    "where", "fields", "when",     "required", "default",   "fallback", "lookup",
+    "as",    "time",   "tz",       "at",       "add",       "format",   "phone"};
 const std::vector<std::string_view> add_units = {"days", "hours", "minutes", "seconds"};
 
 bool is_rule_key(const std::string& k) {
@@ -37,7 +36,8 @@ std::string flow_text(const YAML::Node& n) {
 std::string schema_type(const json::object* schema) {
     if (!schema) return "";
     auto it = schema->find("type");
-    if (it != schema->end() && it->value().is_string()) return std::string(it->value().get_string());
+    if (it != schema->end() && it->value().is_string())
+        return std::string(it->value().get_string());
     if (auto e = schema->find("enum"); e != schema->end() && e->value().is_array() &&
                                        !e->value().get_array().empty() &&
                                        e->value().get_array()[0].is_string())
@@ -107,8 +107,11 @@ void Compiler::fail(const YAML::Node& n, const std::string& message) const {
 }
 
 std::string Compiler::scalar(const YAML::Node& n, const char* what) const {
-    if (!n.IsScalar()) fail(n, std::string(what) + " must be a single value, not a " +
-                                   (n.IsMap() ? "map" : n.IsSequence() ? "list" : "null"));
+    if (!n.IsScalar())
+        fail(n, std::string(what) + " must be a single value, not a " +
+                    (n.IsMap()        ? "map"
+                     : n.IsSequence() ? "list"
+                                      : "null"));
     return n.Scalar();
 }
 
@@ -129,7 +132,8 @@ json::value Compiler::constant(const YAML::Node& n) const {
     if (s == "true" || s == "True" || s == "TRUE") return true;
     if (s == "false" || s == "False" || s == "FALSE") return false;
     if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-    if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' || s[0] == '.')) {
+    if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
+                       s[0] == '+' || s[0] == '.')) {
         Val n2;
         // Zero-padded codes ("007", SAP's "000010") stay text: YAML would say so too.
         bool padded = s.size() > 1 && s[0] == '0' && s[1] != '.';
@@ -166,22 +170,26 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
         r->origin = origin(n);
         r->text = flow_text(n);
         std::size_t i = 0;
-        for (const auto& e : n) r->parts.push_back(rule(e, schema_items(schema), where + "[" + std::to_string(i++) + "]"));
+        for (const auto& e : n)
+            r->parts.push_back(
+                rule(e, schema_items(schema), where + "[" + std::to_string(i++) + "]"));
     } else if (n.IsMap()) {
         // A map with a value key (path, expr, …) is a rule; otherwise it is an object of output
         // fields, where a rule key the schema does not know is a rule missing its value.
         bool is_rule = false;
         for (const auto& kv : n) {
             const std::string& k = kv.first.Scalar();
-            if (std::find(source_keys.begin(), source_keys.end(), k) != source_keys.end()) is_rule = true;
+            if (std::find(source_keys.begin(), source_keys.end(), k) != source_keys.end())
+                is_rule = true;
         }
         if (!is_rule)
             for (const auto& kv : n) {
                 const std::string& k = kv.first.Scalar();
                 if (is_rule_key(k) && !(schema_child(schema, k) && schema->contains("properties") &&
                                         schema->at("properties").as_object().contains(k)))
-                    fail(kv.first, "`" + k + "` needs a value to work on: one of `path`, `expr`, "
-                                   "`template`, `concat`, `value`, `each` or `fields`");
+                    fail(kv.first, "`" + k +
+                                       "` needs a value to work on: one of `path`, `expr`, "
+                                       "`template`, `concat`, `value`, `each` or `fields`");
             }
         r = is_rule ? object_rule(n, schema, where) : nullptr;
         if (!r) {
@@ -202,7 +210,8 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
             if (schema) {
                 auto a = schema->find("additionalProperties");
                 closed = a != schema->end() && a->value().is_bool() && !a->value().get_bool();
-                if (auto p = schema->find("properties"); p != schema->end() && p->value().is_object())
+                if (auto p = schema->find("properties");
+                    p != schema->end() && p->value().is_object())
                     for (const auto& kv : p->value().get_object()) known.push_back(kv.key());
             }
             std::set<std::string> required;
@@ -220,8 +229,9 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
                                                  where + "." + key, required.count(key) > 0));
             }
             for (const auto& q : required) {
-                bool present = std::any_of(r->fields.begin(), r->fields.end(),
-                                           [&](const auto& f) { return f.first == q && q != "id"; });
+                bool present = std::any_of(r->fields.begin(), r->fields.end(), [&](const auto& f) {
+                    return f.first == q && q != "id";
+                });
                 if (!present)
                     fail(n, where + " needs `" + q + "`: the work-order schema requires it");
             }
@@ -236,15 +246,20 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
                   r->source != Rule::Source::list && r->source != Rule::Source::constant;
     if (scalar && r->as == Coercion::none && !r->time && r->phone_region.empty()) {
         std::string type = schema_type(schema);
-        if (type == "string") r->as = Coercion::string;
-        else if (type == "number") r->as = Coercion::number;
-        else if (type == "integer") r->as = Coercion::integer;
-        else if (type == "boolean") r->as = Coercion::boolean;
+        if (type == "string")
+            r->as = Coercion::string;
+        else if (type == "number")
+            r->as = Coercion::number;
+        else if (type == "integer")
+            r->as = Coercion::integer;
+        else if (type == "boolean")
+            r->as = Coercion::boolean;
     }
     return r;
 }
 
-RulePtr Compiler::scalar_rule(const YAML::Node& n, const json::object* schema, const std::string& where) {
+RulePtr Compiler::scalar_rule(const YAML::Node& n, const json::object* schema,
+                              const std::string& where) {
     auto r = std::make_unique<Rule>();
     r->origin = origin(n);
     r->text = n.Scalar();
@@ -267,8 +282,8 @@ RulePtr Compiler::scalar_rule(const YAML::Node& n, const json::object* schema, c
     return r;
 }
 
-void Compiler::check_constant(const YAML::Node& at, const json::value& v, const json::object* schema,
-                              const std::string& where) const {
+void Compiler::check_constant(const YAML::Node& at, const json::value& v,
+                              const json::object* schema, const std::string& where) const {
     if (!schema || v.is_null()) return;
     if (auto e = schema->find("enum"); e != schema->end() && e->value().is_array()) {
         const auto& options = e->value().get_array();
@@ -286,11 +301,12 @@ void Compiler::check_constant(const YAML::Node& at, const json::value& v, const 
         }
     }
     if (auto t = schema->find("type"); t != schema->end() && !type_accepts(t->value(), v))
-        fail(at, where + " must be " + json::serialize(t->value()) + " in the work-order schema, not " +
-                     json::serialize(v));
+        fail(at, where + " must be " + json::serialize(t->value()) +
+                     " in the work-order schema, not " + json::serialize(v));
 }
 
-RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema, const std::string& where) {
+RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
+                              const std::string& where) {
     auto r = std::make_unique<Rule>();
     r->origin = origin(n);
     r->text = flow_text(n);
@@ -300,16 +316,21 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema, c
         if (!is_rule_key(k))
             fail(kv.first, "unknown key `" + k + "` in a rule" + did_you_mean(k, rule_keys) +
                                " (to make an object with this field, put it under `fields:`)");
-        if (std::find(source_keys.begin(), source_keys.end(), k) != source_keys.end()) sources.push_back(k);
+        if (std::find(source_keys.begin(), source_keys.end(), k) != source_keys.end())
+            sources.push_back(k);
     }
     if (n["each"] && sources.size() == 2 && (n["fields"] || n["value"])) sources = {"each"};
     if (sources.empty())
-        fail(n, "a rule needs a value: one of `path`, `expr`, `template`, `concat`, `value`, `each` or `fields`");
+        fail(n,
+             "a rule needs a value: one of `path`, `expr`, `template`, `concat`, `value`, `each` "
+             "or `fields`");
     if (sources.size() > 1)
-        fail(n[sources[1]], "a rule takes one of `" + sources[0] + "` and `" + sources[1] + "`, not both");
+        fail(n[sources[1]],
+             "a rule takes one of `" + sources[0] + "` and `" + sources[1] + "`, not both");
     const std::string& src = sources[0];
     auto only_with = [&](const char* key, const char* owner) {
-        if (n[key] && src != owner) fail(n[key], std::string("`") + key + "` belongs with `" + owner + "`");
+        if (n[key] && src != owner)
+            fail(n[key], std::string("`") + key + "` belongs with `" + owner + "`");
     };
     only_with("where", "each");
     only_with("separator", "concat");
@@ -340,20 +361,24 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema, c
         inner->origin = r->origin;
         inner->text = r->text;
         r = std::move(inner);
-        if (r->source != Rule::Source::object) fail(n["fields"], "`fields` takes a map of output fields");
+        if (r->source != Rule::Source::object)
+            fail(n["fields"], "`fields` takes a map of output fields");
     } else {  // each
         if (!schema_type(schema).empty() && schema_type(schema) != "array")
             fail(n, where + " is " + schema_type(schema) + " in the work-order schema, not a list");
         r->source = Rule::Source::each;
         r->each = path(n["each"]);
         if (!r->each->multi)
-            fail(n["each"], "`each` needs a path that yields a list, such as `" + r->each->text + "[*]`");
+            fail(n["each"],
+                 "`each` needs a path that yields a list, such as `" + r->each->text + "[*]`");
         if (n["where"]) r->where = expression(n["where"]);
-        if (n["fields"] && n["value"]) fail(n["value"], "`each` takes `fields` or `value`, not both");
+        if (n["fields"] && n["value"])
+            fail(n["value"], "`each` takes `fields` or `value`, not both");
         if (n["fields"]) {
             if (!n["fields"].IsMap()) fail(n["fields"], "`fields` takes a map of output fields");
             r->item = rule(n["fields"], schema_items(schema), where + "[]");
-            if (r->item->source != Rule::Source::object) fail(n["fields"], "`fields` takes a map of output fields");
+            if (r->item->source != Rule::Source::object)
+                fail(n["fields"], "`fields` takes a map of output fields");
         } else if (n["value"]) {
             r->item = rule(n["value"], schema_items(schema), where + "[]");
         } else {
@@ -374,10 +399,12 @@ void Compiler::template_rule(Rule& r, const YAML::Node& n) {
         piece.literal = t.substr(p, open == std::string::npos ? std::string::npos : open - p);
         if (open != std::string::npos) {
             auto close = t.find("}}", open + 2);
-            if (close == std::string::npos) compile_error(o, open, "`{{` without `}}` in the template");
+            if (close == std::string::npos)
+                compile_error(o, open, "`{{` without `}}` in the template");
             Origin inner = o;
             inner.column += int(open + 2);
-            piece.expr = parse_expression(std::string_view(t).substr(open + 2, close - open - 2), inner);
+            piece.expr =
+                parse_expression(std::string_view(t).substr(open + 2, close - open - 2), inner);
             p = close + 2;
         } else {
             p = t.size();
@@ -386,7 +413,8 @@ void Compiler::template_rule(Rule& r, const YAML::Node& n) {
     }
 }
 
-void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schema, const std::string& where) {
+void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schema,
+                         const std::string& where) {
     if (n["when"]) r.when = expression(n["when"]);
     if (n["required"]) {
         auto v = constant(n["required"]);
@@ -404,8 +432,9 @@ void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schem
     if (n["as"]) {
         std::string as = scalar(n["as"], "`as`");
         auto c = coercion_named(as);
-        if (!c) fail(n["as"], "`as` is one of string, number, integer, boolean, not `" + as + "`" +
-                                  did_you_mean(as, {"string", "number", "integer", "boolean"}));
+        if (!c)
+            fail(n["as"], "`as` is one of string, number, integer, boolean, not `" + as + "`" +
+                              did_you_mean(as, {"string", "number", "integer", "boolean"}));
         r.as = *c;
     }
     for (const char* k : {"tz", "at", "add", "format"})
@@ -414,15 +443,19 @@ void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schem
     if (n["phone"]) {
         r.phone_region = scalar(n["phone"], "`phone`");
         if (!is_phone_region(r.phone_region))
-            fail(n["phone"], "`" + r.phone_region + "` is not a phone region (a two-letter country code such as CN)");
+            fail(n["phone"], "`" + r.phone_region +
+                                 "` is not a phone region (a two-letter country code such as CN)");
         if (n["time"]) fail(n["phone"], "a rule is a time or a phone number, not both");
     }
     if ((r.source == Rule::Source::object || r.source == Rule::Source::each) &&
         (lookup || n["as"] || n["time"] || n["phone"] || n["default"]))
-        fail(n, "`lookup`, `as`, `time`, `phone` and `default` apply to single values, not to objects or lists");
+        fail(n,
+             "`lookup`, `as`, `time`, `phone` and `default` apply to single values, not to objects "
+             "or lists");
 }
 
-void Compiler::lookup_rule(Rule& r, const YAML::Node& n, const json::object* schema, const std::string& where) {
+void Compiler::lookup_rule(Rule& r, const YAML::Node& n, const json::object* schema,
+                           const std::string& where) {
     YAML::Node table = n["lookup"];
     if (table.IsScalar()) {
         auto it = lookups.find(table.Scalar());
@@ -434,7 +467,9 @@ void Compiler::lookup_rule(Rule& r, const YAML::Node& n, const json::object* sch
         }
         table = it->second;
     }
-    if (!table.IsMap()) fail(table, "`lookup` takes a map of input value → output value, or a table name from `lookups:`");
+    if (!table.IsMap())
+        fail(table,
+             "`lookup` takes a map of input value → output value, or a table name from `lookups:`");
     r.has_lookup = true;
     for (const auto& kv : table) {
         auto v = constant(kv.second);
@@ -447,8 +482,9 @@ void Compiler::lookup_rule(Rule& r, const YAML::Node& n, const json::object* sch
         check_constant(n["fallback"], *r.fallback, schema, where);
         r.fallback_val = from_json(*r.fallback);
     } else if (!n["default"] && !r.required) {
-        fail(n["lookup"], "a lookup needs `fallback:` (or `default:`) for values not in its table, "
-                          "or `required: true` to fail on them");
+        fail(n["lookup"],
+             "a lookup needs `fallback:` (or `default:`) for values not in its table, "
+             "or `required: true` to fail on them");
     }
 }
 
@@ -467,25 +503,33 @@ void Compiler::time_rule(Rule& r, const YAML::Node& n, const std::string& where)
             fail(n["time"], std::string("bad time format: ") + e.what());
         }
     } else {
-        fail(n["time"], "`time` is a pattern such as \"%Y-%m-%d %H:%M\", `rfc3339` or `sap`, not `" +
-                            format + "`" + did_you_mean(format, {"rfc3339", "sap", "iso8601"}));
+        fail(n["time"],
+             "`time` is a pattern such as \"%Y-%m-%d %H:%M\", `rfc3339` or `sap`, not `" + format +
+                 "`" + did_you_mean(format, {"rfc3339", "sap", "iso8601"}));
     }
     if (n["tz"]) {
         std::string zone = scalar(n["tz"], "`tz`");
         t->zone = find_zone(zone);
-        if (!t->zone) fail(n["tz"], "unknown time zone `" + zone + "`" + did_you_mean(zone, zone_names()));
+        if (!t->zone)
+            fail(n["tz"], "unknown time zone `" + zone + "`" + did_you_mean(zone, zone_names()));
     } else if (t->format.kind == TimeFormat::Kind::pattern && !t->format.pattern.has_zone) {
-        fail(n["time"], "the format has no %z, so the rule needs `tz:` (the zone the times are in, such as Asia/Shanghai)");
+        fail(n["time"],
+             "the format has no %z, so the rule needs `tz:` (the zone the times are in, such as "
+             "Asia/Shanghai)");
     }
     if (n["at"]) t->at = rule(n["at"], nullptr, where + " (at)");
     if (const auto& add = n["add"]) {
         if (!add.IsMap()) fail(add, "`add` takes a map such as { hours: $.DeliverWindowHours }");
         for (const auto& kv : add) {
             std::string unit = kv.first.Scalar();
-            std::int64_t seconds = unit == "days" ? 86400 : unit == "hours" ? 3600 : unit == "minutes" ? 60
-                                   : unit == "seconds" ? 1 : 0;
-            if (!seconds) fail(kv.first, "`add` takes days, hours, minutes or seconds, not `" + unit + "`" +
-                                             did_you_mean(unit, add_units));
+            std::int64_t seconds = unit == "days"      ? 86400
+                                   : unit == "hours"   ? 3600
+                                   : unit == "minutes" ? 60
+                                   : unit == "seconds" ? 1
+                                                       : 0;
+            if (!seconds)
+                fail(kv.first, "`add` takes days, hours, minutes or seconds, not `" + unit + "`" +
+                                   did_you_mean(unit, add_units));
             t->add.emplace_back(seconds, rule(kv.second, nullptr, where + " (add " + unit + ")"));
         }
     }

@@ -11,7 +11,7 @@
 namespace fb::mapping {
 
 class Compiler {
-public:
+  public:
     explicit Compiler(std::string file) : file_(std::move(file)) {}
 
     const std::string& file() const { return file_; }
@@ -30,14 +30,16 @@ public:
 
     std::map<std::string, YAML::Node> lookups;
 
-private:
+  private:
     std::string file_;
 
     RulePtr object_rule(const YAML::Node& n, const json::object* schema, const std::string& where);
     RulePtr scalar_rule(const YAML::Node& n, const json::object* schema, const std::string& where);
-    void modifiers(Rule& r, const YAML::Node& n, const json::object* schema, const std::string& where);
+    void modifiers(Rule& r, const YAML::Node& n, const json::object* schema,
+                   const std::string& where);
     void time_rule(Rule& r, const YAML::Node& n, const std::string& where);
-    void lookup_rule(Rule& r, const YAML::Node& n, const json::object* schema, const std::string& where);
+    void lookup_rule(Rule& r, const YAML::Node& n, const json::object* schema,
+                     const std::string& where);
     void check_constant(const YAML::Node& at, const json::value& v, const json::object* schema,
                         const std::string& where) const;
     void template_rule(Rule& r, const YAML::Node& n);

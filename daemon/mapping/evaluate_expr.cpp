@@ -2,7 +2,6 @@
 // list on one side applies to each element (`$.Lines[*].Qty > 0` is a list of booleans).
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <cmath>
 
 #include "mapping/expr.h"
@@ -13,17 +12,21 @@ namespace {
 
 const json::value* start_of(const Path& p, const EvalContext& ctx) {
     switch (p.root) {
-        case Path::Root::document: return ctx.root;
-        case Path::Root::element: return ctx.at;
+        case Path::Root::document:
+            return ctx.root;
+        case Path::Root::element:
+            return ctx.at;
         case Path::Root::variable: {
             if (p.variable >= ctx.variables.size()) return nullptr;
             const Val& v = ctx.variables[p.variable];
             if (v.kind == Val::Kind::json) return v.j;
-            if (v.kind == Val::Kind::list && !v.list->empty() && v.list->front().kind == Val::Kind::json)
+            if (v.kind == Val::Kind::list && !v.list->empty() &&
+                v.list->front().kind == Val::Kind::json)
                 return v.list->front().j;
             return nullptr;
         }
-        default: return ctx.current;
+        default:
+            return ctx.current;
     }
 }
 
@@ -50,7 +53,9 @@ void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ct
     for (; v && step < p.steps.size(); ++step) {
         const PathStep& s = p.steps[step];
         switch (s.kind) {
-            case PathStep::Kind::key: v = child(v, s.key); break;
+            case PathStep::Kind::key:
+                v = child(v, s.key);
+                break;
             case PathStep::Kind::index: {
                 if (const auto* a = v->if_array()) {
                     std::int64_t n = std::int64_t(a->size());
@@ -64,7 +69,8 @@ void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ct
             case PathStep::Kind::wildcard:
             case PathStep::Kind::filter: {
                 auto visit = [&](const json::value& e) {
-                    if (s.kind == PathStep::Kind::filter && !filter_accepts(*s.filter, e, ctx)) return;
+                    if (s.kind == PathStep::Kind::filter && !filter_accepts(*s.filter, e, ctx))
+                        return;
                     walk(p, step + 1, &e, ctx, out, single);
                 };
                 if (const auto* a = v->if_array()) {
@@ -80,8 +86,10 @@ void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ct
         }
     }
     if (!v) return;
-    if (out) out->push_back(from_json(*v));
-    else *single = v;
+    if (out)
+        out->push_back(from_json(*v));
+    else
+        *single = v;
 }
 
 [[noreturn]] void type_error(const Expr& operand, const Val& found, const char* expected) {
@@ -115,7 +123,8 @@ bool equal(const Val& a, const Val& b) {
 int compare(const Expr& e, const Val& a, const Val& b) {
     if (a.kind == Val::Kind::string && b.kind == Val::Kind::string) {
         Val x, y;
-        if (to_number(a, x) && to_number(b, y)) return x.number() < y.number() ? -1 : x.number() > y.number();
+        if (to_number(a, x) && to_number(b, y))
+            return x.number() < y.number() ? -1 : x.number() > y.number();
         return a.s < b.s ? -1 : a.s > b.s;
     }
     Val x = number_of(*e.args[0], a), y = number_of(*e.args[1], b);
@@ -153,9 +162,15 @@ Val arithmetic(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
         std::int64_t r = 0;
         bool overflow = false;
         switch (e.op) {
-            case Expr::Op::add: overflow = __builtin_add_overflow(x.i, y.i, &r); break;
-            case Expr::Op::sub: overflow = __builtin_sub_overflow(x.i, y.i, &r); break;
-            case Expr::Op::mul: overflow = __builtin_mul_overflow(x.i, y.i, &r); break;
+            case Expr::Op::add:
+                overflow = __builtin_add_overflow(x.i, y.i, &r);
+                break;
+            case Expr::Op::sub:
+                overflow = __builtin_sub_overflow(x.i, y.i, &r);
+                break;
+            case Expr::Op::mul:
+                overflow = __builtin_mul_overflow(x.i, y.i, &r);
+                break;
             default:
                 if (y.i == 0) type_error(*e.args[1], y, "a number other than 0");
                 r = x.i % y.i;
@@ -164,9 +179,12 @@ Val arithmetic(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
     }
     double p = x.number(), q = y.number();
     switch (e.op) {
-        case Expr::Op::add: return Val::of_real(p + q);
-        case Expr::Op::sub: return Val::of_real(p - q);
-        case Expr::Op::mul: return Val::of_real(p * q);
+        case Expr::Op::add:
+            return Val::of_real(p + q);
+        case Expr::Op::sub:
+            return Val::of_real(p - q);
+        case Expr::Op::mul:
+            return Val::of_real(p * q);
         default:
             if (q == 0) type_error(*e.args[1], y, "a number other than 0");
             return Val::of_real(e.op == Expr::Op::div ? p / q : std::fmod(p, q));
@@ -175,13 +193,20 @@ Val arithmetic(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
 
 Val apply_binary(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
     switch (e.op) {
-        case Expr::Op::eq: return Val::of_bool(equal(a, b));
-        case Expr::Op::ne: return Val::of_bool(!equal(a, b));
-        case Expr::Op::lt: return Val::of_bool(compare(e, a, b) < 0);
-        case Expr::Op::le: return Val::of_bool(compare(e, a, b) <= 0);
-        case Expr::Op::gt: return Val::of_bool(compare(e, a, b) > 0);
-        case Expr::Op::ge: return Val::of_bool(compare(e, a, b) >= 0);
-        default: return arithmetic(e, a, b, ctx);
+        case Expr::Op::eq:
+            return Val::of_bool(equal(a, b));
+        case Expr::Op::ne:
+            return Val::of_bool(!equal(a, b));
+        case Expr::Op::lt:
+            return Val::of_bool(compare(e, a, b) < 0);
+        case Expr::Op::le:
+            return Val::of_bool(compare(e, a, b) <= 0);
+        case Expr::Op::gt:
+            return Val::of_bool(compare(e, a, b) > 0);
+        case Expr::Op::ge:
+            return Val::of_bool(compare(e, a, b) >= 0);
+        default:
+            return arithmetic(e, a, b, ctx);
     }
 }
 
@@ -246,8 +271,10 @@ Val evaluate_path(const Path& p, EvalContext& ctx) {
 
 Val evaluate(const Expr& e, EvalContext& ctx) {
     switch (e.op) {
-        case Expr::Op::literal: return e.literal;
-        case Expr::Op::path: return evaluate_path(*e.path, ctx);
+        case Expr::Op::literal:
+            return e.literal;
+        case Expr::Op::path:
+            return evaluate_path(*e.path, ctx);
         case Expr::Op::list: {
             auto& out = ctx.scratch_list();
             for (const auto& a : e.args) out.push_back(evaluate(*a, ctx));
@@ -256,7 +283,8 @@ Val evaluate(const Expr& e, EvalContext& ctx) {
             r.list = &out;
             return r;
         }
-        case Expr::Op::call: return e.fn->call(e, ctx);
+        case Expr::Op::call:
+            return e.fn->call(e, ctx);
         case Expr::Op::neg: {
             Val v = evaluate(*e.args[0], ctx);
             Val n = number_of(*e.args[0], v);
@@ -272,9 +300,14 @@ Val evaluate(const Expr& e, EvalContext& ctx) {
             r.list = &out;
             return r;
         }
-        case Expr::Op::and_: return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) && truthy(evaluate(*e.args[1], ctx)));
-        case Expr::Op::or_: return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) || truthy(evaluate(*e.args[1], ctx)));
-        default: return binary(e, ctx);
+        case Expr::Op::and_:
+            return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) &&
+                                truthy(evaluate(*e.args[1], ctx)));
+        case Expr::Op::or_:
+            return Val::of_bool(truthy(evaluate(*e.args[0], ctx)) ||
+                                truthy(evaluate(*e.args[1], ctx)));
+        default:
+            return binary(e, ctx);
     }
 }
 

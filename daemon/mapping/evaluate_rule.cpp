@@ -30,7 +30,8 @@ std::string Evaluator::input_path(std::string_view path) const {
         std::string_view each = s.each->text;
         std::string part;
         if (each.size() >= 3 && each.substr(each.size() - 3) == "[*]")
-            part = std::string(each.substr(0, each.size() - 3)) + "[" + std::to_string(s.index) + "]";
+            part =
+                std::string(each.substr(0, each.size() - 3)) + "[" + std::to_string(s.index) + "]";
         else
             part = std::string(each) + "#" + std::to_string(s.index);
         prefix = prefix.empty() || part.substr(0, 2) == "$$" ? part : prefix + part.substr(1);
@@ -50,9 +51,12 @@ void Evaluator::fail(const Rule& r, const std::string& rule_text, const EvalErro
 
 Val Evaluator::source(const Rule& r) {
     switch (r.source) {
-        case Rule::Source::constant: return r.constant_val;
-        case Rule::Source::path: return evaluate_path(*r.path, ctx_);
-        case Rule::Source::expr: return evaluate(*r.expr, ctx_);
+        case Rule::Source::constant:
+            return r.constant_val;
+        case Rule::Source::path:
+            return evaluate_path(*r.path, ctx_);
+        case Rule::Source::expr:
+            return evaluate(*r.expr, ctx_);
         case Rule::Source::template_: {
             auto& out = ctx_.scratch_string();
             std::string piece;
@@ -78,14 +82,17 @@ Val Evaluator::source(const Rule& r) {
             for (const auto& p : r.parts) {
                 Val v = value(*p);
                 if (v.absent()) continue;
-                if (!to_text(v, piece)) throw EvalError{"text values to concatenate", describe(v), std::string(p->input_path())};
+                if (!to_text(v, piece))
+                    throw EvalError{"text values to concatenate", describe(v),
+                                    std::string(p->input_path())};
                 if (!first) out += r.separator;
                 out += piece;
                 first = false;
             }
             return Val::of_string(out);
         }
-        default: return Val{};
+        default:
+            return Val{};
     }
 }
 
@@ -134,9 +141,11 @@ Val Evaluator::time(const Rule& r, const Val& v) {
     if (v.kind != Val::Kind::string) throw EvalError{"a date/time text", describe(v), ""};
     WallTime w;
     if (!parse_time(t.format, v.s, w)) {
-        const char* what = t.format.kind == TimeFormat::Kind::sap ? "a SAP date such as /Date(1763769600000)/"
-                           : t.format.kind == TimeFormat::Kind::rfc3339 ? "an RFC 3339 time such as 2026-11-22T09:30:00+08:00"
-                                                                        : "a date/time in the rule's format";
+        const char* what = t.format.kind == TimeFormat::Kind::sap
+                               ? "a SAP date such as /Date(1763769600000)/"
+                           : t.format.kind == TimeFormat::Kind::rfc3339
+                               ? "an RFC 3339 time such as 2026-11-22T09:30:00+08:00"
+                               : "a date/time in the rule's format";
         throw EvalError{what, describe(v), ""};
     }
     if (t.at) {
@@ -145,7 +154,9 @@ Val Evaluator::time(const Rule& r, const Val& v) {
             std::string text;
             std::optional<std::int64_t> sod;
             if (to_text(a, text)) sod = parse_time_of_day(text);
-            if (!sod) throw EvalError{"a time of day such as PT09H30M00S or 09:30", describe(a), std::string(t.at->input_path())};
+            if (!sod)
+                throw EvalError{"a time of day such as PT09H30M00S or 09:30", describe(a),
+                                std::string(t.at->input_path())};
             std::int64_t local = w.local_seconds;
             std::int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
             w.local_seconds = day * 86400 + *sod;
@@ -155,20 +166,27 @@ Val Evaluator::time(const Rule& r, const Val& v) {
         }
     }
     std::int64_t utc;
-    if (w.has_offset) utc = w.local_seconds - w.offset_seconds;
-    else if (t.zone) utc = to_utc(t.zone, w.local_seconds);
-    else if (t.format.kind == TimeFormat::Kind::sap) utc = w.local_seconds;
-    else throw EvalError{"a time with a zone offset (or give the rule `tz:`)", describe(v), ""};
+    if (w.has_offset)
+        utc = w.local_seconds - w.offset_seconds;
+    else if (t.zone)
+        utc = to_utc(t.zone, w.local_seconds);
+    else if (t.format.kind == TimeFormat::Kind::sap)
+        utc = w.local_seconds;
+    else
+        throw EvalError{"a time with a zone offset (or give the rule `tz:`)", describe(v), ""};
     for (const auto& [unit, amount] : t.add) {
         Val n = value(*amount), num;
         if (n.absent()) continue;
-        if (!to_number(n, num)) throw EvalError{"a number to add", describe(n), std::string(amount->input_path())};
+        if (!to_number(n, num))
+            throw EvalError{"a number to add", describe(n), std::string(amount->input_path())};
         utc += std::int64_t(num.number() * double(unit));
     }
     int offset = t.zone ? offset_at(t.zone, utc) : w.has_offset ? w.offset_seconds : 0;
     auto& out = ctx_.scratch_string();
-    if (t.output) format_pattern(*t.output, utc, offset, out);
-    else format_rfc3339(utc, w.millis, offset, !t.zone && offset == 0, out);
+    if (t.output)
+        format_pattern(*t.output, utc, offset, out);
+    else
+        format_rfc3339(utc, w.millis, offset, !t.zone && offset == 0, out);
     return Val::of_string(out);
 }
 
@@ -205,7 +223,8 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
             }
             return !o.empty();
         }
-        case Rule::Source::each: return produce_each(r, out);
+        case Rule::Source::each:
+            return produce_each(r, out);
         case Rule::Source::list: {
             json::array& a = out.emplace_array();
             for (std::size_t i = 0; i < r.parts.size(); ++i) {

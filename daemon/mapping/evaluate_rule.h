@@ -12,7 +12,7 @@ struct MapFailure {
 };
 
 class Evaluator {
-public:
+  public:
     struct FieldStep {
         std::string_view name;
         std::int64_t index;
@@ -23,7 +23,7 @@ public:
     };
     // Where in the output the evaluation is: pushed and popped per field, read only on failure.
     class FieldStack {
-    public:
+      public:
         void push_back(FieldStep f) {
             if (n_ < capacity) steps_[n_] = f;
             ++n_;
@@ -33,7 +33,7 @@ public:
         const FieldStep* begin() const { return steps_; }
         const FieldStep* end() const { return steps_ + std::min(n_, capacity); }
 
-    private:
+      private:
         static constexpr std::size_t capacity = 64;
         FieldStep steps_[capacity];
         std::size_t n_ = 0;
@@ -44,7 +44,8 @@ public:
         std::vector<Scope> scopes;
     };
 
-    Evaluator(EvalContext& ctx, Stacks& stacks) : ctx_(ctx), fields_(stacks.fields), scopes_(stacks.scopes) {
+    Evaluator(EvalContext& ctx, Stacks& stacks)
+        : ctx_(ctx), fields_(stacks.fields), scopes_(stacks.scopes) {
         fields_.clear();
         scopes_.clear();
     }
@@ -59,7 +60,7 @@ public:
     std::string field_name() const;
     std::string input_path(std::string_view path) const;
 
-private:
+  private:
     EvalContext& ctx_;
     FieldStack& fields_;
     std::vector<Scope>& scopes_;

@@ -45,8 +45,26 @@ struct Function;
 
 struct Expr {
     enum class Op : std::uint8_t {
-        literal, path, list, call, neg, not_, and_, or_,
-        eq, ne, lt, le, gt, ge, in, add, sub, mul, div, mod
+        literal,
+        path,
+        list,
+        call,
+        neg,
+        not_,
+        and_,
+        or_,
+        eq,
+        ne,
+        lt,
+        le,
+        gt,
+        ge,
+        in,
+        add,
+        sub,
+        mul,
+        div,
+        mod
     };
     Op op = Op::literal;
     Type type = Type::any;

@@ -1,9 +1,8 @@
 #include "mapping/fixtures.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -37,7 +36,8 @@ std::vector<FixtureCase> cases_in(const fs::path& dir) {
         fs::path expected = dir / (name.substr(0, at) + ".expected.json");
         cases.push_back({e.path().string(), expected.string()});
     }
-    std::sort(cases.begin(), cases.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
+    std::sort(cases.begin(), cases.end(),
+              [](const auto& a, const auto& b) { return a.input < b.input; });
     return cases;
 }
 
@@ -52,10 +52,14 @@ std::string describe_json(const json::value& v) {
 
 std::string kind_name(MapResult::Kind k) {
     switch (k) {
-        case MapResult::Kind::mapped: return "mapped";
-        case MapResult::Kind::filtered: return "filtered";
-        case MapResult::Kind::cancelled: return "cancelled";
-        default: return "failed";
+        case MapResult::Kind::mapped:
+            return "mapped";
+        case MapResult::Kind::filtered:
+            return "filtered";
+        case MapResult::Kind::cancelled:
+            return "cancelled";
+        default:
+            return "failed";
     }
 }
 
@@ -79,16 +83,19 @@ void compare_result(const json::value& expected, const MapResult& r, const std::
     for (const auto& kv : *full) {
         std::string_view k = kv.key();
         if (k == "document_id" && kv.value() != json::value(r.document_id))
-            out += "  " + where + "document_id: expected " + describe_json(kv.value()) + ", got \"" + r.document_id + "\"\n";
+            out += "  " + where + "document_id: expected " + describe_json(kv.value()) +
+                   ", got \"" + r.document_id + "\"\n";
         else if (k == "version" && kv.value() != json::value(r.version))
-            out += "  " + where + "version: expected " + describe_json(kv.value()) + ", got \"" + r.version + "\"\n";
+            out += "  " + where + "version: expected " + describe_json(kv.value()) + ", got \"" +
+                   r.version + "\"\n";
         else if (k == "work_order")
             json_diff(kv.value(), r.work_order, where + "work_order", out);
         else if (k == "error") {
             std::string msg = r.error ? r.error->message() : "";
             std::string part = kv.value().is_string() ? std::string(kv.value().get_string()) : "";
             if (msg.find(part) == std::string::npos)
-                out += "  " + where + "error: expected it to contain \"" + part + "\", got \"" + msg + "\"\n";
+                out += "  " + where + "error: expected it to contain \"" + part + "\", got \"" +
+                       msg + "\"\n";
         }
     }
 }
@@ -103,8 +110,10 @@ void json_diff(const json::value& expected, const json::value& actual, const std
         for (const auto& kv : e) {
             auto it = a.find(kv.key());
             std::string w = where + "." + std::string(kv.key());
-            if (it == a.end()) out += "  " + w + ": expected " + describe_json(kv.value()) + ", missing\n";
-            else json_diff(kv.value(), it->value(), w, out);
+            if (it == a.end())
+                out += "  " + w + ": expected " + describe_json(kv.value()) + ", missing\n";
+            else
+                json_diff(kv.value(), it->value(), w, out);
         }
         for (const auto& kv : a)
             if (!e.contains(kv.key()))
@@ -117,9 +126,12 @@ void json_diff(const json::value& expected, const json::value& actual, const std
         const auto& a = actual.get_array();
         for (std::size_t i = 0; i < std::max(e.size(), a.size()); ++i) {
             std::string w = where + "[" + std::to_string(i) + "]";
-            if (i >= a.size()) out += "  " + w + ": expected " + describe_json(e[i]) + ", missing\n";
-            else if (i >= e.size()) out += "  " + w + ": not expected, got " + describe_json(a[i]) + "\n";
-            else json_diff(e[i], a[i], w, out);
+            if (i >= a.size())
+                out += "  " + w + ": expected " + describe_json(e[i]) + ", missing\n";
+            else if (i >= e.size())
+                out += "  " + w + ": not expected, got " + describe_json(a[i]) + "\n";
+            else
+                json_diff(e[i], a[i], w, out);
         }
         return;
     }
@@ -127,7 +139,8 @@ void json_diff(const json::value& expected, const json::value& actual, const std
     if (!same && expected.is_number() && actual.is_number())
         same = expected.to_number<double>() == actual.to_number<double>();
     if (!same)
-        out += "  " + where + ": expected " + describe_json(expected) + ", got " + describe_json(actual) + "\n";
+        out += "  " + where + ": expected " + describe_json(expected) + ", got " +
+               describe_json(actual) + "\n";
 }
 
 void collect_suites(const std::string& path, std::vector<FixtureSuite>& suites,
@@ -136,8 +149,9 @@ void collect_suites(const std::string& path, std::vector<FixtureSuite>& suites,
     fs::path p(path);
     if (fs::is_regular_file(p, ec) && is_mapping_file(p)) {
         auto dirs = fixture_dirs_for(path);
-        if (dirs.empty()) problems.push_back(path + ": no fixtures (expected them in " +
-                                             (p.parent_path() / "tests" / p.stem()).string() + ")");
+        if (dirs.empty())
+            problems.push_back(path + ": no fixtures (expected them in " +
+                               (p.parent_path() / "tests" / p.stem()).string() + ")");
         for (const auto& d : dirs) suites.push_back({path, cases_in(d)});
         return;
     }
@@ -156,12 +170,15 @@ void collect_suites(const std::string& path, std::vector<FixtureSuite>& suites,
         }
     }
     std::vector<fs::path> mappings;
-    for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); ++it)
-        if (it->is_regular_file() && is_mapping_file(it->path()) && !fixture_dirs_for(it->path().string()).empty())
+    for (auto it = fs::recursive_directory_iterator(p, ec);
+         it != fs::recursive_directory_iterator(); ++it)
+        if (it->is_regular_file() && is_mapping_file(it->path()) &&
+            !fixture_dirs_for(it->path().string()).empty())
             mappings.push_back(it->path());
     std::sort(mappings.begin(), mappings.end());
     for (const auto& m : mappings)
-        for (const auto& d : fixture_dirs_for(m.string())) suites.push_back({m.string(), cases_in(d)});
+        for (const auto& d : fixture_dirs_for(m.string()))
+            suites.push_back({m.string(), cases_in(d)});
 }
 
 std::vector<json::value> read_documents(const std::string& path, const Mapping& mapping,
@@ -175,24 +192,28 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
     }
     std::string fmt = !format.empty() ? format : mapping.input().format;
     std::string cs = !charset.empty() ? charset : mapping.input().charset;
-    decode::Format f = fmt.empty() ? decode::format_for_path(path)
-                       : fmt == "xml"                  ? decode::Format::xml
-                       : fmt == "csv"                  ? decode::Format::csv
+    decode::Format f = fmt.empty()                         ? decode::format_for_path(path)
+                       : fmt == "xml"                      ? decode::Format::xml
+                       : fmt == "csv"                      ? decode::Format::csv
                        : fmt == "ndjson" || fmt == "jsonl" ? decode::Format::ndjson
-                                                       : decode::Format::json;
+                                                           : decode::Format::json;
     if (f == decode::Format::csv) {
         decode::CsvOptions o;
         if (!cs.empty()) o.charset = cs;
         o.delimiter = mapping.input().delimiter;
         auto d = decode::decode_csv(bytes, o);
-        if (!d.ok()) error = d.error;
-        else docs.push_back(std::move(d.value));
+        if (!d.ok())
+            error = d.error;
+        else
+            docs.push_back(std::move(d.value));
         return docs;
     }
     if (f == decode::Format::xml) {
         auto d = decode::decode_xml(bytes);
-        if (!d.ok()) error = d.error;
-        else docs.push_back(std::move(d.value));
+        if (!d.ok())
+            error = d.error;
+        else
+            docs.push_back(std::move(d.value));
         return docs;
     }
     if (!cs.empty()) {
@@ -220,8 +241,10 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
         return docs;
     }
     auto d = decode::decode_json(bytes);
-    if (!d.ok()) error = d.error;
-    else docs.push_back(std::move(d.value));
+    if (!d.ok())
+        error = d.error;
+    else
+        docs.push_back(std::move(d.value));
     return docs;
 }
 
@@ -238,13 +261,15 @@ std::string run_case(const Mapping& mapping, const FixtureCase& c) {
     if (!error.empty()) return "  cannot decode the input: " + error + "\n";
     std::string diff;
     if (mapping.is_request()) {
-        if (inputs.size() != 1 || !inputs[0].is_object()) return "  the input must be one object {event, work_order, document}\n";
+        if (inputs.size() != 1 || !inputs[0].is_object())
+            return "  the input must be one object {event, work_order, document}\n";
         auto r = mapping.map_request(inputs[0].get_object());
         bool want_filtered = expected.is_object() && expected.get_object().contains("$result");
         if (r.kind == MapResult::Kind::failed) return "  failed: " + r.error->message() + "\n";
         if (want_filtered != (r.kind == MapResult::Kind::filtered))
-            return std::string("  result: expected ") + (want_filtered ? "filtered" : "a request") + ", got " +
-                   (r.kind == MapResult::Kind::filtered ? "filtered" : "a request") + "\n";
+            return std::string("  result: expected ") + (want_filtered ? "filtered" : "a request") +
+                   ", got " + (r.kind == MapResult::Kind::filtered ? "filtered" : "a request") +
+                   "\n";
         if (!want_filtered) json_diff(expected, r.to_json(), "request", diff);
         return diff;
     }
@@ -254,12 +279,14 @@ std::string run_case(const Mapping& mapping, const FixtureCase& c) {
     if (expected.is_array()) {
         const auto& e = expected.get_array();
         if (e.size() != results.size())
-            diff += "  expected " + std::to_string(e.size()) + " results, got " + std::to_string(results.size()) + "\n";
+            diff += "  expected " + std::to_string(e.size()) + " results, got " +
+                    std::to_string(results.size()) + "\n";
         for (std::size_t i = 0; i < std::min(e.size(), results.size()); ++i)
             compare_result(e[i], results[i], "[" + std::to_string(i) + "] ", diff);
         return diff;
     }
-    if (results.size() != 1) return "  expected 1 result, got " + std::to_string(results.size()) + "\n";
+    if (results.size() != 1)
+        return "  expected 1 result, got " + std::to_string(results.size()) + "\n";
     compare_result(expected, results[0], "", diff);
     return diff;
 }

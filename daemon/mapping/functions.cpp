@@ -1,8 +1,7 @@
 // The built-in functions of the expression language. Arity and statically known argument types
 // are checked by the parser; run-time types here.
-#include <boost/json/array.hpp>
-
 #include <algorithm>
+#include <boost/json/array.hpp>
 #include <cmath>
 
 #include "mapping/coerce.h"
@@ -27,7 +26,8 @@ Val arg(const Expr& e, std::size_t i, EvalContext& ctx) { return evaluate(*e.arg
 std::string_view text_arg(const Expr& e, std::size_t i, EvalContext& ctx, bool& absent) {
     Val v = arg(e, i, ctx);
     // A filter path's single match stands for itself where text is wanted.
-    if (v.kind == Val::Kind::list && v.list->size() <= 1) v = v.list->empty() ? Val{} : v.list->front();
+    if (v.kind == Val::Kind::list && v.list->size() <= 1)
+        v = v.list->empty() ? Val{} : v.list->front();
     absent = v.missing() || v.kind == Val::Kind::null;
     if (absent) return {};
     if (v.kind == Val::Kind::string) return v.s;
@@ -38,10 +38,12 @@ std::string_view text_arg(const Expr& e, std::size_t i, EvalContext& ctx, bool& 
 
 // Elements of a list argument: a path's matches, a JSON array, or one value as a list of one.
 void elements(const Val& v, std::vector<Val>& out) {
-    if (v.kind == Val::Kind::list) out.assign(v.list->begin(), v.list->end());
+    if (v.kind == Val::Kind::list)
+        out.assign(v.list->begin(), v.list->end());
     else if (v.kind == Val::Kind::json && v.j->is_array())
         for (const auto& x : v.j->get_array()) out.push_back(from_json(x));
-    else if (!v.missing()) out.push_back(v);
+    else if (!v.missing())
+        out.push_back(v);
 }
 
 Val list_of(std::vector<Val>& items) {
@@ -72,7 +74,8 @@ std::size_t utf8_offset(std::string_view s, std::int64_t cp) {
 
 std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
     Val v = arg(e, i, ctx), n;
-    if (!to_number(v, n) || (n.kind == Val::Kind::real && n.d != std::floor(n.d))) bad_arg(e, i, v, "an integer");
+    if (!to_number(v, n) || (n.kind == Val::Kind::real && n.d != std::floor(n.d)))
+        bad_arg(e, i, v, "an integer");
     return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
 }
 
@@ -161,7 +164,8 @@ Val fn_exists(const Expr& e, EvalContext& ctx) {
 Val fn_empty(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
     if (v.kind == Val::Kind::list) return Val::of_bool(v.list->empty());
-    if (v.kind == Val::Kind::json) return Val::of_bool(v.j->is_array() ? v.j->get_array().empty() : v.j->get_object().empty());
+    if (v.kind == Val::Kind::json)
+        return Val::of_bool(v.j->is_array() ? v.j->get_array().empty() : v.j->get_object().empty());
     return Val::of_bool(v.absent());
 }
 Val fn_coalesce(const Expr& e, EvalContext& ctx) {
@@ -201,9 +205,11 @@ Val trim_impl(const Expr& e, EvalContext& ctx, bool left, bool right) {
     for (bool again = true; again;) {
         again = false;
         while (left && !s.empty() && is_trim_char(s, 0, chars)) s.remove_prefix(1), again = true;
-        while (right && !s.empty() && is_trim_char(s, s.size() - 1, chars)) s.remove_suffix(1), again = true;
+        while (right && !s.empty() && is_trim_char(s, s.size() - 1, chars))
+            s.remove_suffix(1), again = true;
         if (chars.empty() && left && s.substr(0, 3) == "\u3000") s.remove_prefix(3), again = true;
-        if (chars.empty() && right && s.size() >= 3 && s.substr(s.size() - 3) == "\u3000") s.remove_suffix(3), again = true;
+        if (chars.empty() && right && s.size() >= 3 && s.substr(s.size() - 3) == "\u3000")
+            s.remove_suffix(3), again = true;
     }
     return Val::of_string(s);
 }
@@ -219,7 +225,8 @@ Val fn_substr(const Expr& e, EvalContext& ctx) {
     std::int64_t n = std::int64_t(utf8_length(s));
     if (start < 0) start = std::max<std::int64_t>(0, n + start);
     std::int64_t len = e.args.size() > 2 ? int_arg(e, 2, ctx) : n;
-    std::size_t from = utf8_offset(s, start), to = utf8_offset(s, start + std::max<std::int64_t>(0, len));
+    std::size_t from = utf8_offset(s, start),
+                to = utf8_offset(s, start + std::max<std::int64_t>(0, len));
     return Val::of_string(s.substr(from, to - from));
 }
 Val fn_replace(const Expr& e, EvalContext& ctx) {
@@ -245,7 +252,8 @@ Val fn_len(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
     if (v.kind == Val::Kind::list) return Val::of_int(std::int64_t(v.list->size()));
     if (v.kind == Val::Kind::json)
-        return Val::of_int(std::int64_t(v.j->is_array() ? v.j->get_array().size() : v.j->get_object().size()));
+        return Val::of_int(
+            std::int64_t(v.j->is_array() ? v.j->get_array().size() : v.j->get_object().size()));
     if (v.missing() || v.kind == Val::Kind::null) return Val::of_int(0);
     if (v.kind != Val::Kind::string) bad_arg(e, 0, v, "a string or a list");
     return Val::of_int(std::int64_t(utf8_length(v.s)));
@@ -348,9 +356,21 @@ Val rounding(const Expr& e, EvalContext& ctx) {
 Val fn_position(const Expr&, EvalContext& ctx) { return Val::of_int(ctx.position); }
 
 const std::vector<Function> table = {
-    {"any", 1, 1, T::boolean, {T::any}, fn_any, "true when any element is true: any($.Lines[*].NeedInstall == \"Y\")"},
+    {"any",
+     1,
+     1,
+     T::boolean,
+     {T::any},
+     fn_any,
+     "true when any element is true: any($.Lines[*].NeedInstall == \"Y\")"},
     {"all", 1, 1, T::boolean, {T::any}, fn_all, "true when every element is true"},
-    {"count", 1, 2, T::number, {T::any}, fn_count, "number of elements (of true elements with a second argument)"},
+    {"count",
+     1,
+     2,
+     T::number,
+     {T::any},
+     fn_count,
+     "number of elements (of true elements with a second argument)"},
     {"sum", 1, 1, T::number, {T::any}, fn_sum, "sum of numbers (numeric strings too)"},
     {"min", 1, 1, T::number, {T::any}, fn_min, "smallest number"},
     {"max", 1, 1, T::number, {T::any}, fn_max, "largest number"},
@@ -364,23 +384,77 @@ const std::vector<Function> table = {
     {"if", 2, 3, T::any, {T::any}, fn_if, "if(condition, then, else)"},
     {"upper", 1, 1, T::string, {T::string}, map_ascii<std::toupper>, "upper case"},
     {"lower", 1, 1, T::string, {T::string}, map_ascii<std::tolower>, "lower case"},
-    {"trim", 1, 2, T::string, {T::string}, fn_trim, "without surrounding spaces (or the given characters)"},
-    {"ltrim", 1, 2, T::string, {T::string}, fn_ltrim, "without leading spaces (or characters: ltrim($.VBELN, \"0\"))"},
+    {"trim",
+     1,
+     2,
+     T::string,
+     {T::string},
+     fn_trim,
+     "without surrounding spaces (or the given characters)"},
+    {"ltrim",
+     1,
+     2,
+     T::string,
+     {T::string},
+     fn_ltrim,
+     "without leading spaces (or characters: ltrim($.VBELN, \"0\"))"},
     {"rtrim", 1, 2, T::string, {T::string}, fn_rtrim, "without trailing spaces (or characters)"},
-    {"substr", 2, 3, T::string, {T::string, T::number}, fn_substr, "substr(text, start, length) in characters"},
-    {"replace", 3, 3, T::string, {T::string}, fn_replace, "replace(text, from, to), every occurrence"},
+    {"substr",
+     2,
+     3,
+     T::string,
+     {T::string, T::number},
+     fn_substr,
+     "substr(text, start, length) in characters"},
+    {"replace",
+     3,
+     3,
+     T::string,
+     {T::string},
+     fn_replace,
+     "replace(text, from, to), every occurrence"},
     {"len", 1, 1, T::number, {T::any}, fn_len, "characters in a string, elements in a list"},
-    {"join", 1, 2, T::string, {T::any, T::string}, fn_join, "join(list, separator), skipping empty values"},
-    {"concat", 1, -1, T::string, {T::any}, fn_concat, "the arguments as one string, skipping empty ones"},
+    {"join",
+     1,
+     2,
+     T::string,
+     {T::any, T::string},
+     fn_join,
+     "join(list, separator), skipping empty values"},
+    {"concat",
+     1,
+     -1,
+     T::string,
+     {T::any},
+     fn_concat,
+     "the arguments as one string, skipping empty ones"},
     {"split", 2, 2, T::list, {T::string}, fn_split, "split(text, separator)"},
     {"contains", 2, 2, T::boolean, {T::string}, text_test<0>, "contains(text, part)"},
     {"starts_with", 2, 2, T::boolean, {T::string}, text_test<1>, "starts_with(text, prefix)"},
     {"ends_with", 2, 2, T::boolean, {T::string}, text_test<2>, "ends_with(text, suffix)"},
-    {"pad_left", 2, 3, T::string, {T::string, T::number, T::string}, fn_pad_left, "pad_left(text, width, \"0\")"},
-    {"number", 1, 1, T::number, {T::any}, convert<Coercion::number>, "a number from a number or numeric string"},
+    {"pad_left",
+     2,
+     3,
+     T::string,
+     {T::string, T::number, T::string},
+     fn_pad_left,
+     "pad_left(text, width, \"0\")"},
+    {"number",
+     1,
+     1,
+     T::number,
+     {T::any},
+     convert<Coercion::number>,
+     "a number from a number or numeric string"},
     {"integer", 1, 1, T::number, {T::any}, convert<Coercion::integer>, "an integer"},
     {"string", 1, 1, T::string, {T::any}, convert<Coercion::string>, "text of a scalar"},
-    {"boolean", 1, 1, T::boolean, {T::any}, convert<Coercion::boolean>, "a boolean from Y/N, 是/否, X, true/false, 1/0"},
+    {"boolean",
+     1,
+     1,
+     T::boolean,
+     {T::any},
+     convert<Coercion::boolean>,
+     "a boolean from Y/N, 是/否, X, true/false, 1/0"},
     {"round", 1, 2, T::number, {T::number}, rounding<0>, "round(x, digits)"},
     {"floor", 1, 1, T::number, {T::number}, rounding<1>, "round down"},
     {"ceil", 1, 1, T::number, {T::number}, rounding<2>, "round up"},

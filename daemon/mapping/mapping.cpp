@@ -3,7 +3,6 @@
 #include "mapping/mapping.h"
 
 #include <boost/json/serialize.hpp>
-
 #include <fstream>
 #include <sstream>
 
@@ -14,8 +13,8 @@
 namespace fb::mapping {
 
 CompileError::CompileError(std::string file_, int line_, int column_, const std::string& message)
-    : std::runtime_error(file_ + ":" + std::to_string(line_) + ":" + std::to_string(column_) + ": " +
-                         message),
+    : std::runtime_error(file_ + ":" + std::to_string(line_) + ":" + std::to_string(column_) +
+                         ": " + message),
       file(std::move(file_)),
       line(line_),
       column(column_) {}
@@ -32,7 +31,8 @@ std::string MapError::message() const {
 json::object RequestResult::to_json() const {
     json::object h;
     for (const auto& [k, v] : headers) h[k] = v;
-    return json::object{{"method", method}, {"url", url}, {"headers", std::move(h)}, {"body", body}};
+    return json::object{
+        {"method", method}, {"url", url}, {"headers", std::move(h)}, {"body", body}};
 }
 
 namespace {
@@ -109,8 +109,12 @@ MapResult map_document(const Plan& plan, const json::value& document) {
         bind_variables(plan, ev, ctx);
         Val key = ev.value(*plan.key);
         if (key.absent() || !to_text(key, result.document_id)) {
-            MapError e{"", "key", plan.key->text, std::string(plan.key->input_path()),
-                       "the document id", describe(key)};
+            MapError e{"",
+                       "key",
+                       plan.key->text,
+                       std::string(plan.key->input_path()),
+                       "the document id",
+                       describe(key)};
             return failure(std::move(e), document);
         }
         if (plan.version) {
@@ -130,25 +134,34 @@ MapResult map_document(const Plan& plan, const json::value& document) {
         if (plan.validate_work_order) {
             // The compiled check says yes or no quickly; valijson gives the reason for a no.
             const SchemaCheck* fast = work_order_check();
-            auto problems = fast && fast->valid(out) ? std::vector<std::string>{}
-                                                     : fb::schema::Validator::work_order().check(out);
+            auto problems = fast && fast->valid(out)
+                                ? std::vector<std::string>{}
+                                : fb::schema::Validator::work_order().check(out);
             if (!problems.empty()) {
                 auto colon = problems.front().find(": ");
-                MapError e{result.document_id, schema_field(problems.front().substr(0, colon)), "schema", "",
+                MapError e{result.document_id,
+                           schema_field(problems.front().substr(0, colon)),
+                           "schema",
+                           "",
                            "a work order valid against work_order.schema.json",
-                           colon == std::string::npos ? problems.front() : problems.front().substr(colon + 2)};
+                           colon == std::string::npos ? problems.front()
+                                                      : problems.front().substr(colon + 2)};
                 return failure(std::move(e), document);
             }
         }
         return MapResult{cancelled ? MapResult::Kind::cancelled : MapResult::Kind::mapped,
-                         std::move(result.document_id), std::move(result.version),
-                         json::object(std::move(out.get_object())), std::nullopt, json::value()};
+                         std::move(result.document_id),
+                         std::move(result.version),
+                         json::object(std::move(out.get_object())),
+                         std::nullopt,
+                         json::value()};
     } catch (MapFailure& f) {
         f.error.document_id = result.document_id;
         return failure(std::move(f.error), document);
     } catch (const std::exception& e) {
         // Not expected: an invariant of the engine broke. Still one failed document, not a crash.
-        return failure(MapError{result.document_id, "", "", "", "a mappable document", e.what()}, document);
+        return failure(MapError{result.document_id, "", "", "", "a mappable document", e.what()},
+                       document);
     }
 }
 
@@ -173,14 +186,17 @@ RequestResult map_request_document(const Plan& plan, const json::value& context)
         auto str = [&](const char* k) -> std::string {
             auto it = o.find(k);
             if (it == o.end() || !it->value().is_string())
-                throw MapFailure{MapError{id, std::string("request.") + k, "", "", "a string", it == o.end() ? "nothing" : json::serialize(it->value())}};
+                throw MapFailure{
+                    MapError{id, std::string("request.") + k, "", "", "a string",
+                             it == o.end() ? "nothing" : json::serialize(it->value())}};
             return std::string(it->value().get_string());
         };
         result.method = str("method");
         result.url = str("url");
         if (auto h = o.find("headers"); h != o.end() && h->value().is_object())
             for (const auto& kv : h->value().get_object()) {
-                std::string v = kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value());
+                std::string v = kv.value().is_string() ? std::string(kv.value().get_string())
+                                                       : json::serialize(kv.value());
                 result.headers.emplace_back(std::string(kv.key()), std::move(v));
             }
         if (auto b = o.find("body"); b != o.end()) result.body = b->value();
@@ -199,7 +215,8 @@ RequestResult map_request_document(const Plan& plan, const json::value& context)
 Mapping::Mapping(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
 Mapping::~Mapping() = default;
 
-std::shared_ptr<const Mapping> Mapping::compile(const std::string& yaml_text, const std::string& file_name) {
+std::shared_ptr<const Mapping> Mapping::compile(const std::string& yaml_text,
+                                                const std::string& file_name) {
     return std::make_shared<const Mapping>(compile_plan(yaml_text, file_name));
 }
 
@@ -219,7 +236,8 @@ const std::string& Mapping::file() const { return plan_->file; }
 RequestResult Mapping::map_request(const json::object& context) const {
     if (!plan_->is_request) {
         RequestResult r;
-        r.error = MapError{"", "", "", "", "a writeback mapping (with `request:`)", "a work-order mapping"};
+        r.error = MapError{
+            "", "", "", "", "a writeback mapping (with `request:`)", "a work-order mapping"};
         return r;
     }
     return map_request_document(*plan_, json::value(context));
@@ -228,7 +246,9 @@ RequestResult Mapping::map_request(const json::object& context) const {
 std::vector<MapResult> Mapping::map(const json::value& input) const {
     std::vector<MapResult> results;
     if (plan_->is_request) {
-        results.push_back(failure(MapError{"", "", "", "", "a work-order mapping", "a writeback mapping (use map_request)"}, input));
+        results.push_back(failure(MapError{"", "", "", "", "a work-order mapping",
+                                           "a writeback mapping (use map_request)"},
+                                  input));
         return results;
     }
     // Fast path: one object in, no splitting.
@@ -245,15 +265,19 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
         Val v = evaluate_path(*plan_->documents, ctx);
         if (v.kind == Val::Kind::list) {
             for (const auto& e : *v.list)
-                if (e.kind == Val::Kind::json) refs.push_back(e.j);
-                else rows.push_back(to_json(e));
+                if (e.kind == Val::Kind::json)
+                    refs.push_back(e.j);
+                else
+                    rows.push_back(to_json(e));
         } else if (v.kind == Val::Kind::json && v.j->is_array()) {
             for (const auto& e : v.j->get_array()) refs.push_back(&e);
         } else if (v.kind == Val::Kind::json) {
             refs.push_back(v.j);
         } else if (!v.absent()) {
-            results.push_back(failure(MapError{"", "documents", plan_->documents->text, plan_->documents->text,
-                                               "a list of documents", describe(v)}, input));
+            results.push_back(
+                failure(MapError{"", "documents", plan_->documents->text, plan_->documents->text,
+                                 "a list of documents", describe(v)},
+                        input));
             return results;
         }
     } else if (input.is_array()) {
@@ -267,9 +291,13 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
         const auto& cols = plan_->columns;
         for (const auto* r : refs) {
             if (!r->is_array() || r->get_array().size() != cols.size()) {
-                results.push_back(failure(MapError{"", "columns", "columns", "", "a row of " + std::to_string(cols.size()) + " values",
-                                                   r->is_array() ? "a row of " + std::to_string(r->get_array().size()) + " values"
-                                                                 : describe(from_json(*r))}, *r));
+                results.push_back(failure(
+                    MapError{"", "columns", "columns", "",
+                             "a row of " + std::to_string(cols.size()) + " values",
+                             r->is_array()
+                                 ? "a row of " + std::to_string(r->get_array().size()) + " values"
+                                 : describe(from_json(*r))},
+                    *r));
                 continue;
             }
             json::object o(cols.size());
@@ -290,13 +318,17 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
             std::string key;
             try {
                 Val k = evaluate(*plan_->group_by, ctx);
-                if (k.absent() || !to_text(k, key)) throw EvalError{"a value to group by", describe(k), plan_->group_by_text};
+                if (k.absent() || !to_text(k, key))
+                    throw EvalError{"a value to group by", describe(k), plan_->group_by_text};
             } catch (const EvalError& e) {
-                results.push_back(failure(MapError{"", "group_by", "group_by: " + plan_->group_by_text, e.path,
-                                                   e.expected, e.found}, *r));
+                results.push_back(
+                    failure(MapError{"", "group_by", "group_by: " + plan_->group_by_text, e.path,
+                                     e.expected, e.found},
+                            *r));
                 continue;
             }
-            auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+            auto it = std::find_if(groups.begin(), groups.end(),
+                                   [&](const auto& g) { return g.first == key; });
             if (it == groups.end()) {
                 groups.emplace_back(key, json::array{});
                 it = groups.end() - 1;
@@ -304,7 +336,8 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
             it->second.push_back(*r);
         }
         for (auto& [key, lines] : groups) {
-            json::object doc = lines.front().is_object() ? lines.front().get_object() : json::object{};
+            json::object doc =
+                lines.front().is_object() ? lines.front().get_object() : json::object{};
             doc["lines"] = std::move(lines);
             json::value d(std::move(doc));
             results.push_back(map_document(*plan_, d));

@@ -15,7 +15,7 @@ namespace fb::mapping {
 
 // A mistake in a mapping file, found while compiling it. what() reads "file:line:col: message".
 class CompileError : public std::runtime_error {
-public:
+  public:
     CompileError(std::string file, int line, int column, const std::string& message);
     std::string file;
     int line;
@@ -24,20 +24,20 @@ public:
 
 // Why one document could not be mapped: enough for a person to find and fix it.
 struct MapError {
-    std::string document_id;  // empty when the key itself could not be read
-    std::string field;        // output field, e.g. "items[2].quantity"
-    std::string rule;         // the rule as written, e.g. "{ path: $.Qty, as: number }"
-    std::string path;         // input path that was read, e.g. "$.Lines[2].Qty"
-    std::string expected;     // e.g. "a number"
-    std::string found;        // e.g. "\"two\""
+    std::string document_id;      // empty when the key itself could not be read
+    std::string field;            // output field, e.g. "items[2].quantity"
+    std::string rule;             // the rule as written, e.g. "{ path: $.Qty, as: number }"
+    std::string path;             // input path that was read, e.g. "$.Lines[2].Qty"
+    std::string expected;         // e.g. "a number"
+    std::string found;            // e.g. "\"two\""
     std::string message() const;  // one line with all of the above
 };
 
 struct MapResult {
     enum class Kind { mapped, filtered, cancelled, failed };
     Kind kind = Kind::failed;
-    std::string document_id;  // the mapping's `key`
-    std::string version;      // the mapping's `version`; empty when it has none
+    std::string document_id;         // the mapping's `key`
+    std::string version;             // the mapping's `version`; empty when it has none
     boost::json::object work_order;  // for mapped and cancelled
     std::optional<MapError> error;   // for failed
     boost::json::value document;     // for failed: the document (after grouping) that failed
@@ -49,8 +49,8 @@ struct RequestResult {
     std::string method;
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
-    boost::json::value body;         // null when the request has none
-    std::optional<MapError> error;   // for failed
+    boost::json::value body;              // null when the request has none
+    std::optional<MapError> error;        // for failed
     boost::json::object to_json() const;  // {method, url, headers, body}
 };
 
@@ -64,7 +64,7 @@ struct InputOptions {
 class Plan;  // the compiled form; defined by the engine
 
 class Mapping {
-public:
+  public:
     // Compile a mapping file. Throws CompileError naming file, line and column.
     static std::shared_ptr<const Mapping> load(const std::string& path);
     static std::shared_ptr<const Mapping> compile(const std::string& yaml_text,
@@ -85,7 +85,7 @@ public:
 
     explicit Mapping(std::unique_ptr<Plan> plan);
 
-private:
+  private:
     std::unique_ptr<Plan> plan_;
 };
 

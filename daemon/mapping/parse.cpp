@@ -7,8 +7,9 @@
 //   sum     := product ( ("+" | "-") product )*
 //   product := unary ( ("*" | "/" | "%") unary )*
 //   unary   := "-" unary | primary
-//   primary := number | string | true | false | null | path | "[" list "]" | "(" or ")" | name "(" args ")"
-//   path    := ("$$" | "$" | "@") ( "." name | "." "*" | "[" (int | "*" | string | "?" or) "]" )*
+//   primary := number | string | true | false | null | path | "[" list "]" | "(" or ")" | name "("
+//   args ")" path    := ("$$" | "$" | "@") ( "." name | "." "*" | "[" (int | "*" | string | "?" or)
+//   "]" )*
 #include <algorithm>
 #include <cstring>
 
@@ -24,11 +25,16 @@ void compile_error(const Origin& at, std::size_t offset, const std::string& mess
 
 const char* type_name(Type t) {
     switch (t) {
-        case Type::boolean: return "a boolean";
-        case Type::number: return "a number";
-        case Type::string: return "a string";
-        case Type::list: return "a list";
-        default: return "any value";
+        case Type::boolean:
+            return "a boolean";
+        case Type::number:
+            return "a number";
+        case Type::string:
+            return "a string";
+        case Type::list:
+            return "a list";
+        default:
+            return "any value";
     }
 }
 
@@ -36,12 +42,10 @@ namespace {
 
 thread_local const std::vector<std::string>* variable_names = nullptr;
 
-bool name_char(unsigned char c) {
-    return std::isalnum(c) || c == '_' || c >= 0x80;
-}
+bool name_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
 
 class Parser {
-public:
+  public:
     Parser(std::string_view text, const Origin& at) : t_(text), at_(at) {}
 
     ExprPtr whole() {
@@ -59,7 +63,7 @@ public:
         return path;
     }
 
-private:
+  private:
     std::string_view t_;
     Origin at_;
     std::size_t p_ = 0;
@@ -106,12 +110,14 @@ private:
 
     ExprPtr parse_or() {
         auto e = parse_and();
-        while (eat_word("or") || eat("||")) e = binary(Expr::Op::or_, std::move(e), parse_and(), Type::boolean);
+        while (eat_word("or") || eat("||"))
+            e = binary(Expr::Op::or_, std::move(e), parse_and(), Type::boolean);
         return e;
     }
     ExprPtr parse_and() {
         auto e = parse_not();
-        while (eat_word("and") || eat("&&")) e = binary(Expr::Op::and_, std::move(e), parse_not(), Type::boolean);
+        while (eat_word("and") || eat("&&"))
+            e = binary(Expr::Op::and_, std::move(e), parse_not(), Type::boolean);
         return e;
     }
     ExprPtr parse_not() {
@@ -132,7 +138,7 @@ private:
             {">=", Expr::Op::ge}, {"<", Expr::Op::lt},  {">", Expr::Op::gt}};
         for (auto [s, op] : ops)
             if (eat(s)) return binary(op, std::move(e), parse_sum(), Type::boolean);
-        if (t_.substr(p_, 1) == "=" ) fail("`=` compares nothing: write `==`");
+        if (t_.substr(p_, 1) == "=") fail("`=` compares nothing: write `==`");
         if (eat_word("in")) return in(std::move(e));
         std::size_t save = p_;
         if (eat_word("not")) {
@@ -161,9 +167,9 @@ private:
             skip();
             if (eat("+")) {
                 auto r = parse_product();
-                Type t = e->type == Type::number && r->type == Type::number ? Type::number
+                Type t = e->type == Type::number && r->type == Type::number   ? Type::number
                          : e->type == Type::string && r->type == Type::string ? Type::string
-                                                                               : Type::any;
+                                                                              : Type::any;
                 e = binary(Expr::Op::add, std::move(e), std::move(r), t);
             } else if (eat("-")) {
                 e = arithmetic(Expr::Op::sub, std::move(e), parse_product());
@@ -175,22 +181,28 @@ private:
     ExprPtr parse_product() {
         auto e = parse_unary();
         for (;;) {
-            if (eat("*")) e = arithmetic(Expr::Op::mul, std::move(e), parse_unary());
-            else if (eat("/")) e = arithmetic(Expr::Op::div, std::move(e), parse_unary());
-            else if (eat("%")) e = arithmetic(Expr::Op::mod, std::move(e), parse_unary());
-            else return e;
+            if (eat("*"))
+                e = arithmetic(Expr::Op::mul, std::move(e), parse_unary());
+            else if (eat("/"))
+                e = arithmetic(Expr::Op::div, std::move(e), parse_unary());
+            else if (eat("%"))
+                e = arithmetic(Expr::Op::mod, std::move(e), parse_unary());
+            else
+                return e;
         }
     }
     ExprPtr arithmetic(Expr::Op op, ExprPtr a, ExprPtr b) {
         for (const auto* x : {a.get(), b.get()})
             if (x->type == Type::boolean || x->type == Type::list || x->type == Type::string)
-                fail_at(x->offset, std::string("arithmetic needs numbers, not ") + type_name(x->type));
+                fail_at(x->offset,
+                        std::string("arithmetic needs numbers, not ") + type_name(x->type));
         return binary(op, std::move(a), std::move(b), Type::number);
     }
     ExprPtr parse_unary() {
         skip();
         std::size_t at = p_;
-        if (p_ < t_.size() && t_[p_] == '-' && !(p_ + 1 < t_.size() && std::isdigit(static_cast<unsigned char>(t_[p_ + 1])))) {
+        if (p_ < t_.size() && t_[p_] == '-' &&
+            !(p_ + 1 < t_.size() && std::isdigit(static_cast<unsigned char>(t_[p_ + 1])))) {
             ++p_;
             auto e = node(Expr::Op::neg, at);
             e->type = Type::number;
@@ -312,13 +324,14 @@ private:
     ExprPtr number_literal() {
         std::size_t at = p_;
         if (t_[p_] == '-') ++p_;
-        while (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '.' ||
-                                  t_[p_] == 'e' || t_[p_] == 'E'))
+        while (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) ||
+                                  t_[p_] == '.' || t_[p_] == 'e' || t_[p_] == 'E'))
             ++p_;
         auto e = node(Expr::Op::literal, at);
         e->type = Type::number;
         Val text = Val::of_string(t_.substr(at, p_ - at));
-        if (!to_number(text, e->literal)) fail_at(at, "malformed number `" + std::string(text.s) + "`");
+        if (!to_number(text, e->literal))
+            fail_at(at, "malformed number `" + std::string(text.s) + "`");
         return e;
     }
 
@@ -336,7 +349,8 @@ private:
             if (variable_names) known.assign(variable_names->begin(), variable_names->end());
             auto it = std::find(known.begin(), known.end(), name);
             if (it == known.end())
-                fail_at(start, "unknown variable `$" + name + "` (name it under `let:`)" + did_you_mean(name, known));
+                fail_at(start, "unknown variable `$" + name + "` (name it under `let:`)" +
+                                   did_you_mean(name, known));
             path->root = Path::Root::variable;
             path->variable = std::size_t(it - known.begin());
         } else if (p_ < t_.size() && t_[p_] == '$') {
@@ -378,7 +392,8 @@ private:
                 } else if (p_ < t_.size() && (t_[p_] == '"' || t_[p_] == '\'')) {
                     auto lit = string_literal();
                     step.key = lit->literal_text;
-                } else if (p_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-')) {
+                } else if (p_ < t_.size() &&
+                           (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-')) {
                     std::size_t s = p_;
                     if (t_[p_] == '-') ++p_;
                     while (p_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[p_]))) ++p_;

@@ -71,7 +71,8 @@ struct PhoneMemo {
     };
     Entry entries[64];
     Entry& slot(std::string_view region, std::string_view text) {
-        std::size_t h = std::hash<std::string_view>{}(text) ^ (std::hash<std::string_view>{}(region) << 1);
+        std::size_t h =
+            std::hash<std::string_view>{}(text) ^ (std::hash<std::string_view>{}(region) << 1);
         return entries[h % 64];
     }
 };

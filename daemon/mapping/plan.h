@@ -4,7 +4,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +25,20 @@ struct TimeRule {
     const date::time_zone* zone = nullptr;  // reads zoneless input, and writes the output offset
     RulePtr at;                             // time of day that replaces the parsed one
     std::vector<std::pair<std::int64_t, RulePtr>> add;  // unit in seconds, amount
-    std::optional<TimePattern> output;      // RFC 3339 when absent
+    std::optional<TimePattern> output;                  // RFC 3339 when absent
 };
 
 struct Rule {
-    enum class Source : std::uint8_t { constant, path, expr, template_, concat, list, object, each };
+    enum class Source : std::uint8_t {
+        constant,
+        path,
+        expr,
+        template_,
+        concat,
+        list,
+        object,
+        each
+    };
     Source source = Source::constant;
     Origin origin;
     std::string text;  // the rule as written, for error messages
@@ -43,9 +51,9 @@ struct Rule {
         std::string literal;
         ExprPtr expr;
     };
-    std::vector<Piece> pieces;          // template
-    std::vector<RulePtr> parts;         // concat, list
-    std::string separator;              // concat
+    std::vector<Piece> pieces;                            // template
+    std::vector<RulePtr> parts;                           // concat, list
+    std::string separator;                                // concat
     std::vector<std::pair<std::string, RulePtr>> fields;  // object; each with `fields`
     std::unique_ptr<Path> each;
     ExprPtr where;
@@ -69,7 +77,7 @@ struct Rule {
 };
 
 class Plan {
-public:
+  public:
     std::string file;
     std::string name;
     InputOptions input;

@@ -1,7 +1,6 @@
 #include "mapping/schema_check.h"
 
 #include <boost/json/object.hpp>
-
 #include <optional>
 #include <regex>
 #include <string_view>
@@ -15,7 +14,13 @@ namespace fb::mapping {
 namespace {
 
 enum TypeBit : unsigned {
-    t_string = 1, t_number = 2, t_integer = 4, t_boolean = 8, t_object = 16, t_array = 32, t_null = 64
+    t_string = 1,
+    t_number = 2,
+    t_integer = 4,
+    t_boolean = 8,
+    t_object = 16,
+    t_array = 32,
+    t_null = 64
 };
 
 unsigned type_bit(std::string_view t) {
@@ -45,7 +50,7 @@ std::size_t utf8_length(std::string_view s) {
 // Anchored patterns made of literals and character classes with counts, such as
 // ^\\+[1-9][0-9]{6,14}$ and ^[A-Z]{2}$, matched without std::regex; others use std::regex.
 class SimplePattern {
-public:
+  public:
     static std::optional<SimplePattern> parse(std::string_view p) {
         if (p.size() < 2 || p.front() != '^' || p.back() != '$') return std::nullopt;
         p = p.substr(1, p.size() - 2);
@@ -70,7 +75,8 @@ public:
                     }
                 }
                 p.remove_prefix(close + 1);
-            } else if (std::isalnum(static_cast<unsigned char>(p[0])) || p[0] == '-' || p[0] == '_' || p[0] == ':') {
+            } else if (std::isalnum(static_cast<unsigned char>(p[0])) || p[0] == '-' ||
+                       p[0] == '_' || p[0] == ':') {
                 a.ranges.emplace_back(p[0], p[0]);
                 p.remove_prefix(1);
             } else {
@@ -114,7 +120,7 @@ public:
         return p == s.size();
     }
 
-private:
+  private:
     struct Atom {
         std::vector<std::pair<char, char>> ranges;
         std::size_t min = 1, max = 1;
@@ -144,16 +150,20 @@ struct SchemaCheck::Node {
 
     static std::unique_ptr<Node> build(const json::object& s) {
         static const std::vector<std::string_view> known = {
-            "$schema", "$id", "title", "description", "type", "enum", "required", "properties",
-            "additionalProperties", "items", "minLength", "maxLength", "minimum", "maximum",
-            "exclusiveMinimum", "pattern", "format"};
+            "$schema",     "$id",        "title",
+            "description", "type",       "enum",
+            "required",    "properties", "additionalProperties",
+            "items",       "minLength",  "maxLength",
+            "minimum",     "maximum",    "exclusiveMinimum",
+            "pattern",     "format"};
         auto n = std::make_unique<Node>();
         for (const auto& kv : s) {
             std::string_view k = kv.key();
             const auto& v = kv.value();
             if (std::find(known.begin(), known.end(), k) == known.end()) return nullptr;
             if (k == "type") {
-                if (v.is_string()) n->types = type_bit(v.get_string());
+                if (v.is_string())
+                    n->types = type_bit(v.get_string());
                 else if (v.is_array())
                     for (const auto& t : v.get_array()) n->types |= type_bit(t.as_string());
             } else if (k == "enum") {
@@ -168,8 +178,10 @@ struct SchemaCheck::Node {
                     n->properties.emplace_back(std::string(p.key()), std::move(child));
                 }
             } else if (k == "additionalProperties") {
-                if (v.is_bool()) n->closed = !v.get_bool();
-                else if (!(n->additional = build(v.as_object()))) return nullptr;
+                if (v.is_bool())
+                    n->closed = !v.get_bool();
+                else if (!(n->additional = build(v.as_object())))
+                    return nullptr;
             } else if (k == "items") {
                 if (!v.is_object() || !(n->items = build(v.get_object()))) return nullptr;
             } else if (k == "minLength") {
@@ -186,7 +198,8 @@ struct SchemaCheck::Node {
                 std::string_view text(v.as_string().data(), v.as_string().size());
                 n->simple_pattern = SimplePattern::parse(text);
                 if (!n->simple_pattern)
-                    n->pattern.emplace(std::string(text), std::regex::ECMAScript | std::regex::optimize);
+                    n->pattern.emplace(std::string(text),
+                                       std::regex::ECMAScript | std::regex::optimize);
             } else if (k == "format") {
                 if (v.as_string() != "date-time") return nullptr;
                 n->date_time = true;
@@ -197,11 +210,11 @@ struct SchemaCheck::Node {
 
     bool valid(const json::value& v) const {
         if (types) {
-            unsigned have = v.is_string() ? t_string
-                            : v.is_bool() ? t_boolean
-                            : v.is_null() ? t_null
+            unsigned have = v.is_string()   ? t_string
+                            : v.is_bool()   ? t_boolean
+                            : v.is_null()   ? t_null
                             : v.is_object() ? t_object
-                            : v.is_array() ? t_array
+                            : v.is_array()  ? t_array
                             : is_integer(v) ? (t_integer | t_number)
                                             : t_number;
             if (!(types & have)) return false;
@@ -212,14 +225,16 @@ struct SchemaCheck::Node {
             std::string_view text(s->data(), s->size());
             if (min_length || max_length) {
                 std::size_t n = utf8_length(text);
-                if ((min_length && n < *min_length) || (max_length && n > *max_length)) return false;
+                if ((min_length && n < *min_length) || (max_length && n > *max_length))
+                    return false;
             }
             if (simple_pattern && !simple_pattern->matches(text)) return false;
             if (pattern && !std::regex_search(text.begin(), text.end(), *pattern)) return false;
             if (date_time) {
                 TimeFormat f;
                 WallTime w;
-                if (!parse_time(f, text, w) || !w.has_offset || text.find_first_of("Tt") == std::string_view::npos)
+                if (!parse_time(f, text, w) || !w.has_offset ||
+                    text.find_first_of("Tt") == std::string_view::npos)
                     return false;
             }
         } else if (v.is_number()) {

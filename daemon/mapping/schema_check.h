@@ -4,13 +4,12 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <memory>
 
 namespace fb::mapping {
 
 class SchemaCheck {
-public:
+  public:
     // nullptr when the schema uses a keyword this check does not implement.
     static std::unique_ptr<SchemaCheck> compile(const boost::json::object& schema);
     bool valid(const boost::json::value& v) const;
@@ -18,7 +17,7 @@ public:
 
     struct Node;
 
-private:
+  private:
     std::unique_ptr<Node> root_;
 };
 

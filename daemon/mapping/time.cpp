@@ -84,8 +84,8 @@ bool finish(const Fields& f, WallTime& out) {
     if (f.mo < 1 || f.mo > 12 || f.d < 1 || unsigned(f.d) > days_in_month(f.y, unsigned(f.mo)) ||
         f.h > 24 || f.mi > 59 || f.sec > 60 || (f.h == 24 && (f.mi || f.sec)))
         return false;
-    out.local_seconds = days_from_civil(f.y, unsigned(f.mo), unsigned(f.d)) * 86400 +
-                        f.h * 3600 + f.mi * 60 + std::min(f.sec, 59);
+    out.local_seconds = days_from_civil(f.y, unsigned(f.mo), unsigned(f.d)) * 86400 + f.h * 3600 +
+                        f.mi * 60 + std::min(f.sec, 59);
     out.millis = f.millis;
     out.has_offset = f.has_offset;
     out.offset_seconds = f.offset;
@@ -96,11 +96,13 @@ bool parse_rfc3339(std::string_view s, WallTime& out) {
     Fields f;
     std::size_t p = 0;
     if (!digits(s, p, 4, true, f.y) || p >= s.size() || s[p++] != '-' ||
-        !digits(s, p, 2, true, f.mo) || p >= s.size() || s[p++] != '-' || !digits(s, p, 2, true, f.d))
+        !digits(s, p, 2, true, f.mo) || p >= s.size() || s[p++] != '-' ||
+        !digits(s, p, 2, true, f.d))
         return false;
     if (p < s.size() && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
         ++p;
-        if (!digits(s, p, 2, true, f.h) || p >= s.size() || s[p++] != ':' || !digits(s, p, 2, true, f.mi))
+        if (!digits(s, p, 2, true, f.h) || p >= s.size() || s[p++] != ':' ||
+            !digits(s, p, 2, true, f.mi))
             return false;
         if (p < s.size() && s[p] == ':') {
             ++p;
@@ -138,15 +140,35 @@ bool parse_with(const TimePattern& pattern, std::string_view s, WallTime& out) {
     for (const auto& t : pattern.tokens) {
         bool ok = true;
         switch (t.directive) {
-            case 0: ok = s.substr(p, t.literal.size()) == t.literal; p += t.literal.size(); break;
-            case 'Y': ok = digits(s, p, 4, true, f.y); break;
-            case 'm': ok = digits(s, p, 2, false, f.mo); break;
-            case 'd': ok = digits(s, p, 2, false, f.d); break;
-            case 'H': ok = digits(s, p, 2, false, f.h); break;
-            case 'M': ok = digits(s, p, 2, false, f.mi); break;
-            case 'S': ok = digits(s, p, 2, false, f.sec) && fraction(s, p, f.millis); break;
-            case 'z': ok = zone_offset(s, p, f.offset); f.has_offset = true; break;
-            case ' ': while (p < s.size() && s[p] == ' ') ++p; break;
+            case 0:
+                ok = s.substr(p, t.literal.size()) == t.literal;
+                p += t.literal.size();
+                break;
+            case 'Y':
+                ok = digits(s, p, 4, true, f.y);
+                break;
+            case 'm':
+                ok = digits(s, p, 2, false, f.mo);
+                break;
+            case 'd':
+                ok = digits(s, p, 2, false, f.d);
+                break;
+            case 'H':
+                ok = digits(s, p, 2, false, f.h);
+                break;
+            case 'M':
+                ok = digits(s, p, 2, false, f.mi);
+                break;
+            case 'S':
+                ok = digits(s, p, 2, false, f.sec) && fraction(s, p, f.millis);
+                break;
+            case 'z':
+                ok = zone_offset(s, p, f.offset);
+                f.has_offset = true;
+                break;
+            case ' ':
+                while (p < s.size() && s[p] == ' ') ++p;
+                break;
         }
         if (!ok) return false;
     }
@@ -170,17 +192,43 @@ TimePattern TimePattern::compile(std::string_view pattern) {
         if (++i >= pattern.size()) throw std::invalid_argument("the pattern ends with a lone `%`");
         char d = pattern[i];
         switch (d) {
-            case 'F': out.tokens.push_back({'Y', {}}); literal("-"); out.tokens.push_back({'m', {}});
-                      literal("-"); out.tokens.push_back({'d', {}}); break;
-            case 'T': out.tokens.push_back({'H', {}}); literal(":"); out.tokens.push_back({'M', {}});
-                      literal(":"); out.tokens.push_back({'S', {}}); out.has_time = true; break;
-            case 'Y': case 'm': case 'd': out.tokens.push_back({d, {}}); break;
-            case 'H': case 'M': case 'S': out.tokens.push_back({d, {}}); out.has_time = true; break;
-            case 'z': out.tokens.push_back({d, {}}); out.has_zone = true; break;
-            case '%': literal("%"); break;
+            case 'F':
+                out.tokens.push_back({'Y', {}});
+                literal("-");
+                out.tokens.push_back({'m', {}});
+                literal("-");
+                out.tokens.push_back({'d', {}});
+                break;
+            case 'T':
+                out.tokens.push_back({'H', {}});
+                literal(":");
+                out.tokens.push_back({'M', {}});
+                literal(":");
+                out.tokens.push_back({'S', {}});
+                out.has_time = true;
+                break;
+            case 'Y':
+            case 'm':
+            case 'd':
+                out.tokens.push_back({d, {}});
+                break;
+            case 'H':
+            case 'M':
+            case 'S':
+                out.tokens.push_back({d, {}});
+                out.has_time = true;
+                break;
+            case 'z':
+                out.tokens.push_back({d, {}});
+                out.has_zone = true;
+                break;
+            case '%':
+                literal("%");
+                break;
             default:
-                throw std::invalid_argument(std::string("`%") + d +
-                                            "` is not supported (use %Y %m %d %H %M %S %z %F %T %%)");
+                throw std::invalid_argument(
+                    std::string("`%") + d +
+                    "` is not supported (use %Y %m %d %H %M %S %z %F %T %%)");
         }
     }
     return out;
@@ -190,9 +238,12 @@ bool parse_time(const TimeFormat& f, std::string_view text, WallTime& out) {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
     while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
     switch (f.kind) {
-        case TimeFormat::Kind::rfc3339: return parse_rfc3339(text, out);
-        case TimeFormat::Kind::sap: return parse_sap(text, out);
-        default: return parse_with(f.pattern, text, out);
+        case TimeFormat::Kind::rfc3339:
+            return parse_rfc3339(text, out);
+        case TimeFormat::Kind::sap:
+            return parse_sap(text, out);
+        default:
+            return parse_with(f.pattern, text, out);
     }
 }
 
@@ -217,13 +268,19 @@ std::optional<std::int64_t> parse_duration(std::string_view s) {
         }
         if (p >= s.size()) return std::nullopt;
         char unit = s[p++];
-        if (!in_time && unit == 'D') total += n * 86400;
-        else if (!in_time && unit == 'W') total += n * 7 * 86400;
-        else if (in_time && unit == 'H') total += n * 3600;
-        else if (in_time && unit == 'M') total += n * 60;
-        else if (in_time && unit == 'S') total += n;
-        else if (n == 0 && (unit == 'Y' || unit == 'M')) {}
-        else return std::nullopt;
+        if (!in_time && unit == 'D')
+            total += n * 86400;
+        else if (!in_time && unit == 'W')
+            total += n * 7 * 86400;
+        else if (in_time && unit == 'H')
+            total += n * 3600;
+        else if (in_time && unit == 'M')
+            total += n * 60;
+        else if (in_time && unit == 'S')
+            total += n;
+        else if (n == 0 && (unit == 'Y' || unit == 'M')) {
+        } else
+            return std::nullopt;
         any = true;
     }
     if (!any) return std::nullopt;
@@ -239,7 +296,8 @@ std::optional<std::int64_t> parse_time_of_day(std::string_view s) {
     int h = 0, m = 0, sec = 0;
     std::size_t p = 0;
     if (s.find(':') != std::string_view::npos) {
-        if (!digits(s, p, 2, false, h) || p >= s.size() || s[p++] != ':' || !digits(s, p, 2, true, m))
+        if (!digits(s, p, 2, false, h) || p >= s.size() || s[p++] != ':' ||
+            !digits(s, p, 2, true, m))
             return std::nullopt;
         if (p < s.size() && (s[p++] != ':' || !digits(s, p, 2, true, sec))) return std::nullopt;
     } else if (s.size() == 4 || s.size() == 6) {
@@ -364,17 +422,34 @@ void format_pattern(const TimePattern& p, std::int64_t utc, int offset, std::str
     for (const auto& t : p.tokens) {
         int n = 0;
         switch (t.directive) {
-            case 0: out += t.literal; continue;
-            case ' ': out += ' '; continue;
-            case 'Y': n = std::snprintf(buf, sizeof buf, "%04d", y); break;
-            case 'm': n = std::snprintf(buf, sizeof buf, "%02u", m); break;
-            case 'd': n = std::snprintf(buf, sizeof buf, "%02u", d); break;
-            case 'H': n = std::snprintf(buf, sizeof buf, "%02d", int(sod / 3600)); break;
-            case 'M': n = std::snprintf(buf, sizeof buf, "%02d", int(sod / 60 % 60)); break;
-            case 'S': n = std::snprintf(buf, sizeof buf, "%02d", int(sod % 60)); break;
+            case 0:
+                out += t.literal;
+                continue;
+            case ' ':
+                out += ' ';
+                continue;
+            case 'Y':
+                n = std::snprintf(buf, sizeof buf, "%04d", y);
+                break;
+            case 'm':
+                n = std::snprintf(buf, sizeof buf, "%02u", m);
+                break;
+            case 'd':
+                n = std::snprintf(buf, sizeof buf, "%02u", d);
+                break;
+            case 'H':
+                n = std::snprintf(buf, sizeof buf, "%02d", int(sod / 3600));
+                break;
+            case 'M':
+                n = std::snprintf(buf, sizeof buf, "%02d", int(sod / 60 % 60));
+                break;
+            case 'S':
+                n = std::snprintf(buf, sizeof buf, "%02d", int(sod % 60));
+                break;
             case 'z': {
                 int a = offset < 0 ? -offset : offset;
-                n = std::snprintf(buf, sizeof buf, "%c%02d%02d", offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+                n = std::snprintf(buf, sizeof buf, "%c%02d%02d", offset < 0 ? '-' : '+', a / 3600,
+                                  a / 60 % 60);
                 break;
             }
         }

@@ -1,7 +1,6 @@
 #include "mapping/tools.h"
 
 #include <boost/json/serialize.hpp>
-
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -88,13 +87,16 @@ int map_command(const std::string& mapping_path, const std::vector<std::string>&
         for (const auto& input : inputs) {
             if (mapping->is_request()) {
                 if (!input.is_object()) {
-                    err << doc << ": a writeback context is an object {event, work_order, document}\n";
+                    err << doc
+                        << ": a writeback context is an object {event, work_order, document}\n";
                     ++failures;
                     continue;
                 }
                 auto r = mapping->map_request(input.get_object());
-                if (r.kind == MapResult::Kind::mapped) out << pretty_json(r.to_json()) << "\n";
-                else if (r.kind == MapResult::Kind::filtered) err << doc << ": filtered (no request)\n";
+                if (r.kind == MapResult::Kind::mapped)
+                    out << pretty_json(r.to_json()) << "\n";
+                else if (r.kind == MapResult::Kind::filtered)
+                    err << doc << ": filtered (no request)\n";
                 else {
                     err << doc << ": " << r.error->message() << "\n";
                     ++failures;
@@ -103,8 +105,12 @@ int map_command(const std::string& mapping_path, const std::vector<std::string>&
             }
             for (const auto& r : mapping->map(input)) {
                 switch (r.kind) {
-                    case MapResult::Kind::mapped: out << pretty_json(r.work_order) << "\n"; break;
-                    case MapResult::Kind::filtered: err << doc << ": " << r.document_id << " filtered (when)\n"; break;
+                    case MapResult::Kind::mapped:
+                        out << pretty_json(r.work_order) << "\n";
+                        break;
+                    case MapResult::Kind::filtered:
+                        err << doc << ": " << r.document_id << " filtered (when)\n";
+                        break;
                     case MapResult::Kind::cancelled:
                         err << doc << ": " << r.document_id << " cancelled\n";
                         out << pretty_json(r.work_order) << "\n";

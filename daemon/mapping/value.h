@@ -25,11 +25,35 @@ struct Val {
     };
     std::string_view s;  // string: into the document, a constant or scratch
 
-    static Val of_bool(bool v) { Val r; r.kind = Kind::boolean; r.b = v; return r; }
-    static Val of_int(std::int64_t v) { Val r; r.kind = Kind::integer; r.i = v; return r; }
-    static Val of_real(double v) { Val r; r.kind = Kind::real; r.d = v; return r; }
-    static Val of_string(std::string_view v) { Val r; r.kind = Kind::string; r.s = v; return r; }
-    static Val null() { Val r; r.kind = Kind::null; return r; }
+    static Val of_bool(bool v) {
+        Val r;
+        r.kind = Kind::boolean;
+        r.b = v;
+        return r;
+    }
+    static Val of_int(std::int64_t v) {
+        Val r;
+        r.kind = Kind::integer;
+        r.i = v;
+        return r;
+    }
+    static Val of_real(double v) {
+        Val r;
+        r.kind = Kind::real;
+        r.d = v;
+        return r;
+    }
+    static Val of_string(std::string_view v) {
+        Val r;
+        r.kind = Kind::string;
+        r.s = v;
+        return r;
+    }
+    static Val null() {
+        Val r;
+        r.kind = Kind::null;
+        return r;
+    }
 
     bool missing() const { return kind == Kind::missing; }
     // Missing, null and "" all mean "no value" to defaults and required fields.
@@ -74,7 +98,7 @@ struct EvalContext {
     }
     void reset() { strings_used_ = lists_used_ = 0; }
 
-private:
+  private:
     std::deque<std::string> strings_;
     std::deque<std::vector<Val>> lists_;
     std::size_t strings_used_ = 0, lists_used_ = 0;

@@ -3,7 +3,6 @@
 //   bench_mapping [seconds per measurement, default 2] [only: shipment | sap]
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -41,7 +40,8 @@ double rate(double seconds, Step&& step) {
 
 std::size_t sink = 0;  // keeps the optimiser from dropping the work
 
-void bench(const char* label, const std::string& mapping_file, const std::string& sample_file, double seconds) {
+void bench(const char* label, const std::string& mapping_file, const std::string& sample_file,
+           double seconds) {
     auto mapping = fb::mapping::Mapping::load(std::string(FB_SOURCE_DIR) + "/" + mapping_file);
     std::string text = read_text(std::string(FB_SOURCE_DIR) + "/" + sample_file);
     auto check = mapping->map(json::parse(text));
@@ -62,10 +62,11 @@ void bench(const char* label, const std::string& mapping_file, const std::string
         for (const auto& r : mapping->map(v)) sink += json::serialize(r.work_order).size();
     });
     double map_only_us = 1e6 / full - 1e6 / baseline;
-    std::printf("%-22s parse+map+serialize %10.0f docs/s   parse+serialize %10.0f docs/s   "
-                "time ratio %.2f   mapping %.2f us/doc (%zu doc%s per input, %zu bytes)\n",
-                label, full * double(docs), baseline * double(docs), baseline / full,
-                map_only_us / double(docs), docs, docs == 1 ? "" : "s", text.size());
+    std::printf(
+        "%-22s parse+map+serialize %10.0f docs/s   parse+serialize %10.0f docs/s   "
+        "time ratio %.2f   mapping %.2f us/doc (%zu doc%s per input, %zu bytes)\n",
+        label, full * double(docs), baseline * double(docs), baseline / full,
+        map_only_us / double(docs), docs, docs == 1 ? "" : "s", text.size());
 }
 
 }  // namespace
@@ -74,12 +75,13 @@ int main(int argc, char** argv) {
     double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
     std::string only = argc > 2 ? argv[2] : "";
     if (only.empty() || only == "shipment")
-    bench("generic shipment", "mappings/generic-rest/shipment-to-delivery.yaml",
-          "tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json", seconds);
+        bench("generic shipment", "mappings/generic-rest/shipment-to-delivery.yaml",
+              "tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json", seconds);
     if (only.empty() || only == "sap")
-    bench("SAP OData delivery", "mappings/sap-s4/outbound-delivery-to-delivery.yaml",
-          "tests/fixtures/samples/sap-s4-odata/A_OutbDeliveryHeader-page1.json", seconds);
-    std::printf("(time ratio = (parse+map+serialize) / (parse+serialize); target: generic shipment "
-                ">= 250000 docs/s and ratio <= 2)\n");
+        bench("SAP OData delivery", "mappings/sap-s4/outbound-delivery-to-delivery.yaml",
+              "tests/fixtures/samples/sap-s4-odata/A_OutbDeliveryHeader-page1.json", seconds);
+    std::printf(
+        "(time ratio = (parse+map+serialize) / (parse+serialize); target: generic shipment "
+        ">= 250000 docs/s and ratio <= 2)\n");
     return sink == 0;
 }

@@ -31,12 +31,14 @@ std::string field_error(const std::string& field_lines, const std::string& top =
 
 TEST_CASE("an unknown top-level key is named with its line and a suggestion") {
     auto e = compile_error_of("name: x\nkey: $.DocNo\nwhen: true\nwork_ordr:\n  type: delivery\n");
-    CHECK_THAT(e, Catch::StartsWith("m.yaml:4:1: unknown key `work_ordr` (did you mean `work_order`?)"));
+    CHECK_THAT(
+        e, Catch::StartsWith("m.yaml:4:1: unknown key `work_ordr` (did you mean `work_order`?)"));
 }
 
 TEST_CASE("a misspelt rule key suggests the right one") {
     auto e = field_error("  notes: { path: $.Remark, defualt: none }\n");
-    CHECK_THAT(e, Catch::StartsWith("m.yaml:4:28: unknown key `defualt` in a rule (did you mean `default`?)"));
+    CHECK_THAT(e, Catch::StartsWith(
+                      "m.yaml:4:28: unknown key `defualt` in a rule (did you mean `default`?)"));
 }
 
 TEST_CASE("a rule without a value key, where the schema wants a string, is caught") {
@@ -48,7 +50,8 @@ TEST_CASE("an output field the work-order schema does not know is an error") {
     auto e = field_error("  custmer_name: $.Customer.Name\n");
     CHECK_THAT(e, Catch::Contains("m.yaml:4:3: unknown field `custmer_name` in work_order"));
     auto f = field_error("  customer: { name: $.N, phnoe: $.P }\n");
-    CHECK_THAT(f, Catch::Contains("unknown field `phnoe` in work_order.customer (did you mean `phone`?)"));
+    CHECK_THAT(
+        f, Catch::Contains("unknown field `phnoe` in work_order.customer (did you mean `phone`?)"));
 }
 
 TEST_CASE("a constant outside the schema's enum is an error with a suggestion") {
@@ -58,8 +61,9 @@ TEST_CASE("a constant outside the schema's enum is an error with a suggestion") 
 }
 
 TEST_CASE("a field the schema requires must be mapped") {
-    auto e = compile_error_of("key: $.DocNo\nwork_order:\n  type: delivery\n  source_ref: $.DocNo\n"
-                              "  customer: { code: $.C }\n  address: { text: $.A }\n");
+    auto e = compile_error_of(
+        "key: $.DocNo\nwork_order:\n  type: delivery\n  source_ref: $.DocNo\n"
+        "  customer: { code: $.C }\n  address: { text: $.A }\n");
     CHECK_THAT(e, Catch::Contains("m.yaml:5:13: work_order.customer needs `name`"));
 }
 
@@ -77,12 +81,14 @@ TEST_CASE("a malformed expression is an error at its column") {
     auto f = field_error("  requires_installation: { expr: '$.A = \"Y\"' }\n");
     CHECK_THAT(f, Catch::Contains("`=` compares nothing: write `==`"));
     auto g = field_error("  notes: { expr: 'upper(Remark)' }\n");
-    CHECK_THAT(g, Catch::Contains("unknown name `Remark` (a path starts with `$.`: did you mean `$.Remark`?)"));
+    CHECK_THAT(g, Catch::Contains(
+                      "unknown name `Remark` (a path starts with `$.`: did you mean `$.Remark`?)"));
 }
 
 TEST_CASE("an unknown function suggests a known one") {
     auto e = field_error("  notes: { expr: 'uper($.Remark)' }\n");
-    CHECK_THAT(e, Catch::StartsWith("m.yaml:4:19: unknown function `uper` (did you mean `upper`?)"));
+    CHECK_THAT(e,
+               Catch::StartsWith("m.yaml:4:19: unknown function `uper` (did you mean `upper`?)"));
 }
 
 TEST_CASE("a function with the wrong number or type of arguments is an error") {
@@ -97,12 +103,15 @@ TEST_CASE("a function with the wrong number or type of arguments is an error") {
 TEST_CASE("a lookup without a fallback is an error unless the field is required") {
     auto e = field_error("  priority: { path: $.Level, lookup: { VIP: high } }\n");
     CHECK_THAT(e, Catch::Contains("m.yaml:4:38: a lookup needs `fallback:`"));
-    CHECK_NOTHROW(work_order_mapping("  priority: { path: $.Level, lookup: { VIP: high }, required: true }\n"));
-    CHECK_NOTHROW(work_order_mapping("  priority: { path: $.Level, lookup: { VIP: high }, fallback: normal }\n"));
+    CHECK_NOTHROW(work_order_mapping(
+        "  priority: { path: $.Level, lookup: { VIP: high }, required: true }\n"));
+    CHECK_NOTHROW(work_order_mapping(
+        "  priority: { path: $.Level, lookup: { VIP: high }, fallback: normal }\n"));
 }
 
 TEST_CASE("a lookup value outside the schema's enum is an error") {
-    auto e = field_error("  priority: { path: $.Level, lookup: { VIP: hihg }, fallback: normal }\n");
+    auto e =
+        field_error("  priority: { path: $.Level, lookup: { VIP: hihg }, fallback: normal }\n");
     CHECK_THAT(e, Catch::Contains("`hihg` is not a valid work_order.priority"));
     CHECK_THAT(e, Catch::Contains("did you mean `high`?"));
 }
@@ -110,7 +119,9 @@ TEST_CASE("a lookup value outside the schema's enum is an error") {
 TEST_CASE("a lookup table name must exist") {
     auto e = field_error("  priority: { path: $.Level, lookup: prioritys, fallback: normal }\n",
                          "lookups:\n  priorities: { VIP: high }\n");
-    CHECK_THAT(e, Catch::Contains("no lookup table named `prioritys` under `lookups:` (did you mean `priorities`?)"));
+    CHECK_THAT(
+        e, Catch::Contains(
+               "no lookup table named `prioritys` under `lookups:` (did you mean `priorities`?)"));
 }
 
 TEST_CASE("a bad time format, zone or phone region is an error") {
@@ -127,8 +138,10 @@ TEST_CASE("a bad time format, zone or phone region is an error") {
 }
 
 TEST_CASE("a wrong `as` type suggests the right one") {
-    CHECK_THAT(field_error("  items: { each: \"$.Lines[*]\", fields: { sku: $.S, quantity: { path: $.Q, as: numbr } } }\n"),
-               Catch::Contains("`as` is one of string, number, integer, boolean, not `numbr` (did you mean `number`?)"));
+    CHECK_THAT(field_error("  items: { each: \"$.Lines[*]\", fields: { sku: $.S, quantity: { path: "
+                           "$.Q, as: numbr } } }\n"),
+               Catch::Contains("`as` is one of string, number, integer, boolean, not `numbr` (did "
+                               "you mean `number`?)"));
 }
 
 TEST_CASE("each needs a list path and item rules") {
@@ -146,7 +159,8 @@ TEST_CASE("two value keys in one rule are an error") {
 }
 
 TEST_CASE("a mapping needs a key and an output, and not the work order's id") {
-    CHECK_THAT(compile_error_of("name: x\nwork_order: { type: delivery }\n"), Catch::Contains("needs `key:`"));
+    CHECK_THAT(compile_error_of("name: x\nwork_order: { type: delivery }\n"),
+               Catch::Contains("needs `key:`"));
     CHECK_THAT(compile_error_of("name: x\nkey: $.A\n"), Catch::Contains("needs `work_order:`"));
     CHECK_THAT(field_error("  id: $.DocNo\n"), Catch::Contains("`id` is given by fieldbridge"));
 }
@@ -162,5 +176,6 @@ TEST_CASE("a mapping file that cannot be read is a CompileError") {
 
 TEST_CASE("an unknown variable suggests a `let:` name") {
     auto e = field_error("  notes: $shipto.Name\n", "let:\n  ship_to: $.Partner\n");
-    CHECK_THAT(e, Catch::Contains("m.yaml:6:10: unknown variable `$shipto` (name it under `let:`) (did you mean `ship_to`?)"));
+    CHECK_THAT(e, Catch::Contains("m.yaml:6:10: unknown variable `$shipto` (name it under `let:`) "
+                                  "(did you mean `ship_to`?)"));
 }

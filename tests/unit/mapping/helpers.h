@@ -2,7 +2,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -18,7 +17,9 @@ inline std::string read_text(const std::string& path) {
     return s.str();
 }
 
-inline std::string repo(const std::string& relative) { return std::string(FB_SOURCE_DIR) + "/" + relative; }
+inline std::string repo(const std::string& relative) {
+    return std::string(FB_SOURCE_DIR) + "/" + relative;
+}
 
 inline boost::json::value sample(const std::string& relative) {
     return boost::json::parse(read_text(repo("tests/fixtures/samples/" + relative)));
@@ -29,11 +30,14 @@ inline boost::json::value sample(const std::string& relative) {
 inline std::shared_ptr<const Mapping> work_order_mapping(const std::string& fields,
                                                          const std::string& top = "") {
     std::string text = "name: test\nkey: $.DocNo\n" + top + "work_order:\n" + fields;
-    auto has = [&](const char* f) { return fields.find(std::string("\n  ") + f + ":") != std::string::npos ||
-                                           fields.rfind(std::string("  ") + f + ":", 0) == 0; };
+    auto has = [&](const char* f) {
+        return fields.find(std::string("\n  ") + f + ":") != std::string::npos ||
+               fields.rfind(std::string("  ") + f + ":", 0) == 0;
+    };
     if (!has("type")) text += "  type: delivery\n";
     if (!has("source_ref")) text += "  source_ref: $.DocNo\n";
-    if (!has("customer")) text += "  customer: { name: { path: $.Customer.Name, default: unknown } }\n";
+    if (!has("customer"))
+        text += "  customer: { name: { path: $.Customer.Name, default: unknown } }\n";
     if (!has("address")) text += "  address: { text: { path: $.Street, default: unknown } }\n";
     return Mapping::compile(text, "m.yaml");
 }

@@ -9,7 +9,8 @@ namespace json = boost::json;
 
 namespace {
 
-json::object mapped(const std::string& fields, const std::string& doc, const std::string& top = "") {
+json::object mapped(const std::string& fields, const std::string& doc,
+                    const std::string& top = "") {
     auto r = map_one(*work_order_mapping(fields, top), doc);
     INFO((r.error ? r.error->message() : ""));
     REQUIRE(r.kind == MapResult::Kind::mapped);
@@ -19,8 +20,9 @@ json::object mapped(const std::string& fields, const std::string& doc, const std
 }  // namespace
 
 TEST_CASE("when filters documents; cancelled wins over when") {
-    auto m = work_order_mapping("  notes: $.Status\n",
-                                "when: $.Status in [\"approved\", \"released\"]\ncancelled: $.Status == \"cancelled\"\n");
+    auto m = work_order_mapping(
+        "  notes: $.Status\n",
+        "when: $.Status in [\"approved\", \"released\"]\ncancelled: $.Status == \"cancelled\"\n");
     CHECK(map_one(*m, R"({"DocNo": "D", "Status": "approved"})").kind == MapResult::Kind::mapped);
     auto f = map_one(*m, R"({"DocNo": "D", "Status": "draft"})");
     CHECK(f.kind == MapResult::Kind::filtered);
@@ -38,8 +40,10 @@ TEST_CASE("key and version come from the document") {
 }
 
 TEST_CASE("constants keep their YAML type and codes keep their zeros") {
-    auto wo = mapped("  requires_installation: true\n  attributes: { a: 3, b: 2.5, c: \"007\", d: 007, e: text }\n",
-                     R"({"DocNo": "D"})");
+    auto wo = mapped(
+        "  requires_installation: true\n  attributes: { a: 3, b: 2.5, c: \"007\", d: 007, e: text "
+        "}\n",
+        R"({"DocNo": "D"})");
     CHECK(wo.at("requires_installation") == true);
     CHECK(wo.at("attributes").at("a") == 3);
     CHECK(wo.at("attributes").at("b") == 2.5);
@@ -57,50 +61,62 @@ TEST_CASE("defaults fill missing, null and empty values") {
 }
 
 TEST_CASE("lookups map values, with a fallback for the rest and a default for nothing") {
-    auto f = "  priority: { path: $.Level, lookup: { VIP: high, \"1\": urgent }, fallback: normal, default: low }\n";
+    auto f =
+        "  priority: { path: $.Level, lookup: { VIP: high, \"1\": urgent }, fallback: normal, "
+        "default: low }\n";
     CHECK(mapped(f, R"({"DocNo": "D", "Level": "VIP"})").at("priority") == "high");
     CHECK(mapped(f, R"({"DocNo": "D", "Level": 1})").at("priority") == "urgent");
     CHECK(mapped(f, R"({"DocNo": "D", "Level": "GOLD"})").at("priority") == "normal");
     CHECK(mapped(f, R"({"DocNo": "D"})").at("priority") == "low");
-    auto named = mapped("  priority: { path: $.Level, lookup: levels, fallback: normal }\n",
-                        R"({"DocNo": "D", "Level": "VIP"})", "lookups:\n  levels: { VIP: urgent }\n");
+    auto named =
+        mapped("  priority: { path: $.Level, lookup: levels, fallback: normal }\n",
+               R"({"DocNo": "D", "Level": "VIP"})", "lookups:\n  levels: { VIP: urgent }\n");
     CHECK(named.at("priority") == "urgent");
 }
 
 TEST_CASE("booleans come from Y/N, 是/否, X, true/false and 1/0") {
     auto f = "  requires_installation: { path: $.Flag, as: boolean }\n";
     for (auto yes : {"\"Y\"", "\"y\"", "\"是\"", "\"X\"", "\"true\"", "true", "1", "\"yes\""})
-        CHECK(mapped(f, std::string(R"({"DocNo": "D", "Flag": )") + yes + "}").at("requires_installation") == true);
+        CHECK(mapped(f, std::string(R"({"DocNo": "D", "Flag": )") + yes + "}")
+                  .at("requires_installation") == true);
     for (auto no : {"\"N\"", "\"否\"", "\"false\"", "false", "0", "\"no\""})
-        CHECK(mapped(f, std::string(R"({"DocNo": "D", "Flag": )") + no + "}").at("requires_installation") == false);
-    CHECK(map_one(*work_order_mapping(f), R"({"DocNo": "D", "Flag": "maybe"})").kind == MapResult::Kind::failed);
+        CHECK(mapped(f, std::string(R"({"DocNo": "D", "Flag": )") + no + "}")
+                  .at("requires_installation") == false);
+    CHECK(map_one(*work_order_mapping(f), R"({"DocNo": "D", "Flag": "maybe"})").kind ==
+          MapResult::Kind::failed);
 }
 
 TEST_CASE("numbers and integers come from numeric strings") {
-    auto wo = mapped("  attributes:\n    n: { path: $.A, as: number }\n    i: { path: $.B, as: integer }\n"
-                     "    s: { path: $.C, as: string }\n",
-                     R"({"DocNo": "D", "A": " 2.500 ", "B": "000010", "C": 42})");
+    auto wo = mapped(
+        "  attributes:\n    n: { path: $.A, as: number }\n    i: { path: $.B, as: integer }\n"
+        "    s: { path: $.C, as: string }\n",
+        R"({"DocNo": "D", "A": " 2.500 ", "B": "000010", "C": 42})");
     CHECK(wo.at("attributes").at("n") == 2.5);
     CHECK(wo.at("attributes").at("i") == 10);
     CHECK(wo.at("attributes").at("s") == "42");
     CHECK(map_one(*work_order_mapping("  attributes: { i: { path: $.B, as: integer } }\n"),
-                  R"({"DocNo": "D", "B": "2.5"})").kind == MapResult::Kind::failed);
+                  R"({"DocNo": "D", "B": "2.5"})")
+              .kind == MapResult::Kind::failed);
 }
 
 TEST_CASE("templates and concat join values, skipping missing ones") {
-    auto wo = mapped("  notes: { template: \"{{$.A}}-{{ upper($.B) }}-{{$.Missing}}!\" }\n"
-                     "  address: { text: { concat: [$.A, $.Missing, $.B], separator: \" / \" } }\n",
-                     R"({"DocNo": "D", "A": "x", "B": "y"})");
+    auto wo = mapped(
+        "  notes: { template: \"{{$.A}}-{{ upper($.B) }}-{{$.Missing}}!\" }\n"
+        "  address: { text: { concat: [$.A, $.Missing, $.B], separator: \" / \" } }\n",
+        R"({"DocNo": "D", "A": "x", "B": "y"})");
     CHECK(wo.at("notes") == "x-Y-!");
     CHECK(wo.at("address").at("text") == "x / y");
 }
 
 TEST_CASE("paths filter arrays and pick by index") {
-    auto doc = R"({"DocNo": "D", "P": {"results": [{"F": "AG", "N": "sold"}, {"F": "WE", "N": "ship"}]},
+    auto doc =
+        R"({"DocNo": "D", "P": {"results": [{"F": "AG", "N": "sold"}, {"F": "WE", "N": "ship"}]},
                    "L": [{"v": 1}, {"v": 2}, {"v": 3}], "k": {"a b": "spaced"}})";
-    auto wo = mapped("  attributes:\n    we: $.P.results[?(@.F == \"WE\")].N\n    last: $.L[-1].v\n"
-                     "    first: $.L[0].v\n    spaced: $.k[\"a b\"]\n    none: $.P.results[?(@.F == \"ZZ\")].N\n",
-                     doc);
+    auto wo = mapped(
+        "  attributes:\n    we: $.P.results[?(@.F == \"WE\")].N\n    last: $.L[-1].v\n"
+        "    first: $.L[0].v\n    spaced: $.k[\"a b\"]\n    none: $.P.results[?(@.F == "
+        "\"ZZ\")].N\n",
+        doc);
     const auto& a = wo.at("attributes");
     CHECK(a.at("we") == "ship");
     CHECK(a.at("last") == 3);
@@ -110,9 +126,10 @@ TEST_CASE("paths filter arrays and pick by index") {
 }
 
 TEST_CASE("a lone XML element reads like a list of one") {
-    auto wo = mapped("  attributes:\n    one: $.Seg[?(@.Q == \"WE\")].N\n    first: $.Seg[0].N\n"
-                     "    count: { expr: 'count($.Seg[*])' }\n",
-                     R"({"DocNo": "D", "Seg": {"Q": "WE", "N": "only"}})");
+    auto wo = mapped(
+        "  attributes:\n    one: $.Seg[?(@.Q == \"WE\")].N\n    first: $.Seg[0].N\n"
+        "    count: { expr: 'count($.Seg[*])' }\n",
+        R"({"DocNo": "D", "Seg": {"Q": "WE", "N": "only"}})");
     CHECK(wo.at("attributes").at("one") == "only");
     CHECK(wo.at("attributes").at("first") == "only");
     CHECK(wo.at("attributes").at("count") == 1);
@@ -161,7 +178,8 @@ TEST_CASE("string functions work on characters, not bytes") {
         "    h: { expr: 'coalesce($.Missing, \"\", $.S)' }\n"
         "    i: { expr: 'ltrim($.Num, \"0\")' }\n"
         "    j: { expr: 'pad_left(\"7\", 3, \"0\")' }\n"
-        "    k: { expr: 'contains($.S, \"bc\") and starts_with($.S, \"a\") and ends_with($.S, \"c\")' }\n"
+        "    k: { expr: 'contains($.S, \"bc\") and starts_with($.S, \"a\") and ends_with($.S, "
+        "\"c\")' }\n"
         "    l: { expr: 'concat($.S, 1, $.Missing)' }\n"
         "    m: { expr: 'if($.Missing, \"yes\", \"no\")' }\n"
         "    n: { expr: 'round(2.345, 2)' }\n",
@@ -211,13 +229,15 @@ TEST_CASE("times are read in their zone and written in RFC 3339") {
     auto wo = mapped(
         "  window:\n"
         "    start: { path: $.Local, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai }\n"
-        "    end: { path: $.Local, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai, add: { hours: $.H, minutes: 30 } }\n"
+        "    end: { path: $.Local, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai, add: { hours: $.H, "
+        "minutes: 30 } }\n"
         "  due_by: { path: $.Offset, time: rfc3339, tz: Asia/Shanghai }\n"
         "  attributes:\n"
         "    berlin_summer: { path: $.Summer, time: \"%F %T\", tz: Europe/Berlin }\n"
         "    berlin_winter: { path: $.Winter, time: \"%d.%m.%Y %H:%M\", tz: Europe/Berlin }\n"
         "    utc: { path: $.Offset, time: rfc3339 }\n"
-        "    plain: { path: $.Local, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai, format: \"%Y/%m/%d\" }\n"
+        "    plain: { path: $.Local, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai, format: "
+        "\"%Y/%m/%d\" }\n"
         "    zoned: { path: $.Zoned, time: \"%Y-%m-%d %H:%M %z\" }\n",
         R"({"DocNo": "D", "Local": "2026-11-22 09:30", "H": 3, "Offset": "2026-11-22T01:30:00Z",
             "Summer": "2026-07-01 12:00:00", "Winter": "01.12.2026 12:00", "Zoned": "2026-11-22 09:30 +0530"})");
@@ -252,7 +272,8 @@ TEST_CASE("SAP dates, with and without offset, combine with a time of day") {
 
 TEST_CASE("a bad time of day fails naming it") {
     auto m = work_order_mapping("  due_by: { path: $.Date, time: sap, at: $.Time, tz: UTC }\n");
-    auto r = map_one(*m, R"({"DocNo": "D", "Date": "/Date(1763769600000)/", "Time": "half past nine"})");
+    auto r =
+        map_one(*m, R"({"DocNo": "D", "Date": "/Date(1763769600000)/", "Time": "half past nine"})");
     REQUIRE(r.kind == MapResult::Kind::failed);
     CHECK(r.error->path == "$.Time");
 }
@@ -260,9 +281,11 @@ TEST_CASE("a bad time of day fails naming it") {
 TEST_CASE("phone numbers become E.164 with a default region") {
     auto f = "  customer: { name: x, phone: { path: $.P, phone: CN } }\n";
     auto phone = [&](const char* p) {
-        auto r = map_one(*work_order_mapping(f), std::string(R"({"DocNo": "D", "P": ")") + p + "\"}");
-        return r.kind == MapResult::Kind::mapped ? std::string(r.work_order.at("customer").at("phone").as_string())
-                                                 : std::string("failed");
+        auto r =
+            map_one(*work_order_mapping(f), std::string(R"({"DocNo": "D", "P": ")") + p + "\"}");
+        return r.kind == MapResult::Kind::mapped
+                   ? std::string(r.work_order.at("customer").at("phone").as_string())
+                   : std::string("failed");
     };
     CHECK(phone("139 1022 8834") == "+8613910228834");
     CHECK(phone("+86 186-0011-2233") == "+8618600112233");
@@ -273,10 +296,12 @@ TEST_CASE("phone numbers become E.164 with a default region") {
     CHECK(phone("not a phone") == "failed");
 }
 
-TEST_CASE("documents splits a page; columns name row arrays; group_by gathers rows into documents") {
+TEST_CASE(
+    "documents splits a page; columns name row arrays; group_by gathers rows into documents") {
     auto m = Mapping::compile(
         "key: $.No\ndocuments: $.rows[*]\ncolumns: [No, Sku, Qty]\ngroup_by: $.No\n"
-        "work_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n  address: { text: a }\n"
+        "work_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n  address: { "
+        "text: a }\n"
         "  items: { each: \"$.lines[*]\", fields: { sku: $.Sku, quantity: $.Qty } }\n",
         "m.yaml");
     auto out = m->map(json::parse(R"({"rows": [["A", "s1", 1], ["B", "s2", 2], ["A", "s3", 3]]})"));
@@ -314,7 +339,8 @@ TEST_CASE("a writeback mapping turns a status event into an ERP request") {
     CHECK(r.method == "POST");
     CHECK(r.url == "https://erp.example.com/api/shipments/CK20261120-0042/delivery-result");
     CHECK(r.headers.size() == 2);
-    CHECK(r.headers[1] == std::pair<std::string, std::string>{"Idempotency-Key", "9b1c2f0e-1a7e-4c55-8f1a-000000000004"});
+    CHECK(r.headers[1] == std::pair<std::string, std::string>{
+                              "Idempotency-Key", "9b1c2f0e-1a7e-4c55-8f1a-000000000004"});
     CHECK(r.body.at("Result") == "delivered");
     CHECK(r.body.at("FinishedAt") == "2026-11-22 09:58:30");
     CHECK(r.body.at("Photos").as_array().size() == 2);
@@ -333,15 +359,19 @@ TEST_CASE("a writeback mapping checks its request shape when compiled") {
         }
         return std::string("no error");
     };
-    CHECK_THAT(e("request:\n  method: FETCH\n  url: x\n"), Catch::Contains("`FETCH` is not a valid request.method"));
+    CHECK_THAT(e("request:\n  method: FETCH\n  url: x\n"),
+               Catch::Contains("`FETCH` is not a valid request.method"));
     CHECK_THAT(e("request:\n  method: POST\n"), Catch::Contains("request needs `url`"));
-    CHECK_THAT(e("request:\n  method: POST\n  url: x\n  bdy: {}\n"), Catch::Contains("unknown field `bdy` in request (did you mean `body`?)"));
+    CHECK_THAT(e("request:\n  method: POST\n  url: x\n  bdy: {}\n"),
+               Catch::Contains("unknown field `bdy` in request (did you mean `body`?)"));
 }
 
 TEST_CASE("let names a value once per document for every rule to read") {
-    auto wo = mapped("  customer: { name: $we.N, code: $we.C }\n  notes: { template: \"{{$we.N}}/{{$count}}\" }\n",
-                     R"({"DocNo": "D", "P": [{"F": "AG", "N": "sold", "C": "1"}, {"F": "WE", "N": "ship", "C": "2"}]})",
-                     "let:\n  we: $.P[?(@.F == \"WE\")]\n  count: { expr: 'count($.P[*])' }\n");
+    auto wo = mapped(
+        "  customer: { name: $we.N, code: $we.C }\n  notes: { template: \"{{$we.N}}/{{$count}}\" "
+        "}\n",
+        R"({"DocNo": "D", "P": [{"F": "AG", "N": "sold", "C": "1"}, {"F": "WE", "N": "ship", "C": "2"}]})",
+        "let:\n  we: $.P[?(@.F == \"WE\")]\n  count: { expr: 'count($.P[*])' }\n");
     CHECK(wo.at("customer").at("name") == "ship");
     CHECK(wo.at("customer").at("code") == "2");
     CHECK(wo.at("notes") == "ship/2");

@@ -50,7 +50,8 @@ TEST_CASE("a word where a number must be fails with the item's index in field an
     auto m = work_order_mapping(
         "  items:\n    each: $.Lines[*]\n    fields:\n      sku: $.ItemCode\n"
         "      quantity: { path: $.Qty, as: number }\n");
-    auto r = map_one(*m, R"({"DocNo": "D1", "Lines": [{"ItemCode": "A", "Qty": 1}, {"ItemCode": "B", "Qty": 2},
+    auto r = map_one(
+        *m, R"({"DocNo": "D1", "Lines": [{"ItemCode": "A", "Qty": 1}, {"ItemCode": "B", "Qty": 2},
                              {"ItemCode": "C", "Qty": "two"}]})");
     REQUIRE(r.kind == MapResult::Kind::failed);
     CHECK(r.error->document_id == "D1");
@@ -65,14 +66,16 @@ TEST_CASE("a word where a number must be fails with the item's index in field an
 }
 
 TEST_CASE("a date that is not one fails naming the format") {
-    auto m = work_order_mapping("  due_by: { path: $.DeliverDate, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai }\n");
+    auto m = work_order_mapping(
+        "  due_by: { path: $.DeliverDate, time: \"%Y-%m-%d %H:%M\", tz: Asia/Shanghai }\n");
     auto r = map_one(*m, R"({"DocNo": "D1", "DeliverDate": "next tuesday"})");
     REQUIRE(r.kind == MapResult::Kind::failed);
     CHECK(r.error->field == "due_by");
     CHECK(r.error->path == "$.DeliverDate");
     CHECK(r.error->expected == "a date/time in the rule's format");
     CHECK(r.error->found == "\"next tuesday\"");
-    CHECK(map_one(*m, R"({"DocNo": "D1", "DeliverDate": "2026-02-30 09:00"})").kind == MapResult::Kind::failed);
+    CHECK(map_one(*m, R"({"DocNo": "D1", "DeliverDate": "2026-02-30 09:00"})").kind ==
+          MapResult::Kind::failed);
 }
 
 TEST_CASE("a missing required field fails; a missing optional one is left out") {
@@ -96,7 +99,8 @@ TEST_CASE("a field the schema requires fails when the document lacks it") {
 }
 
 TEST_CASE("a value outside a required lookup fails listing what it knows") {
-    auto m = work_order_mapping("  priority: { path: $.Level, lookup: { VIP: high, STD: normal }, required: true }\n");
+    auto m = work_order_mapping(
+        "  priority: { path: $.Level, lookup: { VIP: high, STD: normal }, required: true }\n");
     auto r = map_one(*m, R"({"DocNo": "D1", "Level": "GOLD"})");
     REQUIRE(r.kind == MapResult::Kind::failed);
     CHECK(r.error->expected == "one of VIP, STD");
@@ -122,7 +126,8 @@ TEST_CASE("an expression on the wrong type fails naming the path") {
 
 TEST_CASE("a failing `where` names the item") {
     auto m = work_order_mapping(
-        "  items:\n    each: $.Lines[*]\n    where: $.Qty > 0\n    fields: { sku: $.S, quantity: $.Qty }\n");
+        "  items:\n    each: $.Lines[*]\n    where: $.Qty > 0\n    fields: { sku: $.S, quantity: "
+        "$.Qty }\n");
     auto r = map_one(*m, R"({"DocNo": "D1", "Lines": [{"S": "A", "Qty": "zero"}]})");
     REQUIRE(r.kind == MapResult::Kind::failed);
     CHECK(r.error->field == "items[0]");

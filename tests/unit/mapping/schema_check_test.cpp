@@ -1,8 +1,9 @@
 // The compiled work-order check agrees with the validator (valijson) it stands in front of.
+#include "mapping/schema_check.h"
+
 #include <catch2/catch.hpp>
 
 #include "helpers.h"
-#include "mapping/schema_check.h"
 #include "schema/validator.h"
 
 using namespace fb::mapping;
@@ -12,7 +13,8 @@ namespace json = boost::json;
 TEST_CASE("the compiled schema check agrees with the validator on good and broken work orders") {
     const SchemaCheck* fast = work_order_check();
     REQUIRE(fast);
-    auto good = json::parse(read_text(repo("mappings/generic-rest/tests/shipment-to-delivery/CK20261120-0042.expected.json")));
+    auto good = json::parse(read_text(
+        repo("mappings/generic-rest/tests/shipment-to-delivery/CK20261120-0042.expected.json")));
     CHECK(fast->valid(good));
     CHECK(fb::schema::Validator::work_order().check(good).empty());
 
