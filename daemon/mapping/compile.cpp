@@ -87,6 +87,12 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     }
     if (root["documents"]) {
         plan->documents = c.path(root["documents"]);
+        // Where the list lives ($.d.results for $.d.results[*]): an input without it is an
+        // error, where an empty list is an empty page.
+        const std::string& text = plan->documents->text;
+        if (text.size() > 3 && text.compare(text.size() - 3, 3, "[*]") == 0)
+            plan->documents_container =
+                parse_path(text.substr(0, text.size() - 3), c.origin(root["documents"]));
     }
     if (const auto& cols = root["columns"]) {
         if (!cols.IsSequence() || cols.size() == 0)

@@ -263,6 +263,15 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
         ctx.reset();
         ctx.root = ctx.current = &input;
         Val v = evaluate_path(*plan_->documents, ctx);
+        bool none = v.missing() || (v.kind == Val::Kind::list && v.list->empty());
+        if (none && plan_->documents_container &&
+            evaluate_path(*plan_->documents_container, ctx).missing()) {
+            results.push_back(failure(
+                MapError{"", "documents", "documents: " + plan_->documents->text,
+                         plan_->documents_container->text, "a list of documents", "nothing"},
+                input));
+            return results;
+        }
         if (v.kind == Val::Kind::list) {
             for (const auto& e : *v.list)
                 if (e.kind == Val::Kind::json)

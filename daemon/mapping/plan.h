@@ -84,6 +84,7 @@ class Plan {
     RulePtr key;
     RulePtr version;
     std::unique_ptr<Path> documents;
+    std::unique_ptr<Path> documents_container;
     std::vector<std::string> columns;
     ExprPtr group_by;
     std::string group_by_text;

@@ -162,3 +162,12 @@ TEST_CASE("input of the wrong shape is a failed result, not a throw") {
     CHECK(g.size() == 3);
     for (const auto& r : g) CHECK(r.kind == MapResult::Kind::failed);
 }
+
+TEST_CASE("an input without the documents' list fails; an empty page maps to nothing") {
+    auto m = Mapping::load(repo("mappings/sap-s4/outbound-delivery-to-delivery.yaml"));
+    auto missing = m->map(json::parse(R"({"error": {"code": "/IWBEP/CM_MGW_RT/020"}})"));
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].kind == MapResult::Kind::failed);
+    CHECK(missing[0].error->path == "$.d.results");
+    CHECK(m->map(json::parse(R"({"d": {"results": []}})")).empty());
+}
