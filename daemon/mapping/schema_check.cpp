@@ -244,15 +244,21 @@ struct SchemaCheck::Node {
                 return false;
         } else if (const auto* o = v.if_object()) {
             for (const auto& r : required)
-                if (!o->contains(r)) return false;
+                if (!o->contains(json::string_view(r.data(), r.size()))) return false;
+            // Work orders list their fields mostly in the schema's order: each search starts
+            // after the last property found.
+            std::size_t hint = 0, n = properties.size();
             for (const auto& kv : *o) {
                 const Node* child = nullptr;
                 std::string_view key(kv.key().data(), kv.key().size());
-                for (const auto& [name, node] : properties)
-                    if (std::string_view(name) == key) {
-                        child = node.get();
+                for (std::size_t k = 0; k < n; ++k) {
+                    std::size_t at = hint + k < n ? hint + k : hint + k - n;
+                    if (std::string_view(properties[at].first) == key) {
+                        child = properties[at].second.get();
+                        hint = at + 1 < n ? at + 1 : 0;
                         break;
                     }
+                }
                 if (!child) {
                     if (closed) return false;
                     child = additional.get();
