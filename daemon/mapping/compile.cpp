@@ -158,7 +158,10 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         if (root["version"]) plan->version = c.rule(root["version"], nullptr, "version");
         const auto& w = root["work_order"];
         if (!w.IsMap()) c.fail(w, "`work_order` takes a map of output fields");
+        c.attach_checks = true;
         plan->output = c.rule(w, &work_order_schema(), "work_order");
+        c.attach_checks = false;
+        plan->checks_as_made = c.checks_complete;
         if (plan->output->source != Rule::Source::object)
             c.fail(w, "`work_order` takes a map of output fields");
         for (const auto& f : plan->output->fields)

@@ -240,6 +240,22 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
         fail(n, where + " has no rule (an empty value)");
     }
     if (schema_required && r->source != Rule::Source::object) r->required = true;
+    r->schema_required = schema_required;
+    if (attach_checks && schema) {
+        auto check = SchemaCheck::compile(*schema);
+        if (!check) {
+            checks_complete = false;
+        } else if (r->source == Rule::Source::constant) {
+            if (!check->valid(r->constant))
+                fail(n, "`" +
+                            (r->constant.is_string() ? std::string(r->constant.get_string())
+                                                     : json::serialize(r->constant)) +
+                            "` does not fit " + where + " in the work-order schema");
+        } else if (r->source != Rule::Source::object && r->source != Rule::Source::each &&
+                   r->source != Rule::Source::list) {
+            r->check = std::move(check);
+        }
+    }
     // A value goes out as the type the schema gives its field: an ERP's numeric code becomes
     // text, SAP's "2.000" a number, "Y" a boolean. An explicit `as` says otherwise.
     bool scalar = r->source != Rule::Source::object && r->source != Rule::Source::each &&

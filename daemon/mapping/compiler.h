@@ -29,6 +29,9 @@ class Compiler {
                  bool schema_required = false);
 
     std::map<std::string, YAML::Node> lookups;
+    // Set while compiling the work_order tree: rules get their schema checks.
+    bool attach_checks = false;
+    bool checks_complete = true;  // no schema keyword was beyond the compiled check
 
   private:
     std::string file_;

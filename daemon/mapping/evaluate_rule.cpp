@@ -214,10 +214,17 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
                 if (field->source == Rule::Source::object || field->source == Rule::Source::each ||
                     field->source == Rule::Source::list) {
                     json::value v(o.storage());
-                    if (produce(*field, v)) o.emplace(name, std::move(v));
+                    if (produce(*field, v))
+                        o.emplace(name, std::move(v));
+                    else if (field->schema_required)
+                        schema_violation = true;
                 } else {
                     Val v = value(*field);
-                    if (!v.missing()) o.emplace(name, to_json(v, o.storage()));
+                    if (!v.missing()) {
+                        json::value j = to_json(v, o.storage());
+                        if (field->check && !field->check->valid(j)) schema_violation = true;
+                        o.emplace(name, std::move(j));
+                    }
                 }
                 fields_.pop_back();
             }
@@ -239,6 +246,7 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
             Val v = value(r);
             if (v.missing()) return false;
             out = to_json(v, out.storage());
+            if (r.check && !r.check->valid(out)) schema_violation = true;
             return true;
         }
     }

@@ -58,6 +58,9 @@ class Evaluator {
     [[noreturn]] void fail(const Rule& r, const std::string& rule_text, const EvalError& e) const;
 
     std::string field_name() const;
+
+    // A value broke its field's schema check (the document then gets the full check's reason).
+    bool schema_violation = false;
     std::string input_path(std::string_view path) const;
 
   private:

@@ -131,7 +131,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
         json::value out;
         ev.produce(*plan.output, out);
         if (!out.is_object()) out.emplace_object();
-        if (plan.validate_work_order) {
+        if (plan.validate_work_order && (!plan.checks_as_made || ev.schema_violation)) {
             // The compiled check says yes or no quickly; valijson gives the reason for a no.
             const SchemaCheck* fast = work_order_check();
             auto problems = fast && fast->valid(out)

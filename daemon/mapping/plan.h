@@ -13,6 +13,7 @@
 #include "mapping/coerce.h"
 #include "mapping/expr.h"
 #include "mapping/mapping.h"
+#include "mapping/schema_check.h"
 #include "mapping/time.h"
 
 namespace fb::mapping {
@@ -72,6 +73,11 @@ struct Rule {
     std::unique_ptr<TimeRule> time;
     std::string phone_region;
 
+    // The output schema's demands on this value (work-order mappings), checked as it is made;
+    // the compiler has already checked field names and required fields.
+    std::unique_ptr<SchemaCheck> check;
+    bool schema_required = false;
+
     // The input path this rule reads, for error messages ("$.Lines[*]" for each).
     std::string_view input_path() const;
 };
@@ -95,6 +101,8 @@ class Plan {
     RulePtr output;  // the work_order or request object
     bool is_request = false;
     bool validate_work_order = true;
+    // Every output value carries its own check: the whole-tree check runs only after one fails.
+    bool checks_as_made = false;
 };
 
 // The compiler: YAML text → Plan. Throws CompileError.

@@ -171,3 +171,23 @@ TEST_CASE("an input without the documents' list fails; an empty page maps to not
     CHECK(missing[0].error->path == "$.d.results");
     CHECK(m->map(json::parse(R"({"d": {"results": []}})")).empty());
 }
+
+TEST_CASE("a required object left empty fails the schema check") {
+    auto m =
+        work_order_mapping("  customer: { name: { path: $.Name, when: '$.Show == \"Y\"' } }\n");
+    CHECK(map_one(*m, R"({"DocNo": "D", "Name": "n", "Show": "Y"})").kind ==
+          MapResult::Kind::mapped);
+    auto r = map_one(*m, R"({"DocNo": "D", "Name": "n", "Show": "N"})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK(r.error->rule == "schema");
+}
+
+TEST_CASE("a pattern the schema demands is checked on mapped values and on constants") {
+    auto m = work_order_mapping("  address: { text: t, country: $.Country }\n");
+    CHECK(map_one(*m, R"({"DocNo": "D", "Country": "CN"})").kind == MapResult::Kind::mapped);
+    auto r = map_one(*m, R"({"DocNo": "D", "Country": "China"})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK(r.error->field == "address.country");
+    CHECK_THROWS_WITH(work_order_mapping("  address: { text: t, country: China }\n"),
+                      Catch::Contains("`China` does not fit work_order.address.country"));
+}
