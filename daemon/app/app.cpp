@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -116,6 +117,7 @@ App::App(config::Config config) : config_(std::move(config)) {
 App::~App() {
     stop();
     server_.reset();
+    mapping_pool_.join();
     // Flush what Kafka still owes us, commit its delivery reports, then close the state file.
     if (relay_) relay_->stop();
     if (intake_) intake_->stop();
@@ -221,6 +223,8 @@ asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
     const auto& type = flow.config->document_type;
     std::vector<ledger::Submission> subs;
     bool batch = std::string_view(req[bhttp::field::content_type]).starts_with("application/x-ndjson");
+    // Decoding and mapping a batch runs on the mapping thread, so the HTTP thread keeps serving.
+    if (batch) co_await asio::post(mapping_pool_, asio::use_awaitable);
     if (batch) {
         std::string_view body = req.body();
         std::size_t line = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -53,6 +54,7 @@ private:
     std::unique_ptr<ingest::Intake> intake_;
     std::unique_ptr<publish::Relay> relay_;
     boost::asio::io_context io_;
+    boost::asio::thread_pool mapping_pool_{1};
     std::unique_ptr<http::Server> server_;
     metrics::Counter* backpressure_ = nullptr;
     std::unique_ptr<store::Database> admin_db_;  // read-only, io thread only
