@@ -54,6 +54,7 @@ void add_mapped(std::vector<ledger::Submission>& out, const Flow& flow, const js
                 std::string_view raw) {
     for (auto& r : flow.mapping->map(doc)) {
         ledger::Submission s{flow.config->name, flow.config->document_type, std::move(r)};
+        ledger::prepare(s);
         if (s.result.kind == mapping::MapResult::Kind::failed) {
             s.reason = s.result.error ? s.result.error->message() : "mapping failed";
             s.stage = s.result.error && s.result.error->rule == "schema" ? "validate" : "map";

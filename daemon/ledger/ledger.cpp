@@ -115,7 +115,27 @@ Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,
     return out;
 }
 
-Outcome Ledger::record(const Submission& s) {
+void prepare(Submission& s) {
+    using Kind = mapping::MapResult::Kind;
+    if (s.result.kind != Kind::mapped && s.result.kind != Kind::cancelled) return;
+    if (!s.body.empty()) return;
+    auto [body, fingerprint] =
+        serialise(core::work_order_id(s.flow, s.result.document_id), s.result.work_order);
+    s.body = std::move(body);
+    s.fingerprint = std::move(fingerprint);
+    s.result.work_order = {};
+}
+
+Outcome Ledger::record(const Submission& submission) {
+    Submission prepared;
+    const Submission* p = &submission;
+    if (submission.body.empty() && (submission.result.kind == mapping::MapResult::Kind::mapped ||
+                                    submission.result.kind == mapping::MapResult::Kind::cancelled)) {
+        prepared = submission;
+        prepare(prepared);
+        p = &prepared;
+    }
+    const Submission& s = *p;
     using Kind = mapping::MapResult::Kind;
     const auto& r = s.result;
     auto now = core::now_rfc3339();
@@ -125,7 +145,8 @@ Outcome Ledger::record(const Submission& s) {
 
     out.work_order_id = core::work_order_id(s.flow, r.document_id);
     // The id goes first, where a person reading the topic looks for it.
-    auto [body, fingerprint] = serialise(out.work_order_id, r.work_order);
+    const auto& body = s.body;
+    const auto& fingerprint = s.fingerprint;
     auto hash = core::content_hash(body);
     bool cancel = r.kind == Kind::cancelled;
 

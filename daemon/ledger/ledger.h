@@ -21,7 +21,15 @@ struct Submission {
     std::string stage = "map";  // where it failed, when result.kind is failed: decode|map|validate
     std::string reason;         // the failure, when result.kind is failed
     std::string input;          // the input as received, kept for the dead-letter
+
+    // The work order serialised, filled by prepare() on the caller's thread so the one thread
+    // that writes the state file spends its time writing.
+    std::string body;         // the work order with its id, as JSON
+    std::string fingerprint;  // "field=hash" per top-level field
 };
+
+// Serialises a mapped or cancelled submission's work order and releases the tree.
+void prepare(Submission& submission);
 
 struct Outcome {
     enum class Kind { created, updated, cancelled, unchanged, filtered, dead_lettered, error };
