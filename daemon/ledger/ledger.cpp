@@ -123,6 +123,7 @@ void prepare(Submission& s) {
         serialise(core::work_order_id(s.flow, s.result.document_id), s.result.work_order);
     s.body = std::move(body);
     s.fingerprint = std::move(fingerprint);
+    s.hash = core::content_hash(s.body);
     s.result.work_order = {};
 }
 
@@ -147,7 +148,7 @@ Outcome Ledger::record(const Submission& submission) {
     // The id goes first, where a person reading the topic looks for it.
     const auto& body = s.body;
     const auto& fingerprint = s.fingerprint;
-    auto hash = core::content_hash(body);
+    const auto& hash = s.hash;
     bool cancel = r.kind == Kind::cancelled;
 
     std::string version = r.version.empty() ? hash : r.version;

@@ -26,6 +26,7 @@ struct Submission {
     // that writes the state file spends its time writing.
     std::string body;         // the work order with its id, as JSON
     std::string fingerprint;  // "field=hash" per top-level field
+    std::string hash;         // of body
 };
 
 // Serialises a mapped or cancelled submission's work order and releases the tree.
