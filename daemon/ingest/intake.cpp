@@ -27,7 +27,6 @@ Intake::~Intake() { stop(); }
 void Intake::submit(std::vector<ledger::Submission> submissions, Done done) {
     {
         std::lock_guard lock(mutex_);
-        queued_documents_ += submissions.size();
         queue_.push_back({std::move(submissions), std::move(done)});
     }
     cv_.notify_one();
@@ -95,7 +94,6 @@ void Intake::run() {
             batch.assign(std::make_move_iterator(queue_.begin()),
                          std::make_move_iterator(queue_.begin() + n));
             queue_.erase(queue_.begin(), queue_.begin() + n);
-            queued_documents_ -= taken;
             sent.swap(sent_queue_);
         }
         // Every few seconds: prune sent rows past retention, recount the outbox.

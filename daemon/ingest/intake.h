@@ -61,7 +61,6 @@ private:
     std::condition_variable cv_;
     std::vector<Pending> queue_;
     std::vector<SentRow> sent_queue_;
-    std::size_t queued_documents_ = 0;
     bool stopping_ = false;
     std::atomic<std::int64_t> depth_{0};
     std::atomic<bool> over_high_water_{false};
