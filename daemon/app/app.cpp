@@ -40,31 +40,6 @@ auto async_commit(ingest::Intake& intake, std::vector<ledger::Submission> subs, 
         token, std::move(subs));
 }
 
-ledger::Submission decode_failure(const std::string& flow, const std::string& type,
-                                  std::string reason, std::string input) {
-    ledger::Submission s{flow, type};
-    s.result.kind = mapping::MapResult::Kind::failed;
-    s.stage = "decode";
-    s.reason = std::move(reason);
-    s.input = std::move(input);
-    return s;
-}
-
-void add_mapped(std::vector<ledger::Submission>& out, const Flow& flow, const json::value& doc,
-                std::string_view raw) {
-    for (auto& r : flow.mapping->map(doc)) {
-        ledger::Submission s{flow.config->name, flow.config->document_type, std::move(r)};
-        ledger::prepare(s);
-        if (s.result.kind == mapping::MapResult::Kind::failed) {
-            s.reason = s.result.error ? s.result.error->message() : "mapping failed";
-            s.stage = s.result.error && s.result.error->rule == "schema" ? "validate" : "map";
-            s.input = s.result.document.is_null() ? std::string(raw)
-                                                  : json::serialize(s.result.document);
-        }
-        out.push_back(std::move(s));
-    }
-}
-
 json::object describe(const ledger::Outcome& o) {
     json::object r{{"status", ledger::to_string(o.kind)}, {"document_id", o.document_id}};
     if (!o.work_order_id.empty()) r["work_order_id"] = o.work_order_id;
@@ -236,10 +211,11 @@ asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
             ++line;
             if (text.find_first_not_of(" \t\r") == text.npos) continue;
             auto doc = decode::decode_json(text);
-            if (!doc.ok()) subs.push_back(decode_failure(name, type, "line " + std::to_string(line) +
-                                                                         ": " + doc.error,
-                                                         std::string(text)));
-            else add_mapped(subs, flow, doc.value, text);
+            if (!doc.ok())
+                subs.push_back(ledger::decode_failure(
+                    name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
+            else
+                ledger::add_mapped(subs, name, type, *flow.mapping, doc.value, text);
         }
     } else {
         auto doc = decode::decode_json(req.body());
@@ -247,7 +223,7 @@ asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
             flow.documents["error"]->add();
             co_return http::error_response(req, bhttp::status::bad_request, doc.error);
         }
-        add_mapped(subs, flow, doc.value, req.body());
+        ledger::add_mapped(subs, name, type, *flow.mapping, doc.value, req.body());
     }
     if (subs.empty())
         co_return http::error_response(req, bhttp::status::bad_request, "no documents in the body");

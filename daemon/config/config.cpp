@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "support/suggest.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,21 +13,6 @@
 
 namespace fb::config {
 namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
 
 // Reads one YAML mapping node strictly: every key must be consumed, else "unknown key".
 class Section {
@@ -100,15 +87,12 @@ public:
         for (const auto& kv : node_) {
             auto key = kv.first.as<std::string>();
             if (known_.count(key)) continue;
-            std::string best;
-            std::size_t best_d = 3;
-            for (const auto& k : known_) {
-                auto d = edit_distance(key, k);
-                if (key.starts_with(k) || k.starts_with(key)) d = std::min<std::size_t>(d, 2);
-                if (d < best_d) best_d = d, best = k;
-            }
-            fail(kv.first, "unknown key `" + key + "` in " + where_ +
-                               (best.empty() ? "" : " (did you mean `" + best + "`?)"));
+            std::vector<std::string_view> candidates(known_.begin(), known_.end());
+            auto hint = support::did_you_mean(key, candidates);
+            for (const auto& k : known_)  // `mapping_file` → `mapping`: too far apart to be a typo
+                if (hint.empty() && (key.starts_with(k) || k.starts_with(key)))
+                    hint = " (did you mean `" + k + "`?)";
+            fail(kv.first, "unknown key `" + key + "` in " + where_ + hint);
         }
     }
 

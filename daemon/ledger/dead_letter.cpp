@@ -54,19 +54,10 @@ ReplayReport replay_dead_letters(
         }
         auto doc = decode::decode_json(input);
         std::vector<Submission> subs;
-        if (!doc.ok()) {
-            Submission s{flow_name, flow->document_type};
-            s.stage = "decode";
-            s.reason = doc.error;
-            subs.push_back(std::move(s));
-        } else {
-            for (auto& r : m->second->map(doc.value)) {
-                Submission s{flow_name, flow->document_type, std::move(r)};
-                if (s.result.kind == mapping::MapResult::Kind::failed && s.result.error)
-                    s.reason = s.result.error->message();
-                subs.push_back(std::move(s));
-            }
-        }
+        if (!doc.ok())
+            subs.push_back(decode_failure(flow_name, flow->document_type, doc.error, input));
+        else
+            add_mapped(subs, flow_name, flow->document_type, *m->second, doc.value, input);
         bool failed = false;
         for (const auto& s : subs) {
             if (s.result.kind == mapping::MapResult::Kind::failed) {

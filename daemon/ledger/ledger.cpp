@@ -118,7 +118,6 @@ Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,
 void prepare(Submission& s) {
     using Kind = mapping::MapResult::Kind;
     if (s.result.kind != Kind::mapped && s.result.kind != Kind::cancelled) return;
-    if (!s.body.empty()) return;
     auto [body, fingerprint] =
         serialise(core::work_order_id(s.flow, s.result.document_id), s.result.work_order);
     s.body = std::move(body);
@@ -127,16 +126,33 @@ void prepare(Submission& s) {
     s.result.work_order = {};
 }
 
-Outcome Ledger::record(const Submission& submission) {
-    Submission prepared;
-    const Submission* p = &submission;
-    if (submission.body.empty() && (submission.result.kind == mapping::MapResult::Kind::mapped ||
-                                    submission.result.kind == mapping::MapResult::Kind::cancelled)) {
-        prepared = submission;
-        prepare(prepared);
-        p = &prepared;
+void add_mapped(std::vector<Submission>& out, const std::string& flow,
+                const std::string& document_type, const mapping::Mapping& mapping,
+                const json::value& document, std::string_view raw) {
+    for (auto& r : mapping.map(document)) {
+        Submission s{flow, document_type, std::move(r)};
+        prepare(s);
+        if (s.result.kind == mapping::MapResult::Kind::failed) {
+            s.reason = s.result.error ? s.result.error->message() : "mapping failed";
+            s.stage = s.result.error && s.result.error->rule == "schema" ? "validate" : "map";
+            s.input = s.result.document.is_null() ? std::string(raw)
+                                                  : json::serialize(s.result.document);
+        }
+        out.push_back(std::move(s));
     }
-    const Submission& s = *p;
+}
+
+Submission decode_failure(const std::string& flow, const std::string& document_type,
+                          std::string reason, std::string input) {
+    Submission s{flow, document_type};
+    s.result.kind = mapping::MapResult::Kind::failed;
+    s.stage = "decode";
+    s.reason = std::move(reason);
+    s.input = std::move(input);
+    return s;
+}
+
+Outcome Ledger::record(const Submission& s) {
     using Kind = mapping::MapResult::Kind;
     const auto& r = s.result;
     auto now = core::now_rfc3339();

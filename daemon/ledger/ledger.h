@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "mapping/mapping.h"
@@ -32,6 +34,15 @@ struct Submission {
 // Serialises a mapped or cancelled submission's work order and releases the tree.
 void prepare(Submission& submission);
 
+// The submissions one decoded input yields through `mapping`, prepared; a failure carries its
+// reason, its stage (map, or validate for a schema violation) and its input.
+void add_mapped(std::vector<Submission>& out, const std::string& flow,
+                const std::string& document_type, const mapping::Mapping& mapping,
+                const boost::json::value& document, std::string_view raw);
+// An input that could not be decoded.
+Submission decode_failure(const std::string& flow, const std::string& document_type,
+                          std::string reason, std::string input);
+
 struct Outcome {
     enum class Kind { created, updated, cancelled, unchanged, filtered, dead_lettered, error };
     Kind kind = Kind::error;
@@ -49,7 +60,7 @@ class Ledger {
 public:
     Ledger(store::Database& db, config::Topics topics);
     ~Ledger();
-    // Must run inside a transaction on `db`.
+    // Must run inside a transaction on `db`; `submission` comes from add_mapped/decode_failure.
     Outcome record(const Submission& submission);
 
 private:

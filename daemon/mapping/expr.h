@@ -1,6 +1,8 @@
 // Paths and expressions: parsed once at compile time into a tree, evaluated per document.
 #pragma once
 
+#include "support/suggest.h"
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -105,7 +107,6 @@ std::unique_ptr<Path> parse_path(std::string_view text, const Origin& at);
 Val evaluate(const Expr& e, EvalContext& ctx);
 Val evaluate_path(const Path& p, EvalContext& ctx);
 
-// Edit-distance suggestion: " (did you mean `x`?)" or "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
+using support::did_you_mean;
 
 }  // namespace fb::mapping
