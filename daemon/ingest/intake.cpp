@@ -64,6 +64,7 @@ void Intake::run() {
     store::Statement mark(db.handle(),
                           "UPDATE outbox SET sent_at = ?2, partition = ?3, offset = ?4 "
                           "WHERE id = ?1 AND sent_at IS NULL");
+    store::Statement drop_payload(db.handle(), "DELETE FROM outbox_payload WHERE id = ?1");
     store::Statement prune(db.handle(),
                            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at "
                            "IS NOT NULL AND sent_at < ?1 LIMIT 5000)");
@@ -114,7 +115,9 @@ void Intake::run() {
             for (const auto& row : sent) {
                 mark.bind(1, row.id).bind(2, now_ms).bind(3, row.partition).bind(4, row.offset);
                 mark.step();
-                removed += db.changes();
+                if (db.changes() == 0) continue;  // already marked (a re-sent duplicate)
+                ++removed;
+                drop_payload.bind(1, row.id).step();
             }
             if (housekeeping) {
                 auto cutoff = now_ms - config_.outbox.retention.count() * 1000;

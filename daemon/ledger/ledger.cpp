@@ -81,7 +81,8 @@ Ledger::Ledger(store::Database& db, config::Topics topics)
               "state = ?6, fields = ?7, updated_at = ?8"),
       insert_outbox_(db.handle(),
                      "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
-                     "occurred_at, payload, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+                     "occurred_at, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"),
+      insert_payload_(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)"),
       insert_dead_letter_(db.handle(),
                           "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
                           "created_at) VALUES (?1,?2,?3,?4,?5,?6)") {}
@@ -93,8 +94,9 @@ void Ledger::enqueue(const std::string& topic, const std::string& key, const std
                      const std::string& document_id, const std::string& now,
                      const std::string& payload) {
     insert_outbox_.bind(1, topic).bind(2, key).bind(3, event_id).bind(4, type).bind(5, flow);
-    insert_outbox_.bind(6, document_id).bind(7, now).bind(8, payload).bind(9, core::now_unix_ms());
+    insert_outbox_.bind(6, document_id).bind(7, now).bind(8, core::now_unix_ms());
     insert_outbox_.step();
+    insert_payload_.bind(1, db_.last_insert_id()).bind(2, payload).step();
 }
 
 Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,

@@ -71,7 +71,7 @@ private:
 
     store::Database& db_;
     config::Topics topics_;
-    store::Statement find_, upsert_, insert_outbox_, insert_dead_letter_;
+    store::Statement find_, upsert_, insert_outbox_, insert_payload_, insert_dead_letter_;
 };
 
 }  // namespace fb::ledger

@@ -73,9 +73,9 @@ void Relay::on_delivery(const Delivery& d) {
 void Relay::run() {
     pthread_setname_np(pthread_self(), "fb-relay");  // visible in top -H and perf
     store::Statement next(db_->handle(),
-                          "SELECT id, topic, key, event_id, event_type, flow, occurred_at, payload, "
-                          "created_at FROM outbox WHERE id > ?1 AND sent_at IS NULL ORDER BY id "
-                          "LIMIT ?2");
+                          "SELECT o.id, topic, key, event_id, event_type, flow, occurred_at, "
+                          "payload, created_at FROM outbox o JOIN outbox_payload p ON p.id = o.id "
+                          "WHERE o.id > ?1 AND sent_at IS NULL ORDER BY o.id LIMIT ?2");
     std::int64_t cursor = 0;
     rd_kafka_t* rk = producer_.handle();
     auto last_look = std::chrono::steady_clock::now();

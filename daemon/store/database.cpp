@@ -55,6 +55,17 @@ constexpr std::array migrations{
         replayed_at   TEXT
     );
     )sql",
+    // Payloads move to their own table, deleted when Kafka acknowledges the event: marking a row
+    // sent then rewrites a small row instead of a page-sized one, and sent payloads free their
+    // pages at once instead of at the next prune.
+    R"sql(
+    CREATE TABLE outbox_payload (
+        id            INTEGER PRIMARY KEY,    -- = outbox.id; present while the event is unsent
+        payload       TEXT NOT NULL
+    );
+    INSERT INTO outbox_payload (id, payload) SELECT id, payload FROM outbox WHERE sent_at IS NULL;
+    ALTER TABLE outbox DROP COLUMN payload;
+    )sql",
 };
 
 }  // namespace
