@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "app/webhook_auth.h"
 #include "decode/decode.h"
 #include "ledger/trace.h"
@@ -40,6 +42,63 @@ auto async_commit(ingest::Intake& intake, std::vector<ledger::Submission> subs, 
         token, std::move(subs));
 }
 
+// Runs `fn` on the pool and resumes the coroutine on its own executor with the result; an
+// exception thrown by `fn` is rethrown in the coroutine.
+template <class F, class Token>
+auto async_run(asio::thread_pool& pool, F fn, Token&& token) {
+    using R = std::invoke_result_t<F&>;
+    return asio::async_initiate<Token, void(std::exception_ptr, R)>(
+        [&pool](auto handler, F fn) {
+            asio::post(pool, [handler = std::move(handler), fn = std::move(fn)]() mutable {
+                std::exception_ptr error;
+                R result{};
+                try {
+                    result = fn();
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                auto ex = asio::get_associated_executor(handler);
+                asio::post(ex, [handler = std::move(handler), error, r = std::move(result)]() mutable {
+                    handler(error, std::move(r));
+                });
+            });
+        },
+        token, std::move(fn));
+}
+
+// A request body turned into submissions, or the reason a single document could not be read.
+struct Parsed {
+    std::vector<ledger::Submission> subs;
+    std::string error;
+};
+
+Parsed parse_body(const Flow& flow, std::string_view body, bool batch) {
+    Parsed out;
+    const auto& name = flow.config->name;
+    const auto& type = flow.config->document_type;
+    if (!batch) {
+        auto doc = decode::decode_json(body);
+        if (!doc.ok()) out.error = std::move(doc.error);
+        else ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, body);
+        return out;
+    }
+    std::size_t line = 0;
+    while (!body.empty()) {
+        auto nl = body.find('\n');
+        auto text = body.substr(0, nl);
+        body = nl == body.npos ? std::string_view() : body.substr(nl + 1);
+        ++line;
+        if (text.find_first_not_of(" \t\r") == text.npos) continue;
+        auto doc = decode::decode_json(text);
+        if (!doc.ok())
+            out.subs.push_back(ledger::decode_failure(
+                name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
+        else
+            ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, text);
+    }
+    return out;
+}
+
 json::object describe(const ledger::Outcome& o) {
     json::object r{{"status", ledger::to_string(o.kind)}, {"document_id", o.document_id}};
     if (!o.work_order_id.empty()) r["work_order_id"] = o.work_order_id;
@@ -65,7 +124,10 @@ std::map<std::string, Flow> load_flows(const config::Config& config, metrics::Re
     return flows;
 }
 
-App::App(config::Config config) : config_(std::move(config)) {
+App::App(config::Config config)
+    : config_(std::move(config)),
+      workers_(config_.http.workers ? config_.http.workers
+                                    : std::max(1u, std::thread::hardware_concurrency())) {
     flows_ = load_flows(config_, &metrics_);
     metrics_.gauge("fieldbridge_build_info", "Build information",
                    "version=\"" FIELDBRIDGE_VERSION "\"").set(1);
@@ -93,7 +155,7 @@ App::App(config::Config config) : config_(std::move(config)) {
 App::~App() {
     stop();
     server_.reset();
-    mapping_pool_.join();
+    workers_.join();
     // Flush what Kafka still owes us, commit its delivery reports, then close the state file.
     if (relay_) relay_->stop();
     if (intake_) intake_->stop();
@@ -195,35 +257,13 @@ asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
         res.set(bhttp::field::retry_after, "1");
         co_return res;
     }
-    const auto& name = flow.config->name;
-    const auto& type = flow.config->document_type;
-    std::vector<ledger::Submission> subs;
     bool batch = std::string_view(req[bhttp::field::content_type]).starts_with("application/x-ndjson");
-    // Decoding and mapping a batch runs on the mapping thread, so the HTTP thread keeps serving.
-    if (batch) co_await asio::post(mapping_pool_, asio::use_awaitable);
-    if (batch) {
-        std::string_view body = req.body();
-        std::size_t line = 0;
-        while (!body.empty()) {
-            auto nl = body.find('\n');
-            auto text = body.substr(0, nl);
-            body = nl == body.npos ? std::string_view() : body.substr(nl + 1);
-            ++line;
-            if (text.find_first_not_of(" \t\r") == text.npos) continue;
-            auto doc = decode::decode_json(text);
-            if (!doc.ok())
-                subs.push_back(ledger::decode_failure(
-                    name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
-            else
-                ledger::add_mapped(subs, name, type, *flow.mapping, doc.value, text);
-        }
-    } else {
-        auto doc = decode::decode_json(req.body());
-        if (!doc.ok()) {
-            flow.documents["error"]->add();
-            co_return http::error_response(req, bhttp::status::bad_request, doc.error);
-        }
-        ledger::add_mapped(subs, name, type, *flow.mapping, doc.value, req.body());
+    // Decoding and mapping run on the worker threads: the HTTP thread only reads and answers.
+    auto [subs, unreadable] = co_await async_run(
+        workers_, [&] { return parse_body(flow, req.body(), batch); }, asio::use_awaitable);
+    if (!unreadable.empty()) {
+        flow.documents["error"]->add();
+        co_return http::error_response(req, bhttp::status::bad_request, unreadable);
     }
     if (subs.empty())
         co_return http::error_response(req, bhttp::status::bad_request, "no documents in the body");

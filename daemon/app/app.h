@@ -54,7 +54,7 @@ private:
     std::unique_ptr<ingest::Intake> intake_;
     std::unique_ptr<publish::Relay> relay_;
     boost::asio::io_context io_;
-    boost::asio::thread_pool mapping_pool_{1};
+    boost::asio::thread_pool workers_;  // decode and map request bodies
     std::unique_ptr<http::Server> server_;
     metrics::Counter* backpressure_ = nullptr;
     std::unique_ptr<store::Database> admin_db_;  // read-only, io thread only

@@ -177,6 +177,7 @@ void read_http(Section s, HttpConfig& h) {
         s.integer("max_batch_body_bytes", h.max_batch_body_bytes, 1024, 1ll << 32);
     h.request_timeout = s.duration("request_timeout", h.request_timeout);
     h.max_connections = s.integer("max_connections", h.max_connections, 1, 100000);
+    h.workers = s.integer("workers", 0, 0, 256);
     s.reject_unknown();
 }
 

@@ -42,6 +42,7 @@ struct HttpConfig {
     std::size_t max_batch_body_bytes = 64u << 20;
     std::chrono::milliseconds request_timeout{10000};
     std::size_t max_connections = 1024;
+    std::size_t workers = 0;  // threads that decode and map request bodies; 0 = one per core
 };
 
 struct OutboxConfig {

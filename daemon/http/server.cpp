@@ -114,9 +114,14 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         deadline(config_.request_timeout, false);
         if (parser.content_length() && *parser.content_length() > limit)
             ec = bhttp::error::body_limit;
-        else
+        else {
+            // Beast reads at most the buffer's free capacity per call (512 bytes when it is
+            // small): let a body arrive in reads of up to 64 KiB, not thousands of tiny ones.
+            if (auto n = parser.content_length().value_or(64 * 1024); n > 512)
+                buffer.reserve(buffer.size() + std::min<std::uint64_t>(n, 64 * 1024));
             std::tie(ec, std::ignore) = co_await bhttp::async_read(
                 socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        }
         Response res;
         bool close = false;
         if (ec == bhttp::error::body_limit) {
@@ -149,6 +154,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         std::tie(ec, std::ignore) =
             co_await bhttp::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
         if (ec || !res.keep_alive()) break;
+        if (buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();  // idle connections stay small
     }
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);

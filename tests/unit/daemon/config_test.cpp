@@ -45,6 +45,7 @@ TEST_CASE("a good config loads with its values and defaults") {
     CHECK(c.kafka.topics.status == "fsm.work-order-status");
     CHECK(c.http.port == 0);
     CHECK(c.http.admin_token == "s3cret");
+    CHECK(c.http.workers == 0);  // one per core
     CHECK(c.outbox.high_water == 100);
     CHECK(c.outbox.retention == std::chrono::seconds(600));
     REQUIRE(c.flows.size() == 1);
@@ -69,6 +70,9 @@ TEST_CASE("a wrong type is named with file, line and column") {
     text = good;
     text.replace(text.find("127.0.0.1:0"), 11, "localhost");
     CHECK(error_of(text) == "fb.yaml:6:17: http.listen must be host:port, e.g. 127.0.0.1:8088");
+    text = good;
+    text.replace(text.find("listen:"), 7, "workers: 1000, listen:");
+    CHECK_THAT(error_of(text), Catch::Contains("config.http.workers must be between 0 and 256"));
 }
 
 TEST_CASE("a missing required field is named with file, line and column") {
