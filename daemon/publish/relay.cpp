@@ -1,8 +1,13 @@
 #include "publish/relay.h"
 
 #include <librdkafka/rdkafka.h>
+#include <poll.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <system_error>
 
 #include "core/ids.h"
 #include "store/database.h"
@@ -19,6 +24,7 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
       intake_(intake),
       metrics_(metrics),
       db_(std::make_unique<store::Database>(config.state.path, store::Database::Mode::read_only)),
+      event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       producer_(brokers, config.kafka.properties, [this](const Delivery& d) { on_delivery(d); }),
       published_(metrics.counter("fieldbridge_published_total",
                                  "Outbox rows acknowledged by Kafka (acks=all)")),
@@ -35,9 +41,20 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
           }
       }) {}
 
-Relay::~Relay() { stop(); }
+Relay::~Relay() {
+    stop();
+    ::close(event_fd_);
+}
 
-void Relay::wake() { wake_ = true; }
+void Relay::wake() {
+    wake_ = true;
+    signal();
+}
+
+void Relay::signal() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
+}
 
 std::string Relay::last_error() const {
     std::lock_guard lock(error_mutex_);
@@ -46,6 +63,7 @@ std::string Relay::last_error() const {
 
 void Relay::stop() {
     stopping_ = true;
+    signal();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -72,12 +90,19 @@ void Relay::on_delivery(const Delivery& d) {
 
 void Relay::run() {
     pthread_setname_np(pthread_self(), "fb-relay");  // visible in top -H and perf
+    if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
     store::Statement next(db_->handle(),
                           "SELECT o.id, topic, key, event_id, event_type, flow, occurred_at, "
                           "payload, created_at FROM outbox o JOIN outbox_payload p ON p.id = o.id "
                           "WHERE o.id > ?1 AND sent_at IS NULL ORDER BY o.id LIMIT ?2");
     std::int64_t cursor = 0;
     rd_kafka_t* rk = producer_.handle();
+    // The thread sleeps on one eventfd, written by wake() after a commit and by librdkafka when
+    // delivery reports arrive: a committed row is produced at once, not at the next poll tick.
+    static const std::uint64_t one = 1;
+    rd_kafka_queue_t* reports = rd_kafka_queue_get_main(rk);
+    rd_kafka_queue_io_event_enable(reports, event_fd_, &one, sizeof one);
+    rd_kafka_queue_destroy(reports);
     auto last_look = std::chrono::steady_clock::now();
     while (!stopping_) {
         bool produced = false;
@@ -129,8 +154,16 @@ void Relay::run() {
             if (rows == page) wake_ = true;  // more are waiting
             produced = rows > 0;
         }
-        producer_.poll(produced ? 0 : 2);
+        producer_.poll(0);
         if (!acked_.empty()) intake_.mark_sent(std::move(acked_)), acked_.clear();
+        if (!produced || !wake_) {
+            // Sleep until woken; a bounded wait also covers the once-a-second re-scan.
+            pollfd p{event_fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) {
+                std::uint64_t n;
+                [[maybe_unused]] auto r = ::read(event_fd_, &n, sizeof n);
+            }
+        }
         if (auto fatal = producer_.fatal_error(); !fatal.empty()) {
             spdlog::critical("kafka producer fatal error, publishing stopped: {}", fatal);
             healthy_ = false;

@@ -32,12 +32,14 @@ public:
 
 private:
     void run();
+    void signal();  // wakes the relay thread
     void on_delivery(const Delivery& d);
 
     const config::Config& config_;
     ingest::Intake& intake_;
     metrics::Registry& metrics_;
     std::unique_ptr<store::Database> db_;  // read-only; opened by the constructor
+    int event_fd_;                         // an eventfd: commits and delivery reports wake the thread
     Producer producer_;
     // Touched only on the relay thread (delivery reports run inside its poll()).
     std::vector<ingest::SentRow> acked_;
