@@ -32,12 +32,20 @@ void Intake::submit(std::vector<ledger::Submission> submissions, Done done) {
     cv_.notify_one();
 }
 
+namespace {
+constexpr std::size_t marks_per_commit = 1000;
+constexpr auto marks_max_wait = std::chrono::milliseconds(200);
+}  // namespace
+
 void Intake::mark_sent(std::vector<SentRow> rows) {
+    bool due;
     {
         std::lock_guard lock(mutex_);
+        if (sent_queue_.empty()) sent_since_ = std::chrono::steady_clock::now();
         sent_queue_.insert(sent_queue_.end(), rows.begin(), rows.end());
+        due = sent_queue_.size() >= marks_per_commit;
     }
-    cv_.notify_one();
+    if (due) cv_.notify_one();
 }
 
 bool Intake::accepting() {
@@ -84,9 +92,15 @@ void Intake::run() {
         std::vector<SentRow> sent;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait_for(lock, std::chrono::seconds(5),
-                         [&] { return stopping_ || !queue_.empty() || !sent_queue_.empty(); });
+            auto marks_due = [&] {
+                return sent_queue_.size() >= marks_per_commit ||
+                       (!sent_queue_.empty() &&
+                        std::chrono::steady_clock::now() - sent_since_ >= marks_max_wait);
+            };
+            cv_.wait_for(lock, sent_queue_.empty() ? std::chrono::milliseconds(5000) : marks_max_wait,
+                         [&] { return stopping_ || !queue_.empty() || marks_due(); });
             if (stopping_ && queue_.empty() && sent_queue_.empty()) break;
+            bool take_marks = stopping_ || !queue_.empty() || marks_due();
             // Take whole submissions up to max_batch documents (at least one).
             std::size_t taken = 0, n = 0;
             while (n < queue_.size() && (n == 0 || taken + queue_[n].submissions.size() <=
@@ -95,7 +109,7 @@ void Intake::run() {
             batch.assign(std::make_move_iterator(queue_.begin()),
                          std::make_move_iterator(queue_.begin() + n));
             queue_.erase(queue_.begin(), queue_.begin() + n);
-            sent.swap(sent_queue_);
+            if (take_marks) sent.swap(sent_queue_);
         }
         // Every few seconds: prune sent rows past retention, recount the outbox.
         bool housekeeping = std::chrono::steady_clock::now() - last_prune > std::chrono::seconds(5);

@@ -167,6 +167,13 @@ std::vector<double> paced_latency(const std::string& bootstrap, const std::strin
     return got;
 }
 
+// One sample's value from the daemon's /metrics (0 when absent).
+double metric(unsigned short port, const std::string& name) {
+    auto text = fb::testing::http_request(port, "GET", "/metrics").body;
+    auto at = text.find("\n" + name + " ");
+    return at == text.npos ? 0 : std::atof(text.c_str() + at + name.size() + 2);
+}
+
 long peak_rss_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -313,6 +320,8 @@ int main(int argc, char** argv) {
         });
         rd_kafka_flush(ref_producer, 10000);
         rd_kafka_destroy(ref_producer);
+        double commits0 = metric(daemon.port(), "fieldbridge_commits_total");
+        double commit_s0 = metric(daemon.port(), "fieldbridge_commit_seconds_sum");
         std::vector<std::unique_ptr<Connection>> conns;
         std::mutex conns_mutex;
         std::vector<double> answered(count);
@@ -335,8 +344,11 @@ int main(int argc, char** argv) {
         std::printf("4. latency at 1,000 docs/s, POST → consumer:  p50 %.1f ms, p99 %.1f ms, max %.1f ms"
                     " (%zu of %d seen)\n", got[got.size() / 2], got[got.size() * 99 / 100], got.back(),
                     got.size(), count);
-        std::printf("   of which POST → 202 (committed):  p50 %.1f ms, p99 %.1f ms\n",
-                    answered[count / 2], answered[count * 99 / 100]);
+        double commits = metric(daemon.port(), "fieldbridge_commits_total") - commits0;
+        double commit_s = metric(daemon.port(), "fieldbridge_commit_seconds_sum") - commit_s0;
+        std::printf("   of which POST → 202 (committed):  p50 %.1f ms, p99 %.1f ms; %.0f commits"
+                    " of %.1f ms on average\n", answered[count / 2], answered[count * 99 / 100],
+                    commits, commit_s * 1000 / std::max(commits, 1.0));
         std::printf("   reference, bare producer → consumer:  p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
                     reference[reference.size() / 2], reference[reference.size() * 99 / 100],
                     reference.back());
