@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/ids.h"
+#include "core/pack.h"
 
 namespace fb::ledger {
 namespace json = boost::json;
@@ -96,7 +97,7 @@ void Ledger::enqueue(const std::string& topic, const std::string& key, const std
     insert_outbox_.bind(1, topic).bind(2, key).bind(3, event_id).bind(4, type).bind(5, flow);
     insert_outbox_.bind(6, document_id).bind(7, now).bind(8, core::now_unix_ms());
     insert_outbox_.step();
-    insert_payload_.bind(1, db_.last_insert_id()).bind(2, payload).step();
+    insert_payload_.bind(1, db_.last_insert_id()).bind_blob(2, core::pack(payload)).step();
 }
 
 Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,

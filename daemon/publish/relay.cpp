@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "core/ids.h"
+#include "core/pack.h"
 #include "store/database.h"
 
 namespace fb::publish {
@@ -120,7 +121,18 @@ void Relay::run() {
                 ++rows;
                 auto id = next.integer(0);
                 std::string topic(next.text(1)), source = "fieldbridge/" + std::string(next.text(5));
-                auto key = next.text(2), payload = next.text(7);
+                auto key = next.text(2);
+                std::string unpacked;
+                auto payload = next.text(7);
+                if (next.is_blob(7)) try {
+                    payload = unpacked = core::unpack(payload);
+                } catch (const std::exception& e) {  // a damaged row must not stop the others
+                    cursor = id;
+                    ++in_flight_;  // on_delivery counts it back
+                    on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
+                                 RD_KAFKA_RESP_ERR__BAD_MSG, e.what(), -1, -1});
+                    continue;
+                }
                 auto event_id = next.text(3), type = next.text(4), time = next.text(6);
                 rd_kafka_headers_t* headers = rd_kafka_headers_new(6);
                 auto header = [&](const char* name, std::string_view v) {

@@ -61,7 +61,7 @@ constexpr std::array migrations{
     R"sql(
     CREATE TABLE outbox_payload (
         id            INTEGER PRIMARY KEY,    -- = outbox.id; present while the event is unsent
-        payload       TEXT NOT NULL
+        payload       BLOB NOT NULL           -- core::pack() of the event (TEXT if from schema 1)
     );
     INSERT INTO outbox_payload (id, payload) SELECT id, payload FROM outbox WHERE sent_at IS NULL;
     ALTER TABLE outbox DROP COLUMN payload;
@@ -90,6 +90,13 @@ Statement& Statement::bind(int index, std::int64_t value) {
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    check(db_, sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                                 SQLITE_TRANSIENT),
+          "bind");
+    return *this;
+}
+
 Statement& Statement::bind_null(int index) {
     check(db_, sqlite3_bind_null(stmt_, index), "bind");
     return *this;
@@ -111,8 +118,13 @@ void Statement::reset() {
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 
 std::string_view Statement::text(int column) const {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    auto p = is_blob(column) ? static_cast<const char*>(sqlite3_column_blob(stmt_, column))
+                             : reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     return p ? std::string_view(p, sqlite3_column_bytes(stmt_, column)) : std::string_view();
+}
+
+bool Statement::is_blob(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_BLOB;
 }
 
 bool Statement::is_null(int column) const {

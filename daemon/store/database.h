@@ -28,12 +28,14 @@ public:
     Statement& bind(int index, std::string_view text);
     Statement& bind(int index, std::int64_t value);
     Statement& bind_null(int index);
+    Statement& bind_blob(int index, std::string_view bytes);
     bool step();  // true while a row is available; resets itself when done
     void reset();
 
     std::int64_t integer(int column) const;
     std::string_view text(int column) const;
     bool is_null(int column) const;
+    bool is_blob(int column) const;  // text() gives a blob's bytes too
 
 private:
     sqlite3* db_;

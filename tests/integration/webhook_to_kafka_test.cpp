@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "publish/kafka.h"
+#include "store/database.h"
 #include "schema/validator.h"
 
 using namespace fb::testing;
@@ -120,4 +121,22 @@ TEST_CASE("bad input on the webhook gets a clear 4xx and the next good request i
     auto metrics = http_request(port, "GET", "/metrics").body;
     CHECK_THAT(metrics, Catch::Contains("fieldbridge_documents_total{flow=\"delivery\",outcome=\"created\"} 1"));
     CHECK_THAT(metrics, Catch::Contains("fieldbridge_documents_total{flow=\"delivery\",outcome=\"dead_lettered\"} 1"));
+}
+
+TEST_CASE("a damaged outbox payload is counted and logged, and the events behind it still flow") {
+    auto state = temp_path("damaged.db");
+    {
+        fb::store::Database db(state, fb::store::Database::Mode::read_write);
+        db.exec("INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
+                "occurred_at, created_at) VALUES ('fsm.work-orders', 'WO-delivery-X', 'e-x', "
+                "'work_order.created', 'delivery', 'X', 'now', 1)");
+        db.exec("INSERT INTO outbox_payload (id, payload) VALUES (last_insert_rowid(), x'ffffff7f00')");
+    }
+    RunningApp daemon(test_config(state, "embedded"));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", sample(shipment_path)).status == 202);
+    auto messages = consume_at_least(daemon.app().kafka_bootstrap(), "fsm.work-orders", 1);
+    REQUIRE(messages.size() == 1);
+    CHECK(messages.front().key == "WO-delivery-CK20261120-0042");
+    auto metrics = http_request(daemon.port(), "GET", "/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("fieldbridge_publish_failures_total 1"));
 }
