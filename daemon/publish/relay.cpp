@@ -91,6 +91,62 @@ void Relay::on_delivery(const Delivery& d) {
     last_error_ = "outbox row " + std::to_string(id) + ": " + d.error_text;
 }
 
+// Produces the next page of unsent rows after `cursor`; returns how many rows it read.
+int Relay::produce_page(store::Statement& next, std::int64_t& cursor) {
+    rd_kafka_t* rk = producer_.handle();
+    next.bind(1, cursor).bind(2, std::int64_t{page});
+    int rows = 0;
+    while (next.step()) {
+        ++rows;
+        auto id = next.integer(0);
+        std::string topic(next.text(1)), source = "fieldbridge/" + std::string(next.text(5));
+        auto key = next.text(2);
+        std::string unpacked;
+        auto payload = next.text(7);
+        if (next.is_blob(7)) try {
+            payload = unpacked = core::unpack(payload);
+        } catch (const std::exception& e) {  // a damaged row must not stop the others
+            cursor = id;
+            ++in_flight_;  // on_delivery counts it back
+            on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
+                         RD_KAFKA_RESP_ERR__BAD_MSG, e.what(), -1, -1});
+            continue;
+        }
+        auto event_id = next.text(3), type = next.text(4), time = next.text(6);
+        rd_kafka_headers_t* headers = rd_kafka_headers_new(6);
+        auto header = [&](const char* name, std::string_view v) {
+            rd_kafka_header_add(headers, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+        };
+        header("ce_specversion", "1.0");
+        header("ce_id", event_id);
+        header("ce_type", type);
+        header("ce_source", source);
+        header("ce_time", time);
+        header("content-type", "application/json");
+        committed_at_[id] = next.integer(8);
+        ++in_flight_;
+        for (;;) {
+            auto err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                RD_KAFKA_V_KEY(key.data(), key.size()),
+                RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::intptr_t>(id))),
+                RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_headers_destroy(headers);
+                on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
+                             err, rd_kafka_err2str(err), -1, -1});
+                break;
+            }
+            producer_.poll(50);  // the local queue is full: let deliveries drain it
+        }
+        cursor = id;
+    }
+    return rows;
+}
+
 void Relay::run() {
     pthread_setname_np(pthread_self(), "fb-relay");  // visible in top -H and perf
     if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -114,57 +170,9 @@ void Relay::run() {
             wake_ = true;
             last_look = now;
         }
-        if (wake_.exchange(false) && in_flight_ < max_in_flight) {
-            next.bind(1, cursor).bind(2, std::int64_t{page});
-            int rows = 0;
-            while (next.step()) {
-                ++rows;
-                auto id = next.integer(0);
-                std::string topic(next.text(1)), source = "fieldbridge/" + std::string(next.text(5));
-                auto key = next.text(2);
-                std::string unpacked;
-                auto payload = next.text(7);
-                if (next.is_blob(7)) try {
-                    payload = unpacked = core::unpack(payload);
-                } catch (const std::exception& e) {  // a damaged row must not stop the others
-                    cursor = id;
-                    ++in_flight_;  // on_delivery counts it back
-                    on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
-                                 RD_KAFKA_RESP_ERR__BAD_MSG, e.what(), -1, -1});
-                    continue;
-                }
-                auto event_id = next.text(3), type = next.text(4), time = next.text(6);
-                rd_kafka_headers_t* headers = rd_kafka_headers_new(6);
-                auto header = [&](const char* name, std::string_view v) {
-                    rd_kafka_header_add(headers, name, -1, v.data(), static_cast<ssize_t>(v.size()));
-                };
-                header("ce_specversion", "1.0");
-                header("ce_id", event_id);
-                header("ce_type", type);
-                header("ce_source", source);
-                header("ce_time", time);
-                header("content-type", "application/json");
-                committed_at_[id] = next.integer(8);
-                ++in_flight_;
-                for (;;) {
-                    auto err = rd_kafka_producev(
-                        rk, RD_KAFKA_V_TOPIC(topic.c_str()),
-                        RD_KAFKA_V_KEY(key.data(), key.size()),
-                        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::intptr_t>(id))),
-                        RD_KAFKA_V_END);
-                    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-                    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        rd_kafka_headers_destroy(headers);
-                        on_delivery({reinterpret_cast<void*>(static_cast<std::intptr_t>(id)),
-                                     err, rd_kafka_err2str(err), -1, -1});
-                        break;
-                    }
-                    producer_.poll(50);  // the local queue is full: let deliveries drain it
-                }
-                cursor = id;
-            }
+        // At the in-flight limit the wake-up is kept: a delivery report wakes the thread to read on.
+        if (in_flight_ < max_in_flight && wake_.exchange(false)) {
+            int rows = produce_page(next, cursor);
             if (rows == page) wake_ = true;  // more are waiting
             produced = rows > 0;
         }
@@ -186,8 +194,12 @@ void Relay::run() {
             break;
         }
     }
-    // Drain: what Kafka acknowledges now is marked; the rest is re-sent at the next start.
+    // Drain: rows committed before the stop are produced too, and what Kafka acknowledges by the
+    // deadline is marked; the rest is re-sent at the next start.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (healthy_ && in_flight_ < max_in_flight && std::chrono::steady_clock::now() < deadline &&
+           produce_page(next, cursor) == page) {
+    }
     while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) producer_.poll(50);
     if (!acked_.empty()) intake_.mark_sent(std::move(acked_));
 }

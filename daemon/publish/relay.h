@@ -32,6 +32,7 @@ public:
 
 private:
     void run();
+    int produce_page(store::Statement& next, std::int64_t& cursor);
     void signal();  // wakes the relay thread
     void on_delivery(const Delivery& d);
 
