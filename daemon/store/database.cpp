@@ -65,6 +65,8 @@ constexpr std::array migrations{
     );
     INSERT INTO outbox_payload (id, payload) SELECT id, payload FROM outbox WHERE sent_at IS NULL;
     ALTER TABLE outbox DROP COLUMN payload;
+    -- The prune finds sent rows past retention without reading the whole table every time.
+    CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     )sql",
 };
 

@@ -71,3 +71,17 @@ TEST_CASE("a state file from a newer fieldbridge is refused with its version") {
     CHECK_THROWS_WITH(Database(path, Database::Mode::read_write),
                       Catch::Contains("schema version 99") && Catch::Contains("newer"));
 }
+
+TEST_CASE("pruning sent rows past retention reads an index, not the whole outbox") {
+    auto path = fresh_path("prune.db");
+    Database db(path, Database::Mode::read_write);
+    // The query the intake prunes with every few seconds (daemon/ingest/intake.cpp).
+    Statement plan(db.handle(),
+                   "EXPLAIN QUERY PLAN DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                   "WHERE sent_at IS NOT NULL AND sent_at < ?1 LIMIT 5000)");
+    std::string steps;
+    while (plan.step()) steps += std::string(plan.text(3)) + "\n";
+    INFO(steps);
+    CHECK_THAT(steps, Catch::Contains("INDEX outbox_sent"));
+    CHECK_THAT(steps, !Catch::Contains("SCAN outbox"));
+}
