@@ -1,4 +1,4 @@
-// Outbox payloads are stored LZ4-compressed: a 2.6 kB work-order event shrinks to about a third,
+// Outbox payloads are stored LZ4-compressed: a work-order event of ten lines shrinks to under half,
 // and the state file writes that many fewer pages per document. Format: the original size as
 // 4 bytes little-endian, then one LZ4 block.
 #pragma once
