@@ -117,7 +117,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         else {
             // Beast reads at most the buffer's free capacity per call (512 bytes when it is
             // small): let a body arrive in reads of up to 64 KiB, not thousands of tiny ones.
-            if (auto n = parser.content_length().value_or(64 * 1024); n > 512)
+            if (auto n = parser.content_length().value_or(64 * 1024); !parser.is_done() && n > 512)
                 buffer.reserve(buffer.size() + std::min<std::uint64_t>(n, 64 * 1024));
             std::tie(ec, std::ignore) = co_await bhttp::async_read(
                 socket, buffer, parser, asio::as_tuple(asio::use_awaitable));

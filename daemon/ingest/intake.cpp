@@ -38,14 +38,15 @@ constexpr auto marks_max_wait = std::chrono::milliseconds(200);
 }  // namespace
 
 void Intake::mark_sent(std::vector<SentRow> rows) {
-    bool due;
+    bool wake;  // the first marks set the intake's 200 ms deadline; 1,000 are due at once
     {
         std::lock_guard lock(mutex_);
-        if (sent_queue_.empty()) sent_since_ = std::chrono::steady_clock::now();
+        bool first = sent_queue_.empty();
+        if (first) sent_since_ = std::chrono::steady_clock::now();
         sent_queue_.insert(sent_queue_.end(), rows.begin(), rows.end());
-        due = sent_queue_.size() >= marks_per_commit;
+        wake = first || sent_queue_.size() >= marks_per_commit;
     }
-    if (due) cv_.notify_one();
+    if (wake) cv_.notify_one();
 }
 
 bool Intake::accepting() {
@@ -97,8 +98,12 @@ void Intake::run() {
                        (!sent_queue_.empty() &&
                         std::chrono::steady_clock::now() - sent_since_ >= marks_max_wait);
             };
-            cv_.wait_for(lock, sent_queue_.empty() ? std::chrono::milliseconds(5000) : marks_max_wait,
-                         [&] { return stopping_ || !queue_.empty() || marks_due(); });
+            // Wait for documents, due marks, or the housekeeping tick (5 s), whichever is first.
+            auto tick = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (!stopping_ && queue_.empty() && !marks_due()) {
+                auto until = sent_queue_.empty() ? tick : std::min(tick, sent_since_ + marks_max_wait);
+                if (cv_.wait_until(lock, until) == std::cv_status::timeout && until == tick) break;
+            }
             if (stopping_ && queue_.empty() && sent_queue_.empty()) break;
             bool take_marks = stopping_ || !queue_.empty() || marks_due();
             // Take whole submissions up to max_batch documents (at least one).

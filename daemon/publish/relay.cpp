@@ -46,6 +46,10 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
 
 Relay::~Relay() {
     stop();
+    // The eventfd closes before the producer is destroyed: librdkafka must stop writing to it.
+    rd_kafka_queue_t* reports = rd_kafka_queue_get_main(producer_.handle());
+    rd_kafka_queue_io_event_enable(reports, -1, nullptr, 0);
+    rd_kafka_queue_destroy(reports);
     ::close(event_fd_);
 }
 
@@ -164,22 +168,20 @@ void Relay::run() {
     rd_kafka_queue_destroy(reports);
     auto last_look = std::chrono::steady_clock::now();
     while (!stopping_) {
-        bool produced = false;
         // Rows written by another process (`dead-letter replay`) are found within a second.
         if (auto now = std::chrono::steady_clock::now(); now - last_look > std::chrono::seconds(1)) {
             wake_ = true;
             last_look = now;
         }
-        // At the in-flight limit the wake-up is kept: a delivery report wakes the thread to read on.
-        if (in_flight_ < max_in_flight && wake_.exchange(false)) {
-            int rows = produce_page(next, cursor);
-            if (rows == page) wake_ = true;  // more are waiting
-            produced = rows > 0;
-        }
+        // Delivery reports first: they free room under the in-flight limit.
         producer_.poll(0);
         if (!acked_.empty()) intake_.mark_sent(std::move(acked_)), acked_.clear();
-        if (!produced || !wake_) {
-            // Sleep until woken; a bounded wait also covers the once-a-second re-scan.
+        if (in_flight_ < max_in_flight && wake_.exchange(false)) {
+            if (produce_page(next, cursor) == page) wake_ = true;  // more are waiting
+        }
+        // Sleep unless there is more to read and room for it; a wake-up kept at the in-flight
+        // limit is acted on once a delivery report (which writes the eventfd) frees room.
+        if (!(wake_ && in_flight_ < max_in_flight)) {
             pollfd p{event_fd_, POLLIN, 0};
             if (::poll(&p, 1, 100) > 0) {
                 std::uint64_t n;

@@ -151,7 +151,8 @@ Database::Database(const std::string& path, Mode mode, std::string_view synchron
         exec("PRAGMA journal_mode=WAL");
         exec(std::string("PRAGMA synchronous=") + (synchronous == "normal" ? "NORMAL" : "FULL"));
         exec("PRAGMA foreign_keys=ON");
-        // Checkpoint every ~40 MB of WAL rather than 4 MB: fewer stalls in the committing thread.
+        // Checkpoint every 5,000 pages of WAL (40 MB at 8 KiB) rather than SQLite's 1,000: fewer
+        // stalls in the committing thread.
         exec("PRAGMA wal_autocheckpoint=5000");
         migrate();
     }

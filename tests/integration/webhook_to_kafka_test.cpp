@@ -140,3 +140,19 @@ TEST_CASE("a damaged outbox payload is counted and logged, and the events behind
     auto metrics = http_request(daemon.port(), "GET", "/metrics").body;
     CHECK_THAT(metrics, Catch::Contains("fieldbridge_publish_failures_total 1"));
 }
+
+TEST_CASE("an acknowledged event is marked sent within a second even when nothing else arrives") {
+    RunningApp daemon(test_config(temp_path("marks.db"), "embedded"));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", sample(shipment_path)).status == 202);
+    REQUIRE(consume_at_least(daemon.app().kafka_bootstrap(), "fsm.work-orders", 1).size() == 1);
+    // Kafka has it; the mark waits at most 200 ms for company, never the 5 s housekeeping tick.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    std::int64_t depth = -1;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto ready = http_request(daemon.port(), "GET", "/readyz").json();
+        depth = ready.at("outbox_depth").as_int64();
+        if (depth == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(depth == 0);
+}
