@@ -96,13 +96,19 @@ void bind_variables(const Plan& plan, Evaluator& ev, EvalContext& ctx) {
     for (const auto& v : plan.variables) ctx.variables.push_back(ev.value(*v));
 }
 
+// The calling thread's context, reset to evaluate `root`.
+EvalContext& fresh_context(const json::value& root) {
+    EvalContext& ctx = thread_context();
+    ctx.reset();
+    ctx.root = ctx.current = &root;
+    ctx.position = 0;
+    return ctx;
+}
+
 }  // namespace
 
 MapResult map_document(const Plan& plan, const json::value& document) {
-    EvalContext& ctx = thread_context();
-    ctx.reset();
-    ctx.root = ctx.current = &document;
-    ctx.position = 0;
+    EvalContext& ctx = fresh_context(document);
     Evaluator ev(ctx, thread_stacks());
     MapResult result;
     try {
@@ -166,10 +172,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
 }
 
 RequestResult map_request_document(const Plan& plan, const json::value& context) {
-    EvalContext& ctx = thread_context();
-    ctx.reset();
-    ctx.root = ctx.current = &context;
-    ctx.position = 0;
+    EvalContext& ctx = fresh_context(context);
     Evaluator ev(ctx, thread_stacks());
     RequestResult result;
     std::string id;
