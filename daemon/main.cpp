@@ -9,6 +9,9 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "ledger/dead_letter.h"
+#include "ledger/trace.h"
+#include "status/send.h"
+#include "status/work_orders.h"
 #include "mapping/tools.h"
 #include "publish/kafka.h"
 
@@ -29,9 +32,12 @@ int run(const std::string& config_path) {
 int check(const std::string& config_path) {
     auto config = fb::config::load(config_path);
     auto flows = fb::app::load_flows(config, nullptr);
+    fb::status::load_lives(config);  // compiles the writeback mappings too
     int failures = 0;
     for (const auto& f : config.flows) {
         auto dirs = fb::mapping::fixture_dirs_for(f.mapping);
+        for (const auto& m : f.writeback.mappings)
+            for (auto& d : fb::mapping::fixture_dirs_for(m)) dirs.push_back(std::move(d));
         if (!dirs.empty()) failures += fb::mapping::test_command(dirs, std::cout) != 0;
     }
     std::cout << config_path << ": " << flows.size() << " flow(s), config and mappings valid"
@@ -64,6 +70,14 @@ int dead_letter_replay(const std::string& config_path, const std::vector<std::in
     for (const auto& line : report.lines) std::cout << line << "\n";
     std::cout << report.replayed << " replayed, " << report.still_failing << " still failing\n";
     return report.still_failing ? 1 : 0;
+}
+
+// A document's whole life, from the state file: versions, events, status history, writebacks.
+int trace(const std::string& config_path, const std::string& flow, const std::string& document) {
+    auto config = fb::config::load(config_path);
+    fb::store::Database db(config.state.path, fb::store::Database::Mode::read_only);
+    std::cout << fb::mapping::pretty_json(fb::ledger::trace_document(db, flow, document)) << "\n";
+    return 0;
 }
 
 // A standalone development Kafka: the embedded cluster alone, until SIGINT/SIGTERM.
@@ -123,6 +137,19 @@ int main(int argc, char** argv) {
     dl_replay->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
     dl_replay->add_option("ids", ids, "Entry ids (default: every entry not yet replayed)");
 
+    std::string trace_flow, trace_doc;
+    auto* trace_cmd = cli.add_subcommand("trace", "A document's whole life: versions, events, status history, writebacks");
+    trace_cmd->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
+    trace_cmd->add_option("flow", trace_flow, "Flow name")->required();
+    trace_cmd->add_option("document", trace_doc, "ERP document id")->required();
+
+    std::string brokers_arg;
+    std::vector<std::string> event_files;
+    auto* send_cmd = cli.add_subcommand("send-status", "Publish status events (JSON files) on the status topic, as the platform would");
+    send_cmd->add_option("-c,--config", config_path, "Config file (its kafka section)")->required()->check(CLI::ExistingFile);
+    send_cmd->add_option("-b,--brokers", brokers_arg, "Bootstrap address (needed for `brokers: embedded`: the one the daemon logged)");
+    send_cmd->add_option("events", event_files, "Event files")->required()->check(CLI::ExistingFile);
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("fieldbridge"));  // stdout is for results
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -138,6 +165,8 @@ int main(int argc, char** argv) {
         if (*kafka_cmd) return kafka_dev(brokers, partitions, topics);
         if (*dl_list) return dead_letter_list(config_path, all);
         if (*dl_replay) return dead_letter_replay(config_path, ids);
+        if (*trace_cmd) return trace(config_path, trace_flow, trace_doc);
+        if (*send_cmd) return fb::status::send_status_events(fb::config::load(config_path), brokers_arg, event_files, std::cout);
     } catch (const std::exception& e) {
         std::cerr << "fieldbridge: " << e.what() << "\n";
         return 1;

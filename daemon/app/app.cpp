@@ -76,10 +76,11 @@ Parsed parse_body(const Flow& flow, std::string_view body, bool batch) {
     Parsed out;
     const auto& name = flow.config->name;
     const auto& type = flow.config->document_type;
+    bool keep = flow.config->writeback.enabled();  // its writeback mapping reads the document
     if (!batch) {
         auto doc = decode::decode_json(body);
         if (!doc.ok()) out.error = std::move(doc.error);
-        else ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, body);
+        else ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, body, keep);
         return out;
     }
     std::size_t line = 0;
@@ -94,7 +95,7 @@ Parsed parse_body(const Flow& flow, std::string_view body, bool batch) {
             out.subs.push_back(ledger::decode_failure(
                 name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
         else
-            ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, text);
+            ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, text, keep);
     }
     return out;
 }
@@ -146,6 +147,7 @@ App::App(config::Config config)
     intake_ = std::make_unique<ingest::Intake>(config_, metrics_);
     relay_ = std::make_unique<publish::Relay>(config_, bootstrap_, *intake_, metrics_);
     intake_->on_commit([relay = relay_.get()] { relay->wake(); });
+    loop_ = std::make_unique<status::Loop>(config_, bootstrap_, metrics_);
     server_ = std::make_unique<http::Server>(io_, config_.http,
                                              [this](http::Request& r) { return handle(r); });
     spdlog::info("http listening on {}:{}; state {}; {} flow(s)", config_.http.address,
@@ -156,6 +158,7 @@ App::~App() {
     stop();
     server_.reset();
     workers_.join();
+    if (loop_) loop_->stop();
     // Flush what Kafka still owes us, commit its delivery reports, then close the state file.
     if (relay_) relay_->stop();
     if (intake_) intake_->stop();

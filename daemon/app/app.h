@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
 #include "publish/relay.h"
+#include "status/loop.h"
 #include "store/database.h"
 
 namespace fb::app {
@@ -53,6 +54,7 @@ private:
     std::string bootstrap_;
     std::unique_ptr<ingest::Intake> intake_;
     std::unique_ptr<publish::Relay> relay_;
+    std::unique_ptr<status::Loop> loop_;  // status consumer and writeback workers
     boost::asio::io_context io_;
     boost::asio::thread_pool workers_;  // decode and map request bodies
     std::unique_ptr<http::Server> server_;

@@ -1,11 +1,13 @@
 #include "config/config.h"
 
+#include <iconv.h>
 #include <yaml-cpp/yaml.h>
 
 #include "support/suggest.h"
 
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -190,6 +192,101 @@ void read_outbox(Section s, OutboxConfig& o) {
     s.reject_unknown();
 }
 
+std::vector<std::string> strings(Section& s, const std::string& key, std::vector<std::string> fallback) {
+    auto n = s.get(key);
+    if (!n) return fallback;
+    if (n.IsScalar()) return {s.expand(n, n.Scalar())};
+    if (!n.IsSequence()) s.fail(n, key + " must be a string or a list of strings");
+    std::vector<std::string> out;
+    for (const auto& e : n) {
+        if (!e.IsScalar()) s.fail(e, key + " must list strings");
+        out.push_back(e.Scalar());
+    }
+    return out;
+}
+
+void read_status(Section s, StatusConfig& c) {
+    c.group_id = s.string("group_id", c.group_id);
+    c.max_event_bytes = s.integer("max_event_bytes", c.max_event_bytes, 256, 64ll << 20);
+    c.max_depth = static_cast<int>(s.integer("max_depth", c.max_depth, 2, 256));
+    c.max_batch = s.integer("max_batch", c.max_batch, 1, 100'000);
+    s.reject_unknown();
+}
+
+void read_lifecycle(Section s, LifecycleConfig& l) {
+    l.states = strings(s, "states", l.states);
+    l.terminal = strings(s, "terminal", l.terminal);
+    auto known = [&](const std::string& st) {
+        return st == "*" || std::find(l.states.begin(), l.states.end(), st) != l.states.end();
+    };
+    if (l.states.empty() || l.states.front() != "created")
+        s.fail(s.node(), "lifecycle.states must start with `created` (a new work order's state)");
+    for (const auto& t : l.terminal)
+        if (!known(t)) s.fail(s.get("terminal"), "lifecycle.terminal names unknown state `" + t + "`");
+    auto tr = s.get("transitions");
+    if (tr) {
+        if (!tr.IsMap()) s.fail(tr, "lifecycle.transitions maps a state to the states it may move to");
+        for (const auto& kv : tr) {
+            auto from = kv.first.as<std::string>();
+            if (!known(from)) s.fail(kv.first, "lifecycle.transitions: unknown state `" + from + "`");
+            std::vector<std::string> to;
+            if (kv.second.IsScalar()) to.push_back(kv.second.Scalar());
+            else if (kv.second.IsSequence())
+                for (const auto& e : kv.second) to.push_back(e.IsScalar() ? e.Scalar() : "");
+            else s.fail(kv.second, "lifecycle.transitions." + from + " must list states");
+            for (const auto& st : to)
+                if (st == "*" || !known(st))
+                    s.fail(kv.second, "lifecycle.transitions." + from + ": unknown state `" + st + "`");
+            l.transitions[from] = to;
+        }
+    }
+    s.reject_unknown();
+}
+
+void read_sink(Section s, SinkConfig& k, const std::string& base_dir) {
+    k.type = s.string("type", "", true);
+    if (k.type == "file_export") {
+        k.folder = resolve(base_dir, s.string("folder", "", true));
+        k.format = s.string("format", k.format);
+        if (k.format != "json" && k.format != "csv")
+            s.fail(s.get("format"), "writeback.sink.format must be `json` or `csv`");
+        k.charset = s.string("charset", k.charset);
+        if (auto cd = iconv_open(k.charset.c_str(), "UTF-8"); cd == reinterpret_cast<iconv_t>(-1))
+            s.fail(s.get("charset"), "writeback.sink.charset `" + k.charset + "` is not known to iconv");
+        else
+            iconv_close(cd);
+        k.csv_rows = s.string("csv_rows", "");
+    } else {
+        s.fail(s.get("type"), "unknown writeback sink type `" + k.type + "` (known: file_export)");
+    }
+    s.reject_unknown();
+}
+
+void read_writeback(Section s, WritebackConfig& w, const LifecycleConfig& life,
+                    const std::string& base_dir) {
+    for (const auto& m : strings(s, "mapping", {})) w.mappings.push_back(resolve(base_dir, m));
+    if (w.mappings.empty()) s.fail(s.node(), "writeback: missing required field `mapping`");
+    if (auto v = s.string("verify", ""); !v.empty()) w.verify = resolve(base_dir, v);
+    w.on = strings(s, "on", w.on);
+    for (const auto& st : w.on)
+        if (std::find(life.states.begin(), life.states.end(), st) == life.states.end())
+            s.fail(s.get("on"), "writeback.on names unknown state `" + st + "`");
+    read_sink(s.section("sink"), w.sink, base_dir);
+    w.timeout = s.duration("timeout", w.timeout);
+    auto r = s.section("retry");
+    w.backoff_initial = r.duration("initial", w.backoff_initial);
+    w.backoff_max = r.duration("max", w.backoff_max);
+    w.max_age = r.duration("max_age", w.max_age);
+    r.reject_unknown();
+    auto b = s.section("breaker");
+    w.breaker_failures = static_cast<int>(b.integer("failures", w.breaker_failures, 1, 1000));
+    w.breaker_cooldown = b.duration("cooldown", w.breaker_cooldown);
+    b.reject_unknown();
+    w.verify_attempts = static_cast<int>(s.integer("verify_attempts", w.verify_attempts, 1, 100));
+    w.retention = s.duration("retention", w.retention);
+    s.reject_unknown();
+}
+
 FlowConfig read_flow(Section s, const std::string& base_dir) {
     FlowConfig f;
     f.name = s.string("name", "", true);
@@ -210,6 +307,8 @@ FlowConfig read_flow(Section s, const std::string& base_dir) {
         h.reject_unknown();
     }
     src.reject_unknown();
+    if (s.get("lifecycle")) read_lifecycle(s.section("lifecycle"), f.lifecycle);
+    if (s.get("writeback")) read_writeback(s.section("writeback"), f.writeback, f.lifecycle, base_dir);
     s.reject_unknown();
     return f;
 }
@@ -243,6 +342,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     read_kafka(top.section("kafka"), c.kafka);
     read_http(top.section("http"), c.http);
     read_outbox(top.section("outbox"), c.outbox);
+    read_status(top.section("status"), c.status);
     auto log = top.section("log");
     c.log_level = log.string("level", c.log_level);
     log.reject_unknown();

@@ -58,11 +58,57 @@ struct SourceConfig {
     std::string hmac_header = "X-Signature";
 };
 
+// The status consumer (top-level `status:`): the platform's events on kafka.topics.status.
+struct StatusConfig {
+    std::string group_id = "fieldbridge";
+    std::size_t max_event_bytes = 256u << 10;  // larger events are dead-lettered unread
+    int max_depth = 32;                        // JSON nesting beyond this is refused
+    std::size_t max_batch = 500;               // events applied in one transaction at most
+};
+
+// A work order's life in one flow. `states` is in order of progress: an event naming a state
+// before the current one is late. Without `transitions`, a state may move to any later one;
+// terminal states absorb.
+struct LifecycleConfig {
+    std::vector<std::string> states = {"created",   "accepted", "en_route", "arrived",
+                                       "completed", "failed",   "cancelled"};
+    std::vector<std::string> terminal = {"completed", "failed", "cancelled"};
+    std::map<std::string, std::vector<std::string>> transitions;  // from → to; "*" = any open state
+};
+
+// Where a flow's writeback requests go (`writeback.sink`). One type per connector folder.
+struct SinkConfig {
+    std::string type;  // file_export
+    // file_export
+    std::string folder;
+    std::string format = "json";   // json | csv
+    std::string charset = "UTF-8";  // the charset the ERP imports
+    std::string csv_rows;          // csv: the body's array whose elements become rows
+};
+
+struct WritebackConfig {
+    std::vector<std::string> mappings;  // request mappings, sent in order (one request each)
+    std::string verify;                 // optional read-back mapping with a `success:` rule
+    std::vector<std::string> on = {"completed", "failed"};  // target states that write back
+    SinkConfig sink;
+    std::chrono::milliseconds timeout{10000};
+    std::chrono::milliseconds backoff_initial{1000};
+    std::chrono::milliseconds backoff_max{300000};
+    std::chrono::milliseconds max_age{24 * 3600 * 1000};  // then dead-lettered, never dropped
+    int breaker_failures = 5;                               // in a row, per endpoint
+    std::chrono::milliseconds breaker_cooldown{30000};
+    int verify_attempts = 3;  // writes that do not verify, then "ERP did not apply"
+    std::chrono::milliseconds retention{7 * 24 * 3600 * 1000ll};  // closed documents kept this long
+    bool enabled() const { return !mappings.empty(); }
+};
+
 struct FlowConfig {
     std::string name;
     std::string document_type;  // free text for the event's source.document_type
     SourceConfig source;
     std::string mapping;  // path, resolved against the config file's folder
+    LifecycleConfig lifecycle;
+    WritebackConfig writeback;
 };
 
 struct Config {
@@ -71,6 +117,7 @@ struct Config {
     KafkaConfig kafka;
     HttpConfig http;
     OutboxConfig outbox;
+    StatusConfig status;
     std::string log_level = "info";
     std::vector<FlowConfig> flows;
 

@@ -3,10 +3,38 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/ids.h"
+#include "core/pack.h"
 #include "decode/decode.h"
 #include "ledger/ledger.h"
+#include "status/replay.h"
 
 namespace fb::ledger {
+
+std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
+                             const std::string& flow, const std::string& stage,
+                             const std::string& document_id, const std::string& reason,
+                             const std::string& input) {
+    auto now = core::now_rfc3339();
+    store::Statement entry(db.handle(),
+                           "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
+                           "created_at) VALUES (?1,?2,?3,?4,?5,?6)");
+    entry.bind(1, flow).bind(2, stage).bind(3, document_id).bind(4, reason).bind(5, input);
+    entry.bind(6, now).step();
+    auto id = db.last_insert_id();
+    boost::json::object message{{"dead_letter_id", id}, {"flow", flow},     {"stage", stage},
+                                {"document_id", document_id}, {"reason", reason},
+                                {"input", input},             {"occurred_at", now}};
+    store::Statement outbox(db.handle(),
+                            "INSERT INTO outbox (topic, key, event_id, event_type, flow, "
+                            "document_id, occurred_at, created_at) VALUES (?1,?2,?3,'dead_letter',"
+                            "?4,?5,?6,?7)");
+    outbox.bind(1, topics.dead_letter).bind(2, flow + ":" + document_id);
+    outbox.bind(3, "dl-" + std::to_string(id)).bind(4, flow).bind(5, document_id).bind(6, now);
+    outbox.bind(7, core::now_unix_ms()).step();
+    store::Statement payload(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)");
+    payload.bind(1, db.last_insert_id()).bind_blob(2, core::pack(boost::json::serialize(message))).step();
+    return id;
+}
 
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed) {
     store::Statement q(db.handle(),
@@ -29,15 +57,19 @@ ReplayReport replay_dead_letters(
     store::Database::Transaction tx(db);
     Ledger ledger(db, config.kafka.topics);
     store::Statement pick(db.handle(),
-                          "SELECT id, flow, input FROM dead_letter WHERE replayed_at IS NULL AND "
+                          "SELECT id, flow, input, stage FROM dead_letter WHERE replayed_at IS NULL AND "
                           "(?1 = 0 OR id = ?1) ORDER BY id");
     store::Statement done(db.handle(), "UPDATE dead_letter SET replayed_at = ?2 WHERE id = ?1");
     store::Statement again(db.handle(), "UPDATE dead_letter SET reason = ?2, stage = ?3 WHERE id = ?1");
     std::vector<std::tuple<std::int64_t, std::string, std::string>> entries;
+    std::map<std::int64_t, std::string> loop_stages;  // status and writeback entries
     auto collect = [&](std::int64_t id) {
         pick.bind(1, id);
-        while (pick.step())
+        while (pick.step()) {
             entries.emplace_back(pick.integer(0), std::string(pick.text(1)), std::string(pick.text(2)));
+            std::string stage(pick.text(3));
+            if (stage == "status" || stage == "writeback") loop_stages[pick.integer(0)] = stage;
+        }
     };
     if (ids.empty()) collect(0);
     for (auto id : ids) collect(id);
@@ -45,6 +77,17 @@ ReplayReport replay_dead_letters(
     auto now = core::now_rfc3339();
     for (const auto& [id, flow_name, input] : entries) {
         auto line = "#" + std::to_string(id) + " ";
+        if (auto st = loop_stages.find(id); st != loop_stages.end()) {
+            auto why = status::replay_entry(db, config, id, st->second, input);
+            report.lines.push_back(line + st->second + ": " + (why.empty() ? "queued again" : why));
+            if (!why.empty()) {
+                ++report.still_failing;
+            } else {
+                ++report.replayed;
+                done.bind(1, id).bind(2, now).step();
+            }
+            continue;
+        }
         const auto* flow = config.flow(flow_name);
         auto m = mappings.find(flow_name);
         if (!flow || m == mappings.end()) {
@@ -57,7 +100,8 @@ ReplayReport replay_dead_letters(
         if (!doc.ok())
             subs.push_back(decode_failure(flow_name, flow->document_type, doc.error, input));
         else
-            add_mapped(subs, flow_name, flow->document_type, *m->second, doc.value, input);
+            add_mapped(subs, flow_name, flow->document_type, *m->second, doc.value, input,
+                       flow->writeback.enabled());
         bool failed = false;
         for (const auto& s : subs) {
             if (s.result.kind == mapping::MapResult::Kind::failed) {

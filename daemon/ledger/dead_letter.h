@@ -20,6 +20,13 @@ struct DeadLetterEntry {
     std::string flow, stage, document_id, reason, created_at, replayed_at;
 };
 
+// Inserts one entry (and its message for the dead-letter topic) in the caller's transaction;
+// returns its id. For failures outside the ledger: status events, writebacks.
+std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
+                             const std::string& flow, const std::string& stage,
+                             const std::string& document_id, const std::string& reason,
+                             const std::string& input);
+
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed);
 
 struct ReplayReport {

@@ -6,6 +6,7 @@
 
 #include "core/ids.h"
 #include "core/pack.h"
+#include "status/work_orders.h"
 
 namespace fb::ledger {
 namespace json = boost::json;
@@ -86,7 +87,8 @@ Ledger::Ledger(store::Database& db, config::Topics topics)
       insert_payload_(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)"),
       insert_dead_letter_(db.handle(),
                           "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
-                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)") {}
+                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)"),
+      work_orders_(std::make_unique<status::WorkOrders>(db, topics_)) {}
 
 Ledger::~Ledger() = default;
 
@@ -131,9 +133,14 @@ void prepare(Submission& s) {
 
 void add_mapped(std::vector<Submission>& out, const std::string& flow,
                 const std::string& document_type, const mapping::Mapping& mapping,
-                const json::value& document, std::string_view raw) {
-    for (auto& r : mapping.map(document)) {
+                const json::value& document, std::string_view raw, bool keep_document) {
+    for (auto& r : mapping.map(document, keep_document)) {
         Submission s{flow, document_type, std::move(r)};
+        if (keep_document && s.result.kind != mapping::MapResult::Kind::failed &&
+            !s.result.document.is_null()) {
+            s.document = json::serialize(s.result.document);
+            s.result.document = nullptr;
+        }
         prepare(s);
         if (s.result.kind == mapping::MapResult::Kind::failed) {
             s.reason = s.result.error ? s.result.error->message() : "mapping failed";
@@ -221,6 +228,8 @@ Outcome Ledger::record(const Submission& s) {
     upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
     upsert_.bind(5, out.work_order_id).bind(6, cancel ? "cancelled" : "open").bind(7, fingerprint);
     upsert_.bind(8, now).step();
+    work_orders_->on_erp_event(s.flow, r.document_id, out.work_order_id, type, version, body,
+                               s.document);
     out.kind = cancel ? Outcome::Kind::cancelled
                : type == "work_order.updated" ? Outcome::Kind::updated
                                               : Outcome::Kind::created;

@@ -13,6 +13,10 @@
 #include "mapping/mapping.h"
 #include "store/database.h"
 
+namespace fb::status {
+class WorkOrders;
+}
+
 namespace fb::ledger {
 
 // One document on its way in: its mapping result, or why it could not be decoded.
@@ -29,6 +33,7 @@ struct Submission {
     std::string body;         // the work order with its id, as JSON
     std::string fingerprint;  // "field=hash" per top-level field
     std::string hash;         // of body
+    std::string document;     // the ERP document as JSON, for flows that write back; else empty
 };
 
 // Serialises a mapped or cancelled submission's work order and releases the tree.
@@ -38,7 +43,8 @@ void prepare(Submission& submission);
 // reason, its stage (map, or validate for a schema violation) and its input.
 void add_mapped(std::vector<Submission>& out, const std::string& flow,
                 const std::string& document_type, const mapping::Mapping& mapping,
-                const boost::json::value& document, std::string_view raw);
+                const boost::json::value& document, std::string_view raw,
+                bool keep_document = false);
 // An input that could not be decoded.
 Submission decode_failure(const std::string& flow, const std::string& document_type,
                           std::string reason, std::string input);
@@ -72,6 +78,7 @@ private:
     store::Database& db_;
     config::Topics topics_;
     store::Statement find_, upsert_, insert_outbox_, insert_payload_, insert_dead_letter_;
+    std::unique_ptr<status::WorkOrders> work_orders_;  // the ERP side of each work order's state
 };
 
 }  // namespace fb::ledger

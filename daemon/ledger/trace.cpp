@@ -1,5 +1,8 @@
 #include "ledger/trace.h"
 
+#include "core/ids.h"
+#include "status/trace.h"
+
 namespace fb::ledger {
 namespace json = boost::json;
 
@@ -47,6 +50,7 @@ json::object trace_document(store::Database& db, const std::string& flow,
                            {"reason", dead.text(2)},            {"created_at", dead.text(3)},
                            {"replayed_at", dead.is_null(4) ? json::value() : json::value(dead.text(4))}});
     out["dead_letters"] = std::move(letters);
+    status::trace_life(db, core::work_order_id(flow, document_id), out);
     return out;
 }
 

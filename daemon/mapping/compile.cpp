@@ -10,7 +10,8 @@ namespace {
 
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
-    "group_by", "let",         "when", "cancelled", "lookups", "work_order", "request"};
+    "group_by", "let",         "when", "cancelled", "lookups", "work_order", "request",
+    "success"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -149,12 +150,15 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         if (root["key"]) plan->key = c.rule(root["key"], nullptr, "key");
         if (root["cancelled"])
             c.fail(root["cancelled"], "`cancelled` belongs to work-order mappings");
+        if (root["success"]) plan->success = c.expression(root["success"]);
     } else {
         if (!root["key"])
             throw CompileError(
                 file_name, 1, 1,
                 "a work-order mapping needs `key:` (the path of the ERP document id)");
         plan->key = c.rule(root["key"], nullptr, "key");
+        if (root["success"])
+            c.fail(root["success"], "`success` belongs to writeback mappings (with `request:`)");
         if (root["version"]) plan->version = c.rule(root["version"], nullptr, "version");
         const auto& w = root["work_order"];
         if (!w.IsMap()) c.fail(w, "`work_order` takes a map of output fields");

@@ -233,6 +233,22 @@ std::shared_ptr<const Mapping> Mapping::load(const std::string& path) {
 
 const std::string& Mapping::name() const { return plan_->name; }
 bool Mapping::is_request() const { return plan_->is_request; }
+bool Mapping::has_success_rule() const { return bool(plan_->success); }
+
+std::optional<bool> Mapping::success(const json::object& context, std::string& error) const {
+    if (!plan_->success) return std::nullopt;
+    json::value root(context);
+    EvalContext& ctx = fresh_context(root);
+    try {
+        return truthy(evaluate(*plan_->success, ctx));
+    } catch (const EvalError& e) {
+        error = "success: " + plan_->success->source + ": expected " + e.expected + ", found " +
+                e.found + (e.path.empty() ? "" : " at " + e.path);
+    } catch (const std::exception& e) {
+        error = std::string("success: ") + e.what();
+    }
+    return false;
+}
 const InputOptions& Mapping::input() const { return plan_->input; }
 const std::string& Mapping::file() const { return plan_->file; }
 
@@ -246,7 +262,14 @@ RequestResult Mapping::map_request(const json::object& context) const {
     return map_request_document(*plan_, json::value(context));
 }
 
-std::vector<MapResult> Mapping::map(const json::value& input) const {
+std::vector<MapResult> Mapping::map(const json::value& input, bool keep_documents) const {
+    // A flow that writes back keeps each mapped document (its writeback mapping reads it).
+    auto one = [&](const json::value& d) {
+        MapResult r = map_document(*plan_, d);
+        if (keep_documents && r.kind != MapResult::Kind::failed && r.kind != MapResult::Kind::filtered)
+            r.document = d;
+        return r;
+    };
     std::vector<MapResult> results;
     if (plan_->is_request) {
         results.push_back(failure(MapError{"", "", "", "", "a work-order mapping",
@@ -256,7 +279,7 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
     }
     // Fast path: one object in, no splitting.
     if (!plan_->documents && plan_->columns.empty() && !plan_->group_by && input.is_object()) {
-        results.push_back(map_document(*plan_, input));
+        results.push_back(one(input));
         return results;
     }
     std::vector<json::value> rows;
@@ -352,12 +375,12 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
                 lines.front().is_object() ? lines.front().get_object() : json::object{};
             doc["lines"] = std::move(lines);
             json::value d(std::move(doc));
-            results.push_back(map_document(*plan_, d));
+            results.push_back(one(d));
         }
         return results;
     }
-    for (const auto* r : refs) results.push_back(map_document(*plan_, *r));
-    for (auto& row : rows) results.push_back(map_document(*plan_, row));
+    for (const auto* r : refs) results.push_back(one(*r));
+    for (auto& row : rows) results.push_back(one(row));
     return results;
 }
 

@@ -40,7 +40,8 @@ struct MapResult {
     std::string version;             // the mapping's `version`; empty when it has none
     boost::json::object work_order;  // for mapped and cancelled
     std::optional<MapError> error;   // for failed
-    boost::json::value document;     // for failed: the document (after grouping) that failed
+    boost::json::value document;     // for failed: the document (after grouping) that failed;
+                                     // for mapped/cancelled when map() was asked to keep it
 };
 
 // A writeback: the ERP request a status event (with its work order and original document) maps to.
@@ -74,12 +75,18 @@ class Mapping {
     const std::string& name() const;
     // Splits one decoded input into documents (grouping rows when the mapping says so) and
     // maps each. Never throws on bad input: a document that cannot be mapped is a `failed` result.
-    std::vector<MapResult> map(const boost::json::value& input) const;
+    // With `keep_documents`, a mapped or cancelled result carries its document in `document`.
+    std::vector<MapResult> map(const boost::json::value& input, bool keep_documents = false) const;
 
     // A writeback mapping (one with `request:`): `context` holds `event`, `work_order` and
     // `document`. Never throws.
     RequestResult map_request(const boost::json::object& context) const;
     bool is_request() const;
+    // A writeback mapping's `success:` condition on the ERP's answer (`context` holds `response`
+    // {status, headers, body} beside event, work_order and document). nullopt when the mapping
+    // has none; false with `error` set when the rule itself could not be evaluated.
+    std::optional<bool> success(const boost::json::object& context, std::string& error) const;
+    bool has_success_rule() const;
     const InputOptions& input() const;
     const std::string& file() const;
 

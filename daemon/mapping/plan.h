@@ -96,6 +96,7 @@ class Plan {
     std::string group_by_text;
     ExprPtr when;
     ExprPtr cancelled;
+    ExprPtr success;  // writeback mappings: is the ERP's answer a success?
     std::vector<std::string> variable_names;  // `let:`, evaluated in order per document
     std::vector<RulePtr> variables;
     RulePtr output;  // the work_order or request object

@@ -70,4 +70,9 @@ const Validator& Validator::work_order_event() {
     return v;
 }
 
+const Validator& Validator::status_event() {
+    static const Validator v("status_event.schema.json");
+    return v;
+}
+
 }  // namespace fb::schema

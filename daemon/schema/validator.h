@@ -14,6 +14,7 @@ public:
     // The schemas the product publishes, compiled once on first use.
     static const Validator& work_order();
     static const Validator& work_order_event();
+    static const Validator& status_event();
 
     // Empty when `doc` conforms; otherwise one "<json pointer>: <reason>" line per violation.
     std::vector<std::string> check(const boost::json::value& doc) const;

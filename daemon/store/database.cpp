@@ -68,6 +68,80 @@ constexpr std::array migrations{
     -- The prune finds sent rows past retention without reading the whole table every time.
     CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     )sql",
+    // Closing the loop: each work order's state, the platform's status events, the last version
+    // of each open ERP document (for writeback mappings) and the durable writeback queue.
+    R"sql(
+    CREATE TABLE work_orders (
+        work_order_id TEXT PRIMARY KEY,
+        flow          TEXT NOT NULL,
+        document_id   TEXT NOT NULL,
+        state         TEXT NOT NULL,          -- the lifecycle state (created, accepted, ...)
+        erp_state     TEXT NOT NULL,          -- open | cancelled: what the ERP last said
+        conflict      TEXT,                   -- the last conflict between ERP and platform
+        closed_at     INTEGER,                -- unix ms when the state became terminal
+        updated_at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX work_orders_conflict ON work_orders (flow) WHERE conflict IS NOT NULL;
+    CREATE INDEX work_orders_closed ON work_orders (closed_at) WHERE closed_at IS NOT NULL;
+    -- Work orders published before this version start their life where it begins.
+    INSERT INTO work_orders (work_order_id, flow, document_id, state, erp_state, updated_at)
+        SELECT work_order_id, flow, document_id, 'created', state, updated_at FROM documents;
+    CREATE TABLE work_order_documents (
+        work_order_id TEXT PRIMARY KEY,
+        version       TEXT NOT NULL,
+        document      BLOB NOT NULL,          -- core::pack() of the ERP document as mapped
+        work_order    BLOB NOT NULL           -- core::pack() of the work order as published
+    ) WITHOUT ROWID;
+    CREATE TABLE status_events (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        work_order_id TEXT NOT NULL,
+        event_id      TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        occurred_at   TEXT NOT NULL,
+        outcome       TEXT NOT NULL,          -- applied | duplicate | late | rejected | conflict | erp_updated | erp_cancelled
+        from_state    TEXT,
+        to_state      TEXT,
+        reason        TEXT,
+        partition     INTEGER,
+        offset        INTEGER,
+        received_at   TEXT NOT NULL
+    );
+    CREATE INDEX status_events_work_order ON status_events (work_order_id, id);
+    CREATE INDEX status_events_event ON status_events (event_id);
+    CREATE TABLE writebacks (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow            TEXT NOT NULL,
+        work_order_id   TEXT NOT NULL,
+        document_id     TEXT NOT NULL,
+        transition      TEXT NOT NULL,        -- "arrived→completed"
+        idempotency_key TEXT NOT NULL UNIQUE, -- per (work order, transition)
+        context         BLOB NOT NULL,        -- core::pack() of {event, work_order, document, writeback}
+        requests        TEXT NOT NULL,        -- the mapped requests, a JSON array, sent in order
+        state           TEXT NOT NULL,        -- pending | done | dead
+        step            INTEGER NOT NULL DEFAULT 0,  -- requests already answered with success
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        verify_failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,     -- unix ms
+        created_at      INTEGER NOT NULL,     -- unix ms; past writeback.retry.max_age → dead
+        done_at         INTEGER,
+        last_error      TEXT,
+        last_answer     TEXT,
+        dead_letter_id  INTEGER               -- set while dead-lettered
+    );
+    CREATE INDEX writebacks_due ON writebacks (flow, next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX writebacks_work_order ON writebacks (work_order_id);
+    CREATE TABLE writeback_attempts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        writeback_id  INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        endpoint      TEXT NOT NULL,
+        request       TEXT NOT NULL,          -- "POST https://erp/…", never headers (secrets)
+        http_status   INTEGER,
+        result        TEXT NOT NULL,          -- success | retry | conflict | permanent | unverified
+        answer        TEXT                    -- the ERP's answer, cut at 4 KiB
+    );
+    CREATE INDEX writeback_attempts_writeback ON writeback_attempts (writeback_id, id);
+    )sql",
 };
 
 }  // namespace

@@ -85,3 +85,30 @@ TEST_CASE("pruning sent rows past retention reads an index, not the whole outbox
     CHECK_THAT(steps, Catch::Contains("INDEX outbox_sent"));
     CHECK_THAT(steps, !Catch::Contains("SCAN outbox"));
 }
+
+TEST_CASE("a state file from before the loop gets a work order, in `created`, for each document it knows") {
+    auto path = fresh_path("v2-documents.db");
+    write_state(path, FB_SOURCE_DIR "/tests/fixtures/state/schema-v1.sql");
+    {
+        // Schema 2, with one open and one cancelled document, as fieldbridge 0.x left them.
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+        std::string sql = std::string(
+            "BEGIN;"
+            "CREATE TABLE outbox_payload (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);"
+            "ALTER TABLE outbox DROP COLUMN payload;"
+            "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;"
+            "INSERT INTO documents VALUES ('delivery','A','v1','h','WO-delivery-A','open','', 't','t');"
+            "INSERT INTO documents VALUES ('delivery','B','v1','h','WO-delivery-B','cancelled','', 't','t');"
+            "PRAGMA user_version=2; COMMIT;");
+        REQUIRE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    Database db(path, Database::Mode::read_write);
+    CHECK(db.schema_version() >= 3);
+    Statement q(db.handle(), "SELECT work_order_id, state, erp_state FROM work_orders ORDER BY 1");
+    std::vector<std::string> rows;
+    while (q.step())
+        rows.push_back(std::string(q.text(0)) + " " + std::string(q.text(1)) + " " + std::string(q.text(2)));
+    CHECK(rows == std::vector<std::string>{"WO-delivery-A created open", "WO-delivery-B created cancelled"});
+}

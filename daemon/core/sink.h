@@ -1,0 +1,40 @@
+// What a writeback sink is to the engine: it takes one ERP request and returns the ERP's answer
+// as it came. Classifying the answer, retrying and the circuit breaker are the engine's job
+// (daemon/writeback/), the same for every sink.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fb::core {
+
+struct ErpRequest {
+    std::string method;
+    std::string url;  // for file sinks: the file name in the export folder
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;             // serialised by the engine (JSON); the sink may re-encode it
+    std::string idempotency_key;  // per (work order, transition); the same on every attempt
+};
+
+struct ErpAnswer {
+    enum class Transport { answered, timeout, connection_error };
+    Transport transport = Transport::answered;
+    int status = 0;                             // HTTP status (file sinks answer 201 or 4xx)
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    std::string error;  // for timeout / connection_error: what happened
+};
+
+class ErpSink {
+public:
+    virtual ~ErpSink() = default;
+    // The endpoint a request goes to ("erp.example.com:443", "file:/srv/export"): the unit of
+    // the circuit breaker, so one ERP that is down never holds back another.
+    virtual std::string endpoint(const ErpRequest& request) const = 0;
+    virtual ErpAnswer send(const ErpRequest& request, std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace fb::core

@@ -1,0 +1,44 @@
+#include "status/event.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+
+#include "schema/validator.h"
+
+namespace fb::status {
+namespace json = boost::json;
+
+bool parse_status_event(std::string_view payload, const config::StatusConfig& limits,
+                        StatusEvent& event, std::string& reason) {
+    if (payload.size() > limits.max_event_bytes) {
+        reason = "status event of " + std::to_string(payload.size()) + " bytes is over the limit of " +
+                 std::to_string(limits.max_event_bytes) + " (status.max_event_bytes)";
+        return false;
+    }
+    json::parse_options options;
+    options.max_depth = static_cast<std::size_t>(limits.max_depth);
+    boost::system::error_code ec;
+    auto value = json::parse(payload, ec, {}, options);
+    if (ec) {
+        reason = "status event is not valid JSON: " + ec.message() +
+                 (ec == json::error::too_deep
+                      ? " (nested deeper than " + std::to_string(limits.max_depth) + ")"
+                      : "");
+        return false;
+    }
+    auto problems = schema::Validator::status_event().check(value);
+    if (!problems.empty()) {
+        reason = "status event breaks status_event.schema.json: " + problems.front();
+        if (problems.size() > 1) reason += " (and " + std::to_string(problems.size() - 1) + " more)";
+        return false;
+    }
+    auto& o = value.as_object();
+    event.event_id = o.at("event_id").as_string();
+    event.work_order_id = o.at("work_order_id").as_string();
+    event.status = o.at("status").as_string();
+    event.occurred_at = o.at("occurred_at").as_string();
+    event.body = std::move(o);
+    return true;
+}
+
+}  // namespace fb::status

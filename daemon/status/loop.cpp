@@ -1,0 +1,25 @@
+#include "status/loop.h"
+
+namespace fb::status {
+
+Loop::Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics)
+    : lives_(load_lives(config)) {
+    for (const auto& [name, life] : lives_)
+        if (life.writeback)
+            workers_[name] = std::make_unique<writeback::Worker>(
+                config, life.writeback, writeback::make_sink(life.config->writeback.sink), metrics);
+    consumer_ = std::make_unique<Consumer>(config, brokers, lives_, metrics,
+                                           [this](const std::string& flow) {
+                                               if (auto it = workers_.find(flow); it != workers_.end())
+                                                   it->second->wake();
+                                           });
+}
+
+Loop::~Loop() { stop(); }
+
+void Loop::stop() {
+    if (consumer_) consumer_->stop();
+    for (auto& [_, w] : workers_) w->stop();
+}
+
+}  // namespace fb::status

@@ -1,0 +1,30 @@
+// The loop closed: the status consumer and one writeback worker per flow that writes back, wired
+// together. The app owns one Loop; nothing else needs to know the parts.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "status/consumer.h"
+#include "status/work_orders.h"
+#include "writeback/worker.h"
+
+namespace fb::status {
+
+class Loop {
+public:
+    Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics);
+    ~Loop();
+    void stop();  // the consumer first (no new writebacks), then the workers
+    bool healthy() const { return !consumer_ || consumer_->healthy(); }
+
+private:
+    FlowLives lives_;
+    std::map<std::string, std::unique_ptr<writeback::Worker>> workers_;
+    std::unique_ptr<Consumer> consumer_;
+};
+
+}  // namespace fb::status

@@ -1,0 +1,78 @@
+#include "writeback/classify.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+
+#include <cctype>
+
+namespace fb::writeback {
+namespace json = boost::json;
+
+const char* to_string(Verdict::Kind kind) {
+    switch (kind) {
+        case Verdict::Kind::success: return "success";
+        case Verdict::Kind::retry: return "retry";
+        case Verdict::Kind::conflict: return "conflict";
+        case Verdict::Kind::permanent: return "permanent";
+    }
+    return "retry";
+}
+
+namespace {
+
+// Seconds only; an HTTP date is rare from ERPs and then the backoff decides.
+std::chrono::milliseconds retry_after(const core::ErpAnswer& a) {
+    auto it = a.headers.find("retry-after");
+    if (it == a.headers.end() || it->second.empty() || it->second.size() > 9) return std::chrono::milliseconds(-1);
+    for (char c : it->second)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return std::chrono::milliseconds(-1);
+    return std::chrono::seconds(std::stoll(it->second));
+}
+
+}  // namespace
+
+json::object response_json(const core::ErpAnswer& a) {
+    json::object headers;
+    for (const auto& [k, v] : a.headers) headers[k] = v;
+    json::parse_options limits;
+    limits.max_depth = 64;  // the ERP's answer is untrusted too
+    boost::system::error_code ec;
+    auto body = json::parse(a.body, ec, {}, limits);
+    return {{"status", a.status}, {"headers", std::move(headers)},
+            {"body", ec ? json::value(a.body) : std::move(body)}};
+}
+
+std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
+    std::string out;
+    if (a.transport == core::ErpAnswer::Transport::timeout) out = "timeout: " + a.error;
+    else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
+    else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
+    if (out.size() > limit) out = out.substr(0, limit) + "…";
+    return out;
+}
+
+Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
+                 const json::object& context) {
+    using K = Verdict::Kind;
+    if (a.transport != core::ErpAnswer::Transport::answered)
+        return {K::retry, std::chrono::milliseconds(-1), answer_summary(a, 300)};
+    Verdict v{K::retry, retry_after(a), answer_summary(a, 300)};
+    int s = a.status;
+    if (s >= 200 && s < 300) {
+        if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};
+        auto with = context;
+        with["response"] = response_json(a);
+        std::string error;
+        auto ok = rules->success(with, error);
+        if (ok.value_or(true)) return {K::success, v.retry_after, ""};
+        v.kind = K::permanent;
+        v.reason = (error.empty() ? "the mapping's success rule says no: " : error + "; ") + v.reason;
+        return v;
+    }
+    if (s == 409 || s == 412 || s == 428) v.kind = K::conflict;  // optimistic locking: re-read
+    else if (s == 408 || s == 425 || s == 429 || s >= 500) v.kind = K::retry;
+    else v.kind = K::permanent;  // other 4xx (and anything unexpected): a person must look
+    return v;
+}
+
+}  // namespace fb::writeback

@@ -1,0 +1,331 @@
+#include "writeback/worker.h"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <pthread.h>
+#include <strings.h>
+#include <spdlog/spdlog.h>
+
+#include "connectors/file_export/file_export_sink.h"
+#include "core/ids.h"
+#include "core/pack.h"
+
+namespace fb::writeback {
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+std::unique_ptr<core::ErpSink> make_sink(const config::SinkConfig& config) {
+    if (config.type == "file_export") return std::make_unique<connectors::FileExportSink>(config);
+    throw std::invalid_argument("writeback sink type `" + config.type + "` is not built in");
+}
+
+struct Worker::Row {
+    std::int64_t id = 0;
+    std::string work_order_id, key, last_error, last_answer;
+    json::array requests;
+    int step = 0, attempts = 0, verify_failures = 0;
+    std::int64_t created_at = 0;
+    json::object context;
+};
+
+Worker::Worker(const config::Config& config, std::shared_ptr<const Plan> plan,
+               std::unique_ptr<core::ErpSink> sink, metrics::Registry& metrics)
+    : config_(config),
+      plan_(std::move(plan)),
+      settings_(plan_->flow->writeback),
+      sink_(std::move(sink)),
+      metrics_(metrics),
+      depth_(metrics.gauge("fieldbridge_writeback_queue_depth", "Writebacks waiting for the ERP",
+                           "flow=\"" + plan_->flow->name + "\"")),
+      oldest_(metrics.gauge("fieldbridge_writeback_oldest_pending_seconds",
+                            "Age of the oldest writeback pending ERP confirmation",
+                            "flow=\"" + plan_->flow->name + "\"")),
+      dead_(metrics.counter("fieldbridge_writeback_dead_letters_total",
+                            "Writebacks moved to the dead-letter queue",
+                            "flow=\"" + plan_->flow->name + "\"")),
+      thread_([this] { run(); }) {}
+
+Worker::~Worker() { stop(); }
+
+void Worker::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    cv_.notify_one();
+}
+
+void Worker::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+milliseconds Worker::backoff(int attempts) {
+    // Exponential with jitter in [ceiling/2, ceiling]: retries of many documents spread out.
+    double ceiling = static_cast<double>(settings_.backoff_initial.count());
+    for (int i = 1; i < attempts && ceiling < settings_.backoff_max.count(); ++i) ceiling *= 2;
+    ceiling = std::min(ceiling, static_cast<double>(settings_.backoff_max.count()));
+    std::uniform_real_distribution<double> jitter(ceiling / 2, ceiling);
+    return milliseconds(static_cast<std::int64_t>(jitter(random_)));
+}
+
+Breaker& Worker::breaker(const std::string& endpoint) {
+    auto it = breakers_.find(endpoint);
+    if (it == breakers_.end())
+        it = breakers_.emplace(endpoint, Breaker(settings_.breaker_failures, settings_.breaker_cooldown)).first;
+    return it->second;
+}
+
+void Worker::record_attempt(store::Database& db, const Row& row, const core::ErpRequest& request,
+                            const std::string& endpoint, const core::ErpAnswer& answer,
+                            const std::string& result) {
+    store::Statement insert(db.handle(),
+                            "INSERT INTO writeback_attempts (writeback_id, at, endpoint, request, "
+                            "http_status, result, answer) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    insert.bind(1, row.id).bind(2, core::now_rfc3339()).bind(3, endpoint);
+    insert.bind(4, request.method + " " + request.url);
+    if (answer.transport == core::ErpAnswer::Transport::answered) insert.bind(5, std::int64_t{answer.status});
+    else insert.bind_null(5);
+    insert.bind(6, result).bind(7, answer_summary(answer)).step();
+    metrics_.counter("fieldbridge_writeback_attempts_total", "Writeback requests sent, by result",
+                     "flow=\"" + plan_->flow->name + "\",endpoint=\"" + endpoint + "\",result=\"" +
+                         result + "\"").add();
+}
+
+void Worker::schedule(store::Database& db, Row& row, milliseconds delay, const std::string& error) {
+    store::Statement later(db.handle(),
+                           "UPDATE writebacks SET next_attempt_at = ?2, attempts = ?3, step = ?4, "
+                           "verify_failures = ?5, last_error = ?6 WHERE id = ?1");
+    later.bind(1, row.id).bind(2, core::now_unix_ms() + delay.count()).bind(3, std::int64_t{row.attempts});
+    later.bind(4, std::int64_t{row.step}).bind(5, std::int64_t{row.verify_failures});
+    later.bind(6, error).step();
+}
+
+// One request of the sequence (or the read-back); true when it succeeded and the next may go.
+bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
+                       const mapping::Mapping* rules, bool verification) {
+    core::ErpRequest request;
+    request.method = r.at("method").as_string();
+    request.url = r.at("url").as_string();
+    request.idempotency_key = row.key;
+    bool keyed = false;
+    if (auto h = r.if_contains("headers"); h && h->is_object())
+        for (const auto& kv : h->get_object()) {
+            std::string name(kv.key());
+            keyed |= name.size() == 15 && strncasecmp(name.c_str(), "idempotency-key", 15) == 0;
+            request.headers.emplace_back(name, kv.value().is_string()
+                                                   ? std::string(kv.value().get_string())
+                                                   : json::serialize(kv.value()));
+        }
+    if (!keyed && !verification) request.headers.emplace_back("Idempotency-Key", row.key);
+    if (auto b = r.if_contains("body"); b && !b->is_null())
+        request.body = b->is_string() ? std::string(b->get_string()) : json::serialize(*b);
+
+    auto endpoint = sink_->endpoint(request);
+    auto& br = breaker(endpoint);
+    auto gauge = [&] {
+        metrics_.gauge("fieldbridge_writeback_breaker_state",
+                       "Per ERP endpoint: 0 closed, 1 open, 2 half-open (probing)",
+                       "flow=\"" + plan_->flow->name + "\",endpoint=\"" + endpoint + "\"")
+            .set(static_cast<int>(br.state()));
+    };
+    auto now = Breaker::Clock::now();
+    if (!br.allow(now)) {
+        // Not an attempt: the row waits for the breaker's probe, its age still counting.
+        store::Database::Transaction tx(db);
+        auto wait = std::chrono::duration_cast<milliseconds>(br.open_until() - now);
+        schedule(db, row, std::max(wait, milliseconds(0)),
+                 row.last_error.empty() ? "waiting: the circuit breaker for " + endpoint + " is open"
+                                        : row.last_error);
+        tx.commit();
+        return false;
+    }
+    auto answer = sink_->send(request, settings_.timeout);
+    auto verdict = classify(answer, rules, row.context);
+    std::string result = to_string(verdict.kind);
+    // A read-back that is refused or does not hold: the change is not (yet) there.
+    if (verification && verdict.kind == Verdict::Kind::permanent) result = "unverified";
+    auto summary = answer_summary(answer);
+
+    store::Database::Transaction tx(db);
+    record_attempt(db, row, request, endpoint, answer, result);
+    ++row.attempts;
+    switch (verdict.kind) {
+        case Verdict::Kind::success: {
+            br.success();
+            if (!verification) ++row.step;
+            store::Statement ok(db.handle(),
+                                "UPDATE writebacks SET step = ?2, attempts = ?3, last_answer = ?4, "
+                                "last_error = NULL WHERE id = ?1");
+            ok.bind(1, row.id).bind(2, std::int64_t{row.step}).bind(3, std::int64_t{row.attempts});
+            ok.bind(4, summary).step();
+            tx.commit();
+            gauge();
+            return true;
+        }
+        case Verdict::Kind::conflict:
+            // The ERP answered: the endpoint is fine. The sink re-reads the ETag on the next send.
+            br.success();
+            schedule(db, row, settings_.backoff_initial, "conflict: " + verdict.reason);
+            break;
+        case Verdict::Kind::retry: {
+            br.failure(now);
+            auto delay = verdict.retry_after.count() >= 0
+                             ? std::min(verdict.retry_after, settings_.backoff_max)
+                             : backoff(row.attempts);
+            schedule(db, row, delay, verdict.reason);
+            break;
+        }
+        case Verdict::Kind::permanent:
+            br.success();
+            if (result == "unverified" && ++row.verify_failures < settings_.verify_attempts) {
+                row.step = 0;  // send the writes again (same idempotency key), then read back again
+                schedule(db, row, backoff(row.verify_failures), "not verified: " + verdict.reason);
+            } else {
+                auto reason = result == "unverified"
+                                  ? "ERP did not apply the change (read-back " + request.method +
+                                        " " + request.url + "): " + verdict.reason
+                                  : "ERP refused " + request.method + " " + request.url + ": " +
+                                        verdict.reason;
+                dead_letter(db, config_.kafka.topics, row.id, reason, summary);
+                dead_.add();
+            }
+            break;
+    }
+    tx.commit();
+    gauge();
+    return false;
+}
+
+void Worker::process(store::Database& db, Row& row) {
+    auto age = core::now_unix_ms() - row.created_at;
+    if (age > settings_.max_age.count()) {
+        store::Database::Transaction tx(db);
+        dead_letter(db, config_.kafka.topics, row.id,
+                    "not confirmed by the ERP within writeback.retry.max_age (" +
+                        std::to_string(row.attempts) + " attempts); last: " + row.last_error,
+                    row.last_answer);
+        tx.commit();
+        dead_.add();
+        return;
+    }
+    while (row.step < static_cast<int>(row.requests.size())) {
+        const auto& r = row.requests[static_cast<std::size_t>(row.step)].as_object();
+        auto index = r.contains("mapping") ? static_cast<std::size_t>(r.at("mapping").to_number<std::int64_t>())
+                                           : static_cast<std::size_t>(row.step);
+        const mapping::Mapping* rules =
+            index < plan_->requests.size() ? plan_->requests[index].get() : nullptr;
+        if (!send_step(db, row, r, rules, false)) return;
+    }
+    if (plan_->verify) {
+        auto check = plan_->verify->map_request(row.context);
+        if (check.kind == mapping::MapResult::Kind::failed) {
+            store::Database::Transaction tx(db);
+            dead_letter(db, config_.kafka.topics, row.id,
+                        "verification mapping failed: " +
+                            (check.error ? check.error->message() : std::string("?")),
+                        "");
+            tx.commit();
+            dead_.add();
+            return;
+        }
+        if (check.kind == mapping::MapResult::Kind::mapped &&
+            !send_step(db, row, check.to_json(), plan_->verify.get(), true))
+            return;
+    }
+    store::Database::Transaction tx(db);
+    store::Statement done(db.handle(),
+                          "UPDATE writebacks SET state = 'done', done_at = ?2 WHERE id = ?1");
+    done.bind(1, row.id).bind(2, core::now_unix_ms()).step();
+    tx.commit();
+}
+
+void Worker::refresh_gauges(store::Database& db) {
+    store::Statement q(db.handle(),
+                       "SELECT count(*), min(created_at) FROM writebacks WHERE flow = ?1 AND "
+                       "state = 'pending'");
+    q.bind(1, plan_->flow->name);
+    if (q.step()) {
+        depth_.set(q.integer(0));
+        oldest_.set(q.is_null(1) ? 0 : (core::now_unix_ms() - q.integer(1)) / 1000);
+        q.reset();
+    }
+}
+
+void Worker::run() {
+    pthread_setname_np(pthread_self(), "fb-writeback");
+    std::unique_ptr<store::Database> db;
+    try {
+        db = std::make_unique<store::Database>(config_.state.path, store::Database::Mode::read_write,
+                                               config_.state.synchronous);
+    } catch (const std::exception& e) {
+        spdlog::error("writeback worker for flow {} cannot open the state file: {}",
+                      plan_->flow->name, e.what());
+        return;
+    }
+    constexpr int page = 20;
+    store::Statement due(db->handle(),
+                         "SELECT id, work_order_id, idempotency_key, requests, step, attempts, "
+                         "verify_failures, created_at, context, coalesce(last_error, ''), "
+                         "coalesce(last_answer, '') FROM writebacks WHERE flow = ?1 AND state = "
+                         "'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT 20");
+    store::Statement next(db->handle(),
+                          "SELECT min(next_attempt_at) FROM writebacks WHERE flow = ?1 AND state = "
+                          "'pending'");
+    for (;;) {
+        std::vector<Row> rows;
+        bool broken = false;
+        try {
+            due.bind(1, plan_->flow->name).bind(2, core::now_unix_ms());
+            while (due.step()) {
+                Row r;
+                r.id = due.integer(0);
+                r.work_order_id = due.text(1);
+                r.key = due.text(2);
+                r.requests = json::parse(due.text(3)).as_array();
+                r.step = static_cast<int>(due.integer(4));
+                r.attempts = static_cast<int>(due.integer(5));
+                r.verify_failures = static_cast<int>(due.integer(6));
+                r.created_at = due.integer(7);
+                r.context = json::parse(core::unpack(due.text(8))).as_object();
+                r.last_error = due.text(9);
+                r.last_answer = due.text(10);
+                rows.push_back(std::move(r));
+            }
+            for (auto& r : rows) {
+                {
+                    std::lock_guard lock(mutex_);
+                    if (stopping_) return;
+                }
+                process(*db, r);
+            }
+            refresh_gauges(*db);
+        } catch (const std::exception& e) {
+            due.reset();
+            broken = true;  // the state file is busy or broken: try again in a second
+            spdlog::error("writeback worker for flow {}: {}", plan_->flow->name, e.what());
+        }
+        if (!broken && static_cast<int>(rows.size()) == page) continue;  // more are due
+        milliseconds wait(1000);
+        try {
+            next.bind(1, plan_->flow->name);
+            if (!broken && next.step() && !next.is_null(0))
+                wait = std::clamp(milliseconds(next.integer(0) - core::now_unix_ms()), milliseconds(0),
+                                  milliseconds(1000));
+            next.reset();
+        } catch (const std::exception&) {
+            next.reset();
+        }
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, wait, [&] { return woken_ || stopping_; });
+        if (stopping_) return;
+        woken_ = false;
+    }
+}
+
+}  // namespace fb::writeback

@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include "mapping/mapping.h"
+#include "writeback/classify.h"
+
+using fb::core::ErpAnswer;
+using fb::writeback::classify;
+using Kind = fb::writeback::Verdict::Kind;
+
+namespace {
+ErpAnswer answer(int status, std::string body = "", std::map<std::string, std::string> headers = {}) {
+    ErpAnswer a;
+    a.status = status;
+    a.body = std::move(body);
+    a.headers = std::move(headers);
+    return a;
+}
+}  // namespace
+
+TEST_CASE("ERP answers are classified: 2xx success, 409/412/428 conflict, 429/5xx retry, other 4xx permanent") {
+    boost::json::object ctx;
+    CHECK(classify(answer(200), nullptr, ctx).kind == Kind::success);
+    CHECK(classify(answer(204), nullptr, ctx).kind == Kind::success);
+    for (int s : {409, 412, 428}) CHECK(classify(answer(s), nullptr, ctx).kind == Kind::conflict);
+    for (int s : {408, 429, 500, 502, 503}) CHECK(classify(answer(s), nullptr, ctx).kind == Kind::retry);
+    for (int s : {400, 401, 403, 404, 422, 302}) CHECK(classify(answer(s), nullptr, ctx).kind == Kind::permanent);
+    ErpAnswer down;
+    down.transport = ErpAnswer::Transport::connection_error;
+    down.error = "connect 127.0.0.1:9: refused";
+    CHECK(classify(down, nullptr, ctx).kind == Kind::retry);
+    ErpAnswer slow;
+    slow.transport = ErpAnswer::Transport::timeout;
+    CHECK(classify(slow, nullptr, ctx).kind == Kind::retry);
+}
+
+TEST_CASE("Retry-After is honoured and a refusal carries the ERP's answer") {
+    boost::json::object ctx;
+    auto v = classify(answer(429, "", {{"retry-after", "7"}}), nullptr, ctx);
+    CHECK(v.kind == Kind::retry);
+    CHECK(v.retry_after == std::chrono::seconds(7));
+    auto refused = classify(answer(422, R"({"message":"DocNo CK-1 is closed"})"), nullptr, ctx);
+    CHECK(refused.kind == Kind::permanent);
+    CHECK_THAT(refused.reason, Catch::Contains("HTTP 422") && Catch::Contains("DocNo CK-1 is closed"));
+}
+
+TEST_CASE("a 200 whose body says error is not a success when the mapping's success rule says so") {
+    auto rules = fb::mapping::Mapping::compile(R"(
+name: rpc
+request: { method: POST, url: "http://erp/jsonrpc", body: { id: 1 } }
+success: not exists($.response.body.error) and exists($.response.body.result) and $.response.body.result != null
+)", "rpc.yaml");
+    boost::json::object ctx{{"event", boost::json::object{}}};
+    CHECK(classify(answer(200, R"({"jsonrpc":"2.0","id":1,"result":true})"), rules.get(), ctx).kind == Kind::success);
+    auto error = classify(answer(200, R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"Record does not exist"}})"),
+                          rules.get(), ctx);
+    CHECK(error.kind == Kind::permanent);
+    CHECK_THAT(error.reason, Catch::Contains("success rule") && Catch::Contains("Record does not exist"));
+    // A silent no-op (`null` result) is not a success either.
+    CHECK(classify(answer(200, R"({"jsonrpc":"2.0","id":1,"result":null})"), rules.get(), ctx).kind == Kind::permanent);
+}
+
+TEST_CASE("`success` belongs to writeback mappings only") {
+    CHECK_THROWS_WITH(fb::mapping::Mapping::compile(R"(
+name: wo
+key: $.id
+success: $.ok
+work_order: { type: delivery }
+)", "wo.yaml"), Catch::Contains("`success` belongs to writeback mappings"));
+}
