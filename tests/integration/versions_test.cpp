@@ -23,11 +23,11 @@ namespace {
 
 const std::string topic = "fsm.work-orders";
 
-// A directory of its own, removed when the test ends, pass or fail.
+// A directory of its own inside the test process's folder, removed when the test ends.
 struct TempDir {
     fs::path path;
     TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "fb-versions-XXXXXX").string();
+        std::string tmpl = (temp_folder() / "versions-XXXXXX").string();
         REQUIRE(mkdtemp(tmpl.data()));
         path = tmpl;
     }
