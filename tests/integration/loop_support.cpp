@@ -18,8 +18,7 @@ namespace fb::testing {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-TempDir::TempDir(const std::string& name)
-    : path(fs::temp_directory_path() / ("fieldbridge-test-" + std::to_string(::getpid()) + "-" + name)) {
+TempDir::TempDir(const std::string& name) : path(temp_folder() / name) {
     fs::remove_all(path);
     fs::create_directories(path);
 }
