@@ -216,7 +216,7 @@ TEST_CASE("an ERP cancellation after completion, and a completion after an ERP c
     }));
 }
 
-TEST_CASE("a permanent refusal lands in the dead-letter queue with the answer; replay after a fix lands it") {
+TEST_CASE("a permanent refusal lands in the dead-letter queue with the answer, and replay after a fix lands it") {
     StateFile state("loop-refusal.db");
     TempDir exports("loop-refusal");
     {
@@ -326,7 +326,7 @@ TEST_CASE("an ERP that is down for a while: everything lands after, its breaker 
     CHECK(query_int(state.path, "SELECT count(*) FROM writebacks WHERE state = 'dead'") == 0);
 }
 
-TEST_CASE("verification: a read-back that holds completes the writeback; one that never holds dead-letters it as not applied") {
+TEST_CASE("verification: a read-back that holds completes the writeback, and one that never holds dead-letters it as not applied") {
     StateFile state("loop-verify.db");
     TempDir exports("loop-verify");
     TempDir mappings("loop-verify-mappings");

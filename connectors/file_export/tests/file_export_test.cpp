@@ -83,7 +83,7 @@ TEST_CASE("file_export: values with commas and quotes are quoted") {
           "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n");
 }
 
-TEST_CASE("file_export: what can never be written is refused with the reason; a missing folder is retried") {
+TEST_CASE("file_export: what can never be written is refused with the reason, and a missing folder is retried") {
     TempDir dir("refuse");
     FileExportSink ascii(sink_config(dir.path, "json", "ASCII"));
     auto a = ascii.send(put("CK-1.json", R"({"Driver":"刘师傅"})"), std::chrono::seconds(1));
