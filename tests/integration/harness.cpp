@@ -35,7 +35,7 @@ std::string sample(const std::string& relative) {
 std::string temp_path(const std::string& name) {
     auto p = std::filesystem::temp_directory_path() /
              ("fieldbridge-test-" + std::to_string(::getpid()) + "-" + name);
-    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
+    for (auto suffix : {"", "-wal", "-shm", ".reserve"}) std::filesystem::remove(p.string() + suffix);
     return p.string();
 }
 
@@ -148,7 +148,9 @@ std::vector<Message> consume_at_least(const std::string& bootstrap, const std::s
 
 config::Config test_config(const std::string& state_path, const std::string& brokers,
                            const std::string& extra_yaml) {
-    std::string text = "state: { path: " + state_path + ", synchronous: normal }\n" +
+    // A 4 MiB reserve rather than the default 64: tests run side by side in /tmp.
+    std::string text = "state: { path: " + state_path + ", synchronous: normal, "
+                       "wal_max_bytes: 4194304, reserve_bytes: 4194304 }\n" +
                        "kafka: { brokers: \"" + brokers + "\" }\n" +
                        "http: { listen: 127.0.0.1:0, max_body_bytes: 65536 }\n" + extra_yaml +
                        "flows:\n"
