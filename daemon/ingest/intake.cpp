@@ -139,10 +139,11 @@ void Intake::run() {
                        (!sent_queue_.empty() &&
                         std::chrono::steady_clock::now() - sent_since_ >= marks_max_wait);
             };
-            // Wait for documents, due marks, or the housekeeping tick (5 s; 0.5 s while the
-            // volume is full, to see space come back soon), whichever is first.
-            auto tick = std::chrono::steady_clock::now() +
-                        (health_.full() ? std::chrono::milliseconds(500) : std::chrono::seconds(5));
+            // Wait for documents, due marks, or the housekeeping tick (every 0.5 s at most while
+            // the volume is full, to see space come back soon), whichever is first.
+            auto every = config_.outbox.housekeeping_every;
+            if (health_.full()) every = std::min<std::chrono::milliseconds>(every, std::chrono::milliseconds(500));
+            auto tick = std::chrono::steady_clock::now() + every;
             while (!stopping_ && queue_.empty() && !marks_due()) {
                 auto until = sent_queue_.empty() ? tick : std::min(tick, sent_since_ + marks_max_wait);
                 if (cv_.wait_until(lock, until) == std::cv_status::timeout && until == tick) break;
@@ -174,7 +175,8 @@ void Intake::run() {
         };
         if (refuse) fail_batch("state volume full");
         // Every few seconds: prune sent rows past retention, recount the outbox.
-        bool housekeeping = std::chrono::steady_clock::now() - last_prune > std::chrono::seconds(5);
+        bool housekeeping =
+            std::chrono::steady_clock::now() - last_prune > config_.outbox.housekeeping_every;
         if (batch.empty() && sent.empty() && !housekeeping) continue;
         if (housekeeping) last_prune = std::chrono::steady_clock::now();
         auto started = std::chrono::steady_clock::now();

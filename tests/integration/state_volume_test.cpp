@@ -28,8 +28,8 @@ namespace {
 class SmallVolume {
 public:
     explicit SmallVolume(std::size_t bytes) {
-        char pattern[] = "/tmp/fieldbridge-volume-XXXXXX";
-        if (!::mkdtemp(pattern)) return;
+        auto pattern = (std::filesystem::temp_directory_path() / "fieldbridge-volume-XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) return;
         path_ = pattern;
         auto options = "size=" + std::to_string(bytes);
         if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0) mounted_ = true;
