@@ -187,6 +187,7 @@ void read_outbox(Section s, OutboxConfig& o) {
                             static_cast<long long>(o.high_water));
     o.retention = std::chrono::duration_cast<std::chrono::seconds>(s.duration("retention", o.retention));
     o.max_batch = s.integer("max_batch", o.max_batch, 1, 100'000);
+    o.housekeeping_every = s.duration("housekeeping_every", o.housekeeping_every);
     s.reject_unknown();
 }
 

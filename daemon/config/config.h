@@ -50,6 +50,7 @@ struct OutboxConfig {
     std::size_t low_water = 10000;   // intake resumes below this
     std::chrono::seconds retention{3600};  // sent rows are kept this long for tracing, then pruned
     std::size_t max_batch = 2000;          // documents committed in one transaction at most
+    std::chrono::milliseconds housekeeping_every{5000};  // prune sent rows, recount the outbox
 };
 
 struct SourceConfig {

@@ -98,8 +98,8 @@ void Intake::run() {
                        (!sent_queue_.empty() &&
                         std::chrono::steady_clock::now() - sent_since_ >= marks_max_wait);
             };
-            // Wait for documents, due marks, or the housekeeping tick (5 s), whichever is first.
-            auto tick = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            // Wait for documents, due marks, or the housekeeping tick, whichever is first.
+            auto tick = std::chrono::steady_clock::now() + config_.outbox.housekeeping_every;
             while (!stopping_ && queue_.empty() && !marks_due()) {
                 auto until = sent_queue_.empty() ? tick : std::min(tick, sent_since_ + marks_max_wait);
                 if (cv_.wait_until(lock, until) == std::cv_status::timeout && until == tick) break;
@@ -117,7 +117,8 @@ void Intake::run() {
             if (take_marks) sent.swap(sent_queue_);
         }
         // Every few seconds: prune sent rows past retention, recount the outbox.
-        bool housekeeping = std::chrono::steady_clock::now() - last_prune > std::chrono::seconds(5);
+        bool housekeeping =
+            std::chrono::steady_clock::now() - last_prune > config_.outbox.housekeeping_every;
         if (batch.empty() && sent.empty() && !housekeeping) continue;
         if (housekeeping) last_prune = std::chrono::steady_clock::now();
         auto started = std::chrono::steady_clock::now();

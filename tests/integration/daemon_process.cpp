@@ -35,7 +35,7 @@ void DaemonProcess::start() {
     }
     ::close(log);
     static const std::regex listening(R"(http listening on 127\.0\.0\.1:(\d+))");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
         std::smatch m;
         auto text = read_file(log_path_);

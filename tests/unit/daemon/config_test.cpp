@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "support/temp_folder.h"
 
 using fb::config::ConfigError;
 using fb::config::parse;
@@ -99,13 +100,12 @@ TEST_CASE("malformed YAML, bad values and unset secrets are refused clearly") {
 }
 
 TEST_CASE("a secret can come from a file, trailing newline trimmed") {
-    std::remove("/tmp/fb-test-secret");
+    auto secret = fb::testing::temp_path("fb-test-secret");
     std::string text = good;
-    text.replace(text.find("${env:FB_TEST_TOKEN}"), 20, "${file:/tmp/fb-test-secret}");
-    CHECK_THROWS_WITH(parse(text, "fb.yaml"), "fb.yaml:6:43: cannot read secret file /tmp/fb-test-secret");
-    std::ofstream("/tmp/fb-test-secret") << "from-file\n";
+    text.replace(text.find("${env:FB_TEST_TOKEN}"), 20, "${file:" + secret + "}");
+    CHECK_THROWS_WITH(parse(text, "fb.yaml"), "fb.yaml:6:43: cannot read secret file " + secret);
+    std::ofstream(secret) << "from-file\n";
     CHECK(parse(text, "fb.yaml").http.admin_token == "from-file");
-    std::remove("/tmp/fb-test-secret");
 }
 
 TEST_CASE("a config file that does not exist is named") {
