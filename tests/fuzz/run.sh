@@ -4,6 +4,8 @@
 # input that did it is left in build-fuzz/fuzz/artifacts/. Usage: run.sh [SECONDS [TARGET…]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# ccache hits across clones and folders: paths relative to the checkout, the folder not hashed.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 seconds=${1:-15}
 shift || true
 all=(json xml csv charset mapping_compile mapping_eval http)
