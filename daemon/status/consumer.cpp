@@ -109,7 +109,7 @@ void Consumer::run() {
         rd_kafka_topic_partition_list_destroy(topics);
         if (err) throw publish::KafkaError(std::string("subscribe: ") + rd_kafka_err2str(err));
         db = std::make_unique<store::Database>(config_.state.path, store::Database::Mode::read_write,
-                                               config_.state.synchronous);
+                                               config_.state.synchronous, config_.state.wal_max_bytes);
     } catch (const std::exception& e) {
         spdlog::error("status consumer cannot start: {}", e.what());
         healthy_ = false;

@@ -262,7 +262,7 @@ void Worker::run() {
     std::unique_ptr<store::Database> db;
     try {
         db = std::make_unique<store::Database>(config_.state.path, store::Database::Mode::read_write,
-                                               config_.state.synchronous);
+                                               config_.state.synchronous, config_.state.wal_max_bytes);
     } catch (const std::exception& e) {
         spdlog::error("writeback worker for flow {} cannot open the state file: {}",
                       plan_->flow->name, e.what());
