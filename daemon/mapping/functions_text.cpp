@@ -164,8 +164,8 @@ Val call_decode_entities(const Expr& e, EvalContext& ctx) {
     return Val::of_string(out);
 }
 
-// Tags go (a <br> or a block's end becomes a space so words do not run together), the
-// contents of <script> and <style> go, entities are decoded, and runs of spaces become one.
+// Tags go (each becomes a space so words do not run together), the contents of <script> and
+// <style> go, entities are decoded (&nbsp; to a space), and runs of spaces become one.
 Val call_strip_html(const Expr& e, EvalContext& ctx) {
     std::string_view s;
     if (!text_of(e, 0, ctx, s)) return Val{};
@@ -194,6 +194,9 @@ Val call_strip_html(const Expr& e, EvalContext& ctx) {
     auto& out = ctx.scratch_string();
     std::string decoded;
     decode_into(text, decoded);
+    // &nbsp; is layout, not content: in plain text it is a space like any other.
+    for (auto at = decoded.find("\u00a0"); at != std::string::npos; at = decoded.find("\u00a0", at))
+        decoded.replace(at, 2, " ");
     bool space = true;  // also trims the start
     for (char c : decoded) {
         bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
