@@ -23,8 +23,8 @@ using Kind = ledger::Outcome::Kind;
 
 namespace {
 
-const Kind all_kinds[] = {Kind::created,   Kind::updated,       Kind::cancelled, Kind::unchanged,
-                          Kind::filtered,  Kind::dead_lettered, Kind::error};
+const Kind all_kinds[] = {Kind::created,  Kind::updated,  Kind::cancelled,     Kind::unchanged,
+                          Kind::stale,    Kind::filtered, Kind::dead_lettered, Kind::error};
 
 // Hands submissions to the intake and resumes the coroutine once they are committed.
 template <class Token>
@@ -105,6 +105,7 @@ json::object describe(const ledger::Outcome& o) {
     if (!o.event_id.empty()) r["event_id"] = o.event_id;
     if (o.dead_letter_id) r["dead_letter_id"] = o.dead_letter_id;
     if (!o.reason.empty()) r["error"] = o.reason;
+    if (!o.note.empty()) r["note"] = o.note;
     return r;
 }
 
@@ -286,10 +287,8 @@ asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
     if (!batch && outcomes.size() == 1) {
         auto& o = outcomes.front();
         auto status = failed                      ? bhttp::status::unprocessable_entity
-                      : o.kind == Kind::created || o.kind == Kind::updated ||
-                              o.kind == Kind::cancelled
-                          ? bhttp::status::accepted
-                          : bhttp::status::ok;
+                      : o.outbox_rows > 0 ? bhttp::status::accepted  // an event was queued
+                                          : bhttp::status::ok;  // stale, unchanged: nothing to retry
         co_return http::make_response(req, status, json::serialize(results.front()));
     }
     json::object counts;

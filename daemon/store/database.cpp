@@ -68,6 +68,15 @@ constexpr std::array migrations{
     -- The prune finds sent rows past retention without reading the whole table every time.
     CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     )sql",
+    // Versions have an order: the sortable key of the recorded version (NULL for rows written
+    // before, which the ledger re-reads from `version`), and the stale arrivals an operator sees
+    // in the trace.
+    R"sql(
+    ALTER TABLE documents ADD COLUMN version_key TEXT;
+    ALTER TABLE documents ADD COLUMN stale_arrivals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN last_stale_version TEXT;
+    ALTER TABLE documents ADD COLUMN last_stale_at TEXT;
+    )sql",
 };
 
 }  // namespace
