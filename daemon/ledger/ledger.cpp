@@ -144,7 +144,7 @@ void prepare(Submission& s) {
 void add_mapped(std::vector<Submission>& out, const std::string& flow,
                 const std::string& document_type, const mapping::Mapping& mapping,
                 const json::value& document, std::string_view raw, bool keep_document) {
-    for (auto& r : mapping.map(document, keep_document)) {
+    for (auto& r : mapping.map(document, false, keep_document)) {
         Submission s{flow, document_type, std::move(r)};
         if (keep_document && s.result.kind != mapping::MapResult::Kind::failed &&
             !s.result.document.is_null()) {

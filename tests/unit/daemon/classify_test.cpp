@@ -58,12 +58,3 @@ success: not exists($.response.body.error) and exists($.response.body.result) an
     // A silent no-op (`null` result) is not a success either.
     CHECK(classify(answer(200, R"({"jsonrpc":"2.0","id":1,"result":null})"), rules.get(), ctx).kind == Kind::permanent);
 }
-
-TEST_CASE("`success` belongs to writeback mappings only") {
-    CHECK_THROWS_WITH(fb::mapping::Mapping::compile(R"(
-name: wo
-key: $.id
-success: $.ok
-work_order: { type: delivery }
-)", "wo.yaml"), Catch::Contains("`success` belongs to writeback mappings"));
-}
