@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "config/config.h"
+#include "connectors/http_poll/http_poll.h"
 #include "ledger/dead_letter.h"
 #include "mapping/tools.h"
 #include "publish/kafka.h"
@@ -123,6 +124,15 @@ int main(int argc, char** argv) {
     dl_replay->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
     dl_replay->add_option("ids", ids, "Entry ids (default: every entry not yet replayed)");
 
+    std::string poll_flow;
+    int poll_pages = 1;
+    bool dry = false;
+    auto* poll_cmd = cli.add_subcommand("poll", "Fetch pages of an http_poll flow and show what they would become");
+    poll_cmd->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
+    poll_cmd->add_option("--flow", poll_flow, "The flow")->required();
+    poll_cmd->add_option("--pages", poll_pages, "Pages to fetch (default 1)")->check(CLI::Range(1, 1000));
+    poll_cmd->add_flag("--dry-run", dry, "Commit nothing (required: the daemon does the real polling)")->required();
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("fieldbridge"));  // stdout is for results
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -138,6 +148,8 @@ int main(int argc, char** argv) {
         if (*kafka_cmd) return kafka_dev(brokers, partitions, topics);
         if (*dl_list) return dead_letter_list(config_path, all);
         if (*dl_replay) return dead_letter_replay(config_path, ids);
+        if (*poll_cmd)
+            return fb::connectors::http_poll::dry_run(fb::config::load(config_path), poll_flow, poll_pages, std::cout);
     } catch (const std::exception& e) {
         std::cerr << "fieldbridge: " << e.what() << "\n";
         return 1;

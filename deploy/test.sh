@@ -4,4 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 deploy/build.sh
-cd build && ctest -j2 --output-on-failure
+# Tests write only under their own temporary folder; whatever they leave behind is a failure.
+export TMPDIR="$PWD/build/test-tmp"
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
+(cd build && ctest -j2 --output-on-failure)
+if [ -n "$(ls -A "$TMPDIR")" ]; then
+  echo "tests left files behind in $TMPDIR:" >&2
+  ls -A "$TMPDIR" >&2
+  exit 1
+fi

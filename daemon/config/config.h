@@ -3,9 +3,12 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/source_spec.h"
 
 namespace fb::config {
 
@@ -50,12 +53,12 @@ struct OutboxConfig {
     std::size_t low_water = 10000;   // intake resumes below this
     std::chrono::seconds retention{3600};  // sent rows are kept this long for tracing, then pruned
     std::size_t max_batch = 2000;          // documents committed in one transaction at most
+    std::chrono::milliseconds housekeeping_every{5000};  // prune sent rows, recount the outbox
 };
 
 struct SourceConfig {
     std::string type = "webhook";
-    std::string hmac_secret;  // secret: never logged
-    std::string hmac_header = "X-Signature";
+    std::shared_ptr<const core::SourceSpec> spec;  // the connector's own (connectors/<type>/spec.h)
 };
 
 struct FlowConfig {

@@ -68,6 +68,17 @@ constexpr std::array migrations{
     -- The prune finds sent rows past retention without reading the whole table every time.
     CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     )sql",
+    // Sources' acknowledgement points, written in the same transaction as their documents: a
+    // poll cursor, the identity of each file taken (so a restart never re-reads one).
+    R"sql(
+    CREATE TABLE source_state (
+        flow          TEXT NOT NULL,
+        key           TEXT NOT NULL,          -- "cursor", "file:<content hash>", …
+        value         TEXT NOT NULL,          -- the source's own JSON
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (flow, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

@@ -35,7 +35,7 @@ void DaemonProcess::start() {
     }
     ::close(log);
     static const std::regex listening(R"(http listening on 127\.0\.0\.1:(\d+))");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
         std::smatch m;
         auto text = read_file(log_path_);
@@ -67,6 +67,20 @@ int DaemonProcess::terminate() {
     pid_ = -1;
     port_ = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool DaemonProcess::wait_exit(int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            port_ = 0;
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
 }
 
 }  // namespace fb::testing

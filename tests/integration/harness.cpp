@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -32,12 +33,6 @@ std::string sample(const std::string& relative) {
     return read_file(std::string(FB_SOURCE_DIR) + "/tests/fixtures/samples/" + relative);
 }
 
-std::string temp_path(const std::string& name) {
-    auto p = std::filesystem::temp_directory_path() /
-             ("fieldbridge-test-" + std::to_string(::getpid()) + "-" + name);
-    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
-    return p.string();
-}
 
 boost::json::value HttpReply::json() const { return boost::json::parse(body); }
 
@@ -67,9 +62,11 @@ HttpReply http_request(unsigned short port, const std::string& method, const std
 
 namespace {
 
-rd_kafka_t* make_consumer(const std::string& bootstrap) {
+rd_kafka_t* make_consumer(const std::string& bootstrap,
+                          const std::map<std::string, std::string>& extra = {}) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[512];
+    for (const auto& [k, v] : extra) rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err);
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
     rd_kafka_conf_set(conf, "group.id", "fieldbridge-tests", err, sizeof err);
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
@@ -101,7 +98,7 @@ std::vector<Message> read_topic(const std::string& bootstrap, const std::string&
     std::vector<Message> out;
     if (parts->cnt > 0) {
         rd_kafka_assign(rk, parts);
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (!ends.empty() && std::chrono::steady_clock::now() < deadline) {
             rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
             if (!m) continue;
@@ -144,6 +141,57 @@ std::vector<Message> consume_at_least(const std::string& bootstrap, const std::s
         if (got.size() >= count || std::chrono::steady_clock::now() > deadline) return got;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+}
+
+struct TopicWatcher::State {
+    rd_kafka_t* consumer;
+    std::atomic<bool> stop{false};
+    mutable std::mutex mutex;
+    std::set<std::string> ids;
+};
+
+TopicWatcher::TopicWatcher(const std::string& bootstrap, const std::string& topic)
+    : state_(std::make_unique<State>()) {
+    state_->consumer = make_consumer(bootstrap, {{"fetch.wait.max.ms", "5"}});
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_topic_t* t = rd_kafka_topic_new(state_->consumer, topic.c_str(), nullptr);
+    if (rd_kafka_metadata(state_->consumer, 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error("no metadata for " + topic);
+    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+        rd_kafka_topic_partition_list_add(parts, topic.c_str(), md->topics[0].partitions[i].id)
+            ->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    rd_kafka_assign(state_->consumer, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    thread_ = std::thread([s = state_.get()] {
+        while (!s->stop) {
+            rd_kafka_message_t* m = rd_kafka_consumer_poll(s->consumer, 50);
+            if (!m) continue;
+            const void* value;
+            size_t size;
+            rd_kafka_headers_t* hdrs = nullptr;
+            if (!m->err && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                rd_kafka_header_get_last(hdrs, "ce_id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::lock_guard lock(s->mutex);
+                s->ids.emplace(static_cast<const char*>(value), size);
+            }
+            rd_kafka_message_destroy(m);
+        }
+    });
+}
+
+TopicWatcher::~TopicWatcher() {
+    state_->stop = true;
+    thread_.join();
+    rd_kafka_consumer_close(state_->consumer);
+    rd_kafka_destroy(state_->consumer);
+}
+
+std::set<std::string> TopicWatcher::event_ids() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->ids;
 }
 
 config::Config test_config(const std::string& state_path, const std::string& brokers,

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,12 +14,12 @@
 
 #include "app/app.h"
 #include "config/config.h"
+#include "support/temp_folder.h"
 
 namespace fb::testing {
 
 std::string read_file(const std::string& path);
 std::string sample(const std::string& relative);  // tests/fixtures/samples/<relative>
-std::string temp_path(const std::string& name);   // a fresh path under /tmp, removed first
 
 struct HttpReply {
     int status = 0;
@@ -42,7 +44,21 @@ struct Message {
 std::vector<Message> consume_all(const std::string& bootstrap, const std::string& topic);
 // Waits until at least `count` messages are on the topic (or the timeout), then returns them.
 std::vector<Message> consume_at_least(const std::string& bootstrap, const std::string& topic,
-                                      std::size_t count, int timeout_ms = 20000);
+                                      std::size_t count, int timeout_ms = 60000);
+
+// Reads `topic` from its beginning on a background thread for as long as it lives: what a consumer
+// has seen so far, for tests that act the moment something reaches Kafka.
+class TopicWatcher {
+public:
+    TopicWatcher(const std::string& bootstrap, const std::string& topic);
+    ~TopicWatcher();
+    std::set<std::string> event_ids() const;  // the ce_id header of every message seen
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+    std::thread thread_;
+};
 
 // A config for tests: port 0, the given state file and brokers, one webhook flow per mapping.
 config::Config test_config(const std::string& state_path, const std::string& brokers,

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "support/temp_folder.h"
 
 using fb::config::ConfigError;
 using fb::config::parse;
@@ -92,20 +93,19 @@ TEST_CASE("malformed YAML, bad values and unset secrets are refused clearly") {
     std::string text = good;
     text.replace(text.find("type: webhook"), 13, "type: carrier_pigeon");
     CHECK(error_of(text) ==
-          "fb.yaml:10:21: unknown source type `carrier_pigeon` (known: webhook)");
+          "fb.yaml:10:21: unknown source type `carrier_pigeon` (known: webhook, file, http_poll)");
     text = good;
     text += "  - name: delivery\n    source: { type: webhook }\n    mapping: m.yaml\n";
     CHECK(error_of(text) == "fb.yaml:12:5: flow name `delivery` is used twice");
 }
 
 TEST_CASE("a secret can come from a file, trailing newline trimmed") {
-    std::remove("/tmp/fb-test-secret");
+    auto secret = fb::testing::temp_path("fb-test-secret");
     std::string text = good;
-    text.replace(text.find("${env:FB_TEST_TOKEN}"), 20, "${file:/tmp/fb-test-secret}");
-    CHECK_THROWS_WITH(parse(text, "fb.yaml"), "fb.yaml:6:43: cannot read secret file /tmp/fb-test-secret");
-    std::ofstream("/tmp/fb-test-secret") << "from-file\n";
+    text.replace(text.find("${env:FB_TEST_TOKEN}"), 20, "${file:" + secret + "}");
+    CHECK_THROWS_WITH(parse(text, "fb.yaml"), "fb.yaml:6:43: cannot read secret file " + secret);
+    std::ofstream(secret) << "from-file\n";
     CHECK(parse(text, "fb.yaml").http.admin_token == "from-file");
-    std::remove("/tmp/fb-test-secret");
 }
 
 TEST_CASE("a config file that does not exist is named") {

@@ -6,17 +6,14 @@
 #include <sstream>
 
 #include "store/database.h"
+#include "support/temp_folder.h"
 
 using fb::store::Database;
 using fb::store::Statement;
 
 namespace {
 
-std::string fresh_path(const std::string& name) {
-    auto p = std::filesystem::temp_directory_path() / ("fieldbridge-store-" + name);
-    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
-    return p.string();
-}
+std::string fresh_path(const std::string& name) { return fb::testing::temp_path(name); }
 
 // Writes a state file from a SQL script, as an older fieldbridge would have left it.
 void write_state(const std::string& path, const std::string& script_path) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "helpers.h"
+#include "support/temp_folder.h"
 
 using namespace fb::mapping;
 using namespace fb::mapping::testing;
@@ -51,7 +52,7 @@ TEST_CASE("map reads a GBK CSV as the mapping's input section says") {
 }
 
 TEST_CASE("map reports a mapping that does not compile") {
-    auto path = fs::temp_directory_path() / "fb-broken-mapping.yaml";
+    auto path = fs::path(fb::testing::temp_path("fb-broken-mapping.yaml"));
     std::ofstream(path) << "name: broken\nkey: $.DocNo\nwork_order:\n  type: { pth: $.X }\n";
     std::ostringstream out, err;
     CHECK(map_command(path.string(), {}, "", "", out, err) == 1);
@@ -59,7 +60,7 @@ TEST_CASE("map reports a mapping that does not compile") {
 }
 
 TEST_CASE("a failing fixture prints a diff and the count, and exits non-zero") {
-    auto dir = fs::temp_directory_path() / "fb-fixture-test";
+    auto dir = fs::path(fb::testing::temp_path("fb-fixture-test"));
     fs::remove_all(dir);
     fs::create_directories(dir / "tests" / "m");
     std::ofstream(dir / "m.yaml")
