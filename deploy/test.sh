@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite.
+# Installs what is missing, builds, runs the whole test suite, then each fuzz target for a short
+# smoke run (FB_FUZZ_SECONDS each, 15 by default; tests/fuzz/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
@@ -13,3 +14,4 @@ if [ -n "$(ls -A "$TMPDIR")" ]; then
   ls -A "$TMPDIR" >&2
   exit 1
 fi
+tests/fuzz/run.sh "${FB_FUZZ_SECONDS:-15}"

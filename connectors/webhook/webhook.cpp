@@ -98,6 +98,7 @@ json::object describe(const ledger::Outcome& o) {
     if (!o.event_id.empty()) r["event_id"] = o.event_id;
     if (o.dead_letter_id) r["dead_letter_id"] = o.dead_letter_id;
     if (!o.reason.empty()) r["error"] = o.reason;
+    if (!o.note.empty()) r["note"] = o.note;
     return r;
 }
 
@@ -129,6 +130,12 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
         !signature_valid(spec_.hmac_secret, req.body(), req[spec_.hmac_header])) {
         co_return http::error_response(req, bhttp::status::unauthorized,
                                        "missing or wrong " + spec_.hmac_header + " signature");
+    }
+    if (!ctx_.store_problem().empty()) {  // the reason is in /readyz and the log
+        auto res = http::error_response(req, bhttp::status::service_unavailable,
+                                        "state store unavailable; nothing was accepted, retry later");
+        res.set(bhttp::field::retry_after, "5");
+        co_return res;
     }
     if (!ctx_.accepting()) {
         backpressure_->add();
@@ -172,10 +179,8 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
     if (!batch && outcomes.size() == 1) {
         auto& o = outcomes.front();
         auto status = failed                      ? bhttp::status::unprocessable_entity
-                      : o.kind == Kind::created || o.kind == Kind::updated ||
-                              o.kind == Kind::cancelled
-                          ? bhttp::status::accepted
-                          : bhttp::status::ok;
+                      : o.outbox_rows > 0 ? bhttp::status::accepted  // an event was queued
+                                          : bhttp::status::ok;  // stale, unchanged: nothing to retry
         co_return http::make_response(req, status, json::serialize(results.front()));
     }
     json::object counts;

@@ -24,8 +24,8 @@ using Kind = ledger::Outcome::Kind;
 
 namespace {
 
-const Kind all_kinds[] = {Kind::created,   Kind::updated,       Kind::cancelled, Kind::unchanged,
-                          Kind::filtered,  Kind::dead_lettered, Kind::error};
+const Kind all_kinds[] = {Kind::created,  Kind::updated,  Kind::cancelled,     Kind::unchanged,
+                          Kind::stale,    Kind::filtered, Kind::dead_lettered, Kind::error};
 
 }  // namespace
 
@@ -142,11 +142,33 @@ asio::awaitable<http::Response> App::handle(http::Request& req) {
     co_return http::error_response(req, bhttp::status::not_found, "no such endpoint");
 }
 
+// Ready = a document sent now would be accepted and soon published: the state store takes
+// writes, the outbox is under its high-water mark, Kafka is reachable. Each check is named.
 http::Response App::readiness(const http::Request& req) {
-    json::object status{{"kafka", relay_->healthy() ? "ok" : relay_->last_error()},
+    auto store = intake_->store_problem();
+    bool outbox_ok = !intake_->over_high_water();
+    auto kafka = relay_->kafka_problem();
+    auto check = [](bool ok, const std::string& detail) {
+        json::object c{{"ok", ok}};
+        if (!ok) c["detail"] = detail;
+        return c;
+    };
+    json::object checks{
+        {"state_store", check(store.empty(), store)},
+        {"outbox", check(outbox_ok, "outbox depth " + std::to_string(intake_->outbox_depth()) +
+                                        " over the high-water mark " +
+                                        std::to_string(config_.outbox.high_water))},
+        {"kafka", check(kafka.empty(), kafka)}};
+    json::array failing;
+    for (const auto& [name, c] : checks)
+        if (!c.as_object().at("ok").as_bool()) failing.emplace_back(name);
+    bool ready = failing.empty();
+    json::object status{{"ready", ready},
+                        {"failing", std::move(failing)},
+                        {"checks", std::move(checks)},
+                        {"kafka", kafka.empty() ? "ok" : kafka},
                         {"outbox_depth", intake_->outbox_depth()},
-                        {"accepting", intake_->accepting()}};
-    bool ready = relay_->healthy() && intake_->accepting();
+                        {"accepting", store.empty() && outbox_ok}};
     // A failing source degrades readiness without failing it: the other flows still take
     // documents, and a 503 would take the webhooks away from them too.
     json::object sources;

@@ -28,6 +28,7 @@ void read_kafka(Section s, KafkaConfig& k) {
             k.properties[kv.first.as<std::string>()] = s.expand(kv.second, kv.second.Scalar());
         }
     }
+    k.delivery_stall = s.duration("delivery_stall", k.delivery_stall);
     auto t = s.section("topics");
     k.topics.work_orders = t.string("work_orders", k.topics.work_orders);
     k.topics.status = t.string("status", k.topics.status);
@@ -108,6 +109,13 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     c.state.synchronous = state.string("synchronous", c.state.synchronous);
     if (c.state.synchronous != "full" && c.state.synchronous != "normal")
         state.fail(state.get("synchronous"), "state.synchronous must be `full` or `normal`");
+    c.state.wal_max_bytes = state.integer("wal_max_bytes", c.state.wal_max_bytes, 64 << 10, 1ll << 40);
+    c.state.reserve_bytes = state.integer("reserve_bytes", c.state.reserve_bytes, 0, 1ll << 40);
+    if (c.state.reserve_bytes > 0 && c.state.reserve_bytes < c.state.wal_max_bytes)
+        state.fail(state.get("reserve_bytes") ? state.get("reserve_bytes") : state.get("wal_max_bytes"),
+                   "state.reserve_bytes (" + std::to_string(c.state.reserve_bytes) +
+                       ") must be 0 or at least state.wal_max_bytes (" +
+                       std::to_string(c.state.wal_max_bytes) + "): a checkpoint needs that much room");
     state.reject_unknown();
     read_kafka(top.section("kafka"), c.kafka);
     read_http(top.section("http"), c.http);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -20,6 +21,10 @@ public:
 struct StateConfig {
     std::string path = "fieldbridge-state.db";
     std::string synchronous = "full";  // full: a committed document survives power loss; normal: a crash
+    std::int64_t wal_max_bytes = 16 << 20;  // checkpoint the WAL at this size, cut it back to it
+    // Kept allocated beside the state file and released when the disk fills, so a checkpoint
+    // and the marks of sent events still fit; 0 = none. At least wal_max_bytes.
+    std::int64_t reserve_bytes = 64 << 20;
 };
 
 struct Topics {
@@ -34,6 +39,8 @@ struct KafkaConfig {
     int embedded_partitions = 6;
     std::map<std::string, std::string> properties;  // passed to librdkafka unchanged
     Topics topics;
+    // Readiness fails when messages are in flight and no delivery report came for this long.
+    std::chrono::milliseconds delivery_stall{30000};
     bool embedded() const { return brokers == "embedded"; }
 };
 

@@ -10,17 +10,48 @@
 #include "store/database.h"
 
 namespace fb::ingest {
+namespace {
+
+// A state file that cannot be opened for lack of space is retried once with the reserve the
+// last run left released; failing that, it says so with the volume's free space instead of
+// SQLite's bare "database or disk is full". Then takes the reserve (or starts refusing).
+std::unique_ptr<store::Database> open_state(const config::StateConfig& state, StoreHealth& health) {
+    for (int attempt = 0;; ++attempt) try {
+            auto db = std::make_unique<store::Database>(
+                state.path, store::Database::Mode::read_write, state.synchronous,
+                state.wal_max_bytes);
+            health.start(*db);
+            return db;
+        } catch (const store::StoreError& e) {
+            if (!e.no_space()) throw;
+            if (attempt == 0 && health.release_reserve_file()) {
+                spdlog::error("state store: {}; the reserve released to open it", e.what());
+                continue;
+            }
+            throw store::StoreError("cannot open the state file " + state.path + ": " + e.what() +
+                                        "; the state volume (" + store::folder_of(state.path) +
+                                        ") has " + std::to_string(store::free_bytes(state.path)) +
+                                        " bytes free: free some space and start again",
+                                    true);
+        }
+}
+
+}  // namespace
 
 Intake::Intake(const config::Config& config, metrics::Registry& metrics)
     : config_(config),
       metrics_(metrics),
-      db_(std::make_unique<store::Database>(config.state.path, store::Database::Mode::read_write,
-                                            config.state.synchronous)),
+      health_(config.state, metrics),
+      db_(open_state(config.state, health_)),
       depth_gauge_(metrics.gauge("fieldbridge_outbox_depth", "Outbox rows not yet acknowledged by Kafka")),
       commit_seconds_(metrics.histogram("fieldbridge_commit_seconds",
                                         "Time to commit one group of documents to the state file")),
       commits_(metrics.counter("fieldbridge_commits_total", "Transactions committed by the intake")),
-      thread_([this] { run(); }) {}
+      thread_([this] { run(); }) {
+    // For alert rules that compare the depth with it (deploy/prometheus/alerts.yml).
+    metrics.gauge("fieldbridge_outbox_high_water", "Outbox depth at which intake refuses documents")
+        .set(static_cast<std::int64_t>(config.outbox.high_water));
+}
 
 Intake::~Intake() { stop(); }
 
@@ -51,11 +82,20 @@ void Intake::mark_sent(std::vector<SentRow> rows) {
     if (wake) cv_.notify_one();
 }
 
-bool Intake::accepting() {
+bool Intake::over_high_water() {
     auto depth = depth_.load();
     if (depth >= static_cast<std::int64_t>(config_.outbox.high_water)) over_high_water_ = true;
     else if (depth <= static_cast<std::int64_t>(config_.outbox.low_water)) over_high_water_ = false;
-    return !over_high_water_;
+    return over_high_water_;
+}
+
+void Intake::keep_marks(std::vector<SentRow> marks) {
+    if (marks.empty()) return;
+    std::lock_guard lock(mutex_);
+    // The relay has moved past these rows: dropped, they would stay unsent until the next start
+    // and be published again then. Marking is idempotent, so a retry is always safe.
+    sent_since_ = std::chrono::steady_clock::now();  // the retry waits 200 ms, not a tight loop
+    sent_queue_.insert(sent_queue_.begin(), marks.begin(), marks.end());
 }
 
 void Intake::stop() {
@@ -97,6 +137,7 @@ void Intake::run() {
     for (;;) {
         std::vector<Pending> batch;
         std::vector<SentRow> sent;
+        bool last_round = false;
         {
             std::unique_lock lock(mutex_);
             auto marks_due = [&] {
@@ -104,8 +145,11 @@ void Intake::run() {
                        (!sent_queue_.empty() &&
                         std::chrono::steady_clock::now() - sent_since_ >= marks_max_wait);
             };
-            // Wait for documents, due marks, or the housekeeping tick, whichever is first.
-            auto tick = std::chrono::steady_clock::now() + config_.outbox.housekeeping_every;
+            // Wait for documents, due marks, or the housekeeping tick (every 0.5 s at most while
+            // the volume is full, to see space come back soon), whichever is first.
+            auto every = config_.outbox.housekeeping_every;
+            if (health_.full()) every = std::min<std::chrono::milliseconds>(every, std::chrono::milliseconds(500));
+            auto tick = std::chrono::steady_clock::now() + every;
             while (!stopping_ && queue_.empty() && !marks_due()) {
                 auto until = sent_queue_.empty() ? tick : std::min(tick, sent_since_ + marks_max_wait);
                 if (cv_.wait_until(lock, until) == std::cv_status::timeout && until == tick) break;
@@ -121,18 +165,32 @@ void Intake::run() {
                          std::make_move_iterator(queue_.begin() + n));
             queue_.erase(queue_.begin(), queue_.begin() + n);
             if (take_marks) sent.swap(sent_queue_);
+            last_round = stopping_;
         }
+        health_.tick(db);  // while full: resumes here once the volume has room again
+        std::vector<std::vector<ledger::Outcome>> outcomes(batch.size());
+        // On a full volume documents are refused without a try (each try would fail, and take
+        // the marks with it); marks still commit, in the room the released reserve left.
+        bool refuse = health_.full();
+        auto fail_batch = [&](const std::string& reason) {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                // A batch of checkpoints only (a page of known records) answers one error.
+                outcomes[i].assign(std::max<std::size_t>(batch[i].submissions.size(), 1),
+                                   ledger::Outcome{ledger::Outcome::Kind::error});
+                for (auto& o : outcomes[i]) o.reason = reason;
+            }
+        };
+        if (refuse) fail_batch("state volume full");
         // Every few seconds: prune sent rows past retention, recount the outbox.
         bool housekeeping =
             std::chrono::steady_clock::now() - last_prune > config_.outbox.housekeeping_every;
         if (batch.empty() && sent.empty() && !housekeeping) continue;
         if (housekeeping) last_prune = std::chrono::steady_clock::now();
         auto started = std::chrono::steady_clock::now();
-        std::vector<std::vector<ledger::Outcome>> outcomes(batch.size());
         std::int64_t added = 0, removed = 0;
         try {
             store::Database::Transaction tx(db);
-            for (std::size_t i = 0; i < batch.size(); ++i) {
+            for (std::size_t i = 0; i < batch.size() && !refuse; ++i) {
                 for (const auto& s : batch[i].submissions) {
                     outcomes[i].push_back(ledger.record(s));
                     added += outcomes[i].back().outbox_rows;
@@ -154,16 +212,19 @@ void Intake::run() {
                 prune.bind(1, cutoff).step();
             }
             tx.commit();
+            health_.commit_succeeded();
             if (housekeeping) recount(), added = removed = 0;
         } catch (const std::exception& e) {
-            spdlog::error("state store: transaction of {} submissions failed: {}", batch.size(),
-                          e.what());
-            for (std::size_t i = 0; i < batch.size(); ++i) {
-                outcomes[i].assign(std::max<std::size_t>(batch[i].submissions.size(), 1),
-                                   ledger::Outcome{ledger::Outcome::Kind::error});
-                for (auto& o : outcomes[i]) o.reason = "state store unavailable";
-            }
+            spdlog::error("state store: transaction of {} submissions and {} marks failed: {}",
+                          refuse ? 0 : batch.size(), sent.size(), e.what());
+            if (!refuse) fail_batch("state store unavailable");
             added = removed = 0;
+            if (last_round && !sent.empty())  // retrying at stop could last for ever
+                spdlog::warn("{} delivery marks not recorded; those events are sent again at the "
+                             "next start, under the same event ids", sent.size());
+            else
+                keep_marks(std::move(sent));
+            health_.commit_failed(e, db);
         }
         commits_.add();
         commit_seconds_.observe(

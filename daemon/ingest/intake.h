@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "core/source.h"
+#include "ingest/store_health.h"
 #include "ledger/ledger.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
@@ -49,7 +50,11 @@ public:
 
     // Unsent outbox rows; above the high-water mark intake refuses until below the low-water mark.
     std::int64_t outbox_depth() const { return depth_.load(); }
-    bool accepting();
+    bool over_high_water();
+    // Why the state store cannot take documents now (the volume is full, the last commit
+    // failed); empty when it can.
+    std::string store_problem() const { return health_.problem(); }
+    bool accepting() { return !over_high_water() && health_.writable(); }
 
     void stop();  // commits what is queued, then joins
 
@@ -61,9 +66,11 @@ private:
         std::vector<core::Checkpoint> checkpoints;
     };
     void run();
+    void keep_marks(std::vector<SentRow> marks);  // after a failed transaction: for the next one
 
     const config::Config& config_;
     metrics::Registry& metrics_;
+    StoreHealth health_;
     // Opened (and migrated) by the constructor, so a bad state file fails the start, loudly;
     // used only by the intake thread afterwards.
     std::unique_ptr<store::Database> db_;

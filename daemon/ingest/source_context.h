@@ -70,6 +70,8 @@ public:
 
     // Backpressure: false while the outbox is over its high-water mark.
     bool accepting() { return intake_.accepting(); }
+    // Why the state store takes no writes now (a full disk), or "".
+    std::string store_problem() { return intake_.store_problem(); }
     // Waits until the outbox has room (counting the pause) or stop(); false when stopping.
     bool wait_for_room();
     // Sleeps up to `d`, waking early on stop() or wake(); false when stopping.

@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <map>
+#include <optional>
 
 #include "core/ids.h"
 #include "core/pack.h"
@@ -16,6 +17,7 @@ const char* to_string(Outcome::Kind kind) {
         case Outcome::Kind::updated: return "updated";
         case Outcome::Kind::cancelled: return "cancelled";
         case Outcome::Kind::unchanged: return "unchanged";
+        case Outcome::Kind::stale: return "stale";
         case Outcome::Kind::filtered: return "filtered";
         case Outcome::Kind::dead_lettered: return "dead_lettered";
         case Outcome::Kind::error: return "error";
@@ -73,20 +75,28 @@ Ledger::Ledger(store::Database& db, config::Topics topics)
     : db_(db),
       topics_(std::move(topics)),
       find_(db.handle(),
-            "SELECT version, content_hash, state, fields FROM documents "
+            "SELECT version, content_hash, state, fields, version_key FROM documents "
             "WHERE flow = ?1 AND document_id = ?2"),
       upsert_(db.handle(),
               "INSERT INTO documents (flow, document_id, version, content_hash, work_order_id, "
-              "state, fields, first_seen_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8) "
+              "state, fields, first_seen_at, updated_at, version_key) "
+              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8,?9) "
               "ON CONFLICT (flow, document_id) DO UPDATE SET version = ?3, content_hash = ?4, "
-              "state = ?6, fields = ?7, updated_at = ?8"),
+              "state = ?6, fields = ?7, updated_at = ?8, version_key = ?9"),
       insert_outbox_(db.handle(),
                      "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
                      "occurred_at, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"),
       insert_payload_(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)"),
       insert_dead_letter_(db.handle(),
                           "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
-                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)") {}
+                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)"),
+      record_version_(db.handle(),
+                      "UPDATE documents SET version = ?3, version_key = ?4, updated_at = ?5 "
+                      "WHERE flow = ?1 AND document_id = ?2"),
+      record_stale_(db.handle(),
+                    "UPDATE documents SET stale_arrivals = stale_arrivals + 1, "
+                    "last_stale_version = ?3, last_stale_at = ?4 "
+                    "WHERE flow = ?1 AND document_id = ?2") {}
 
 Ledger::~Ledger() = default;
 
@@ -134,6 +144,8 @@ void add_mapped(std::vector<Submission>& out, const std::string& flow,
                 const json::value& document, std::string_view raw) {
     for (auto& r : mapping.map(document)) {
         Submission s{flow, document_type, std::move(r)};
+        s.order = mapping.version_order();
+        s.reopen = mapping.reopens();
         prepare(s);
         if (s.result.kind == mapping::MapResult::Kind::failed) {
             s.reason = s.result.error ? s.result.error->message() : "mapping failed";
@@ -155,6 +167,37 @@ Submission decode_failure(const std::string& flow, const std::string& document_t
     return s;
 }
 
+// The ledger row of a document already seen.
+struct Ledger::Recorded {
+    std::string version, hash, state, fingerprint, key;
+};
+
+namespace {
+
+// The recorded version as the ERP wrote it: without the "#<hash>" the ledger adds when the ERP
+// changed content under the same version.
+std::string_view base_version(const std::string& version, const std::string& hash) {
+    auto suffix = "#" + hash.substr(0, 8);
+    std::string_view v(version);
+    if (v.size() > suffix.size() && v.ends_with(suffix)) v.remove_suffix(suffix.size());
+    return v;
+}
+
+// How the incoming version compares with the recorded one; nullopt when they cannot be ordered
+// (no version, or versions of different kinds). A row written before version keys existed, or
+// under another `order`, is re-read from its version text under the mapping's order.
+std::optional<int> compare_versions(const Submission& s, const std::string& key,
+                                    const std::string& old_version, const std::string& old_hash,
+                                    std::string old_key) {
+    if (key.empty()) return std::nullopt;
+    bool had_version = old_version != old_hash;  // without one, the ledger stored the hash
+    if (had_version && old_key.compare(0, 2, key, 0, 2) != 0)
+        old_key = mapping::version_key(s.order, base_version(old_version, old_hash)).value_or("");
+    return mapping::compare_version_keys(key, old_key);
+}
+
+}  // namespace
+
 Outcome Ledger::record(const Submission& s) {
     using Kind = mapping::MapResult::Kind;
     const auto& r = s.result;
@@ -162,44 +205,86 @@ Outcome Ledger::record(const Submission& s) {
     if (r.kind == Kind::failed) return dead_letter(s, r.document_id, now);
     Outcome out{Outcome::Kind::filtered, r.document_id};
     if (r.kind == Kind::filtered) return out;
-
     out.work_order_id = core::work_order_id(s.flow, r.document_id);
-    // The id goes first, where a person reading the topic looks for it.
-    const auto& body = s.body;
-    const auto& fingerprint = s.fingerprint;
-    const auto& hash = s.hash;
     bool cancel = r.kind == Kind::cancelled;
+    std::string version = r.version.empty() ? s.hash : r.version;
 
-    std::string version = r.version.empty() ? hash : r.version;
-    std::string type = cancel ? "work_order.cancelled" : "work_order.created";
-    json::array changed;
     find_.bind(1, s.flow).bind(2, r.document_id);
     if (find_.step()) {
-        std::string old_version(find_.text(0)), old_hash(find_.text(1)), state(find_.text(2));
-        std::string old_fingerprint(find_.text(3));
+        Recorded old{std::string(find_.text(0)), std::string(find_.text(1)),
+                     std::string(find_.text(2)), std::string(find_.text(3)),
+                     std::string(find_.text(4))};
         find_.reset();
-        bool was_cancelled = state == "cancelled";
-        if (cancel ? was_cancelled : (!was_cancelled && old_hash == hash)) {
+        return record_known(s, old, std::move(out), now);
+    }
+    find_.reset();
+    if (cancel) {
+        // First seen already cancelled: nothing to cancel on the platform. The row keeps the
+        // version, so an older version arriving later is stale, not a new work order.
+        upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, s.hash);
+        upsert_.bind(5, out.work_order_id).bind(6, "cancelled").bind(7, s.fingerprint);
+        upsert_.bind(8, now).bind(9, r.version_key).step();
+        out.kind = Outcome::Kind::cancelled;
+        out.note = "first seen already cancelled: nothing was published";
+        return out;
+    }
+    return publish(s, std::move(out), version, "work_order.created", "open", now, {});
+}
+
+Outcome Ledger::record_known(const Submission& s, const Recorded& old, Outcome out,
+                             const std::string& now) {
+    const auto& r = s.result;
+    bool cancel = r.kind == mapping::MapResult::Kind::cancelled;
+    std::string version = r.version.empty() ? s.hash : r.version;
+    auto order = compare_versions(s, r.version_key, old.version, old.hash, old.key);
+    if (order && *order < 0) {
+        record_stale_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, now).step();
+        out.kind = Outcome::Kind::stale;
+        out.note = "version " + version + " is older than the recorded version " + old.version +
+                   ": nothing was published";
+        return out;
+    }
+    bool newer = order && *order > 0;
+    // A newer version that publishes nothing still moves the recorded version forward, so an
+    // older version with other content that arrives later is stale.
+    auto keep_version = [&] {
+        if (!newer) return;
+        record_version_.bind(1, s.flow).bind(2, r.document_id).bind(3, version);
+        record_version_.bind(4, r.version_key).bind(5, now).step();
+    };
+    bool same = order ? *order == 0 : base_version(old.version, old.hash) == version;
+    // The ERP changed the content without bumping the version: keep the event id unique.
+    auto distinct = [&] { return same ? version + "#" + s.hash.substr(0, 8) : version; };
+
+    if (old.state == "cancelled") {
+        if (!cancel && newer && s.reopen)
+            return publish(s, std::move(out), version, "work_order.created", "open", now, {});
+        keep_version();
+        if (cancel) {
             out.kind = Outcome::Kind::unchanged;
             return out;
         }
-        if (!cancel) {
-            type = "work_order.updated";
-            changed = changed_fields(old_fingerprint, fingerprint);
-        }
-        // The ERP changed the content without bumping the version: keep the event id unique.
-        if (version == old_version) version += "#" + hash.substr(0, 8);
-    } else {
-        find_.reset();
-        // A document first seen already cancelled: nothing was published, nothing to cancel.
-        if (cancel) {
-            upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
-            upsert_.bind(5, out.work_order_id).bind(6, "cancelled").bind(7, fingerprint);
-            upsert_.bind(8, now).step();
-            return out;
-        }
+        out.kind = Outcome::Kind::cancelled;
+        out.note = newer ? "the work order is cancelled and this mapping does not reopen it "
+                           "(reopen: false): nothing was published"
+                         : "the work order is cancelled; only a strictly newer version can "
+                           "reopen it: nothing was published";
+        return out;
     }
+    if (cancel)
+        return publish(s, std::move(out), distinct(), "work_order.cancelled", "cancelled", now, {});
+    if (old.hash == s.hash) {
+        keep_version();
+        out.kind = Outcome::Kind::unchanged;
+        return out;
+    }
+    return publish(s, std::move(out), distinct(), "work_order.updated", "open", now,
+                   changed_fields(old.fingerprint, s.fingerprint));
+}
 
+Outcome Ledger::publish(const Submission& s, Outcome out, std::string version, std::string type,
+                        const std::string& state, const std::string& now, json::array changed) {
+    const auto& r = s.result;
     out.event_id = core::event_id(out.work_order_id, version, type);
     json::object event{{"event_id", out.event_id},
                        {"type", type},
@@ -213,15 +298,15 @@ Outcome Ledger::record(const Submission& s) {
     // The work order is already serialised: splice it in rather than serialise it twice.
     auto payload = json::serialize(event);
     payload.back() = ',';
-    payload.append("\"work_order\":").append(body).append("}");
+    payload.append("\"work_order\":").append(s.body).append("}");
     enqueue(topics_.work_orders, out.work_order_id, out.event_id, type, s.flow, r.document_id, now,
             payload);
     out.outbox_rows = 1;
 
-    upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, hash);
-    upsert_.bind(5, out.work_order_id).bind(6, cancel ? "cancelled" : "open").bind(7, fingerprint);
-    upsert_.bind(8, now).step();
-    out.kind = cancel ? Outcome::Kind::cancelled
+    upsert_.bind(1, s.flow).bind(2, r.document_id).bind(3, version).bind(4, s.hash);
+    upsert_.bind(5, out.work_order_id).bind(6, state).bind(7, s.fingerprint);
+    upsert_.bind(8, now).bind(9, r.version_key).step();
+    out.kind = type == "work_order.cancelled" ? Outcome::Kind::cancelled
                : type == "work_order.updated" ? Outcome::Kind::updated
                                               : Outcome::Kind::created;
     return out;

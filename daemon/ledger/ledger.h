@@ -29,6 +29,10 @@ struct Submission {
     std::string body;         // the work order with its id, as JSON
     std::string fingerprint;  // "field=hash" per top-level field
     std::string hash;         // of body
+    // From the mapping: how versions compare (to re-read a recorded version written before
+    // version keys existed) and whether a strictly newer version may reopen a cancelled one.
+    mapping::VersionOrder order = mapping::VersionOrder::automatic;
+    bool reopen = false;
 };
 
 // Serialises a mapped or cancelled submission's work order and releases the tree.
@@ -44,13 +48,16 @@ Submission decode_failure(const std::string& flow, const std::string& document_t
                           std::string reason, std::string input);
 
 struct Outcome {
-    enum class Kind { created, updated, cancelled, unchanged, filtered, dead_lettered, error };
+    // stale: older than the recorded version; answered 2xx (the ERP must not retry), publishes
+    // nothing.
+    enum class Kind { created, updated, cancelled, unchanged, stale, filtered, dead_lettered, error };
     Kind kind = Kind::error;
     std::string document_id;
     std::string work_order_id;
     std::string event_id;
     std::int64_t dead_letter_id = 0;
-    std::string reason;
+    std::string reason;   // why a document failed
+    std::string note;     // why nothing was published, when that is not obvious (stale, cancelled)
     int outbox_rows = 0;  // rows this outcome added to the outbox
 };
 
@@ -65,6 +72,12 @@ public:
 
 private:
     Outcome dead_letter(const Submission& s, const std::string& document_id, const std::string& now);
+    // Decides and writes the outcome for a document the ledger already holds.
+    struct Recorded;
+    Outcome record_known(const Submission& s, const Recorded& old, Outcome out,
+                         const std::string& now);
+    Outcome publish(const Submission& s, Outcome out, std::string version, std::string type,
+                    const std::string& state, const std::string& now, boost::json::array changed);
     void enqueue(const std::string& topic, const std::string& key, const std::string& event_id,
                  const std::string& type, const std::string& flow, const std::string& document_id,
                  const std::string& now, const std::string& payload);
@@ -72,6 +85,7 @@ private:
     store::Database& db_;
     config::Topics topics_;
     store::Statement find_, upsert_, insert_outbox_, insert_payload_, insert_dead_letter_;
+    store::Statement record_version_, record_stale_;
 };
 
 }  // namespace fb::ledger

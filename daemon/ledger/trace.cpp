@@ -7,13 +7,21 @@ json::object trace_document(store::Database& db, const std::string& flow,
                             const std::string& document_id) {
     json::object out{{"flow", flow}, {"document_id", document_id}, {"ledger", nullptr}};
     store::Statement doc(db.handle(),
-                         "SELECT version, state, work_order_id, first_seen_at, updated_at FROM "
+                         "SELECT version, state, work_order_id, first_seen_at, updated_at, "
+                         "stale_arrivals, last_stale_version, last_stale_at FROM "
                          "documents WHERE flow = ?1 AND document_id = ?2");
     doc.bind(1, flow).bind(2, document_id);
     if (doc.step()) {
         out["ledger"] = {{"version", doc.text(0)},       {"state", doc.text(1)},
                          {"work_order_id", doc.text(2)}, {"first_seen_at", doc.text(3)},
                          {"updated_at", doc.text(4)}};
+        // Versions older than the recorded one that arrived and were answered `stale`.
+        json::object stale{{"count", doc.integer(5)}};
+        if (!doc.is_null(6)) {
+            stale["last_version"] = doc.text(6);
+            stale["last_at"] = doc.text(7);
+        }
+        out["ledger"].as_object()["stale_arrivals"] = std::move(stale);
         doc.reset();
     }
     store::Statement events(db.handle(),

@@ -10,7 +10,7 @@ namespace {
 
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
-    "group_by", "let",         "when", "cancelled", "lookups", "work_order", "request"};
+    "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -53,6 +53,23 @@ void compile_input(Compiler& c, const YAML::Node& n, InputOptions& input) {
                                  did_you_mean(k, {"format", "charset", "delimiter"}));
         }
     }
+}
+
+// `version: $.X` or `version: { path: $.X, order: timestamp, … }`: the rest of the map is an
+// ordinary rule (so `time:` can normalise an ERP's own format first).
+void compile_version(Compiler& c, const YAML::Node& n, Plan& plan) {
+    if (n.IsMap() && n["order"]) {
+        const auto& o = n["order"];
+        std::string name = c.scalar(o, "`order`");
+        auto order = parse_version_order(name);
+        if (!order)
+            c.fail(o, "`order` is timestamp, integer, string, none or auto, not `" + name + "`" +
+                          did_you_mean(name, {"timestamp", "integer", "string", "none", "auto"}));
+        plan.version_order = *order;
+    }
+    c.version_rule = true;
+    plan.version = c.rule(n, nullptr, "version");
+    c.version_rule = false;
 }
 
 }  // namespace
@@ -149,13 +166,21 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         if (root["key"]) plan->key = c.rule(root["key"], nullptr, "key");
         if (root["cancelled"])
             c.fail(root["cancelled"], "`cancelled` belongs to work-order mappings");
+        if (root["reopen"]) c.fail(root["reopen"], "`reopen` belongs to work-order mappings");
     } else {
         if (!root["key"])
             throw CompileError(
                 file_name, 1, 1,
                 "a work-order mapping needs `key:` (the path of the ERP document id)");
         plan->key = c.rule(root["key"], nullptr, "key");
-        if (root["version"]) plan->version = c.rule(root["version"], nullptr, "version");
+        if (const auto& v = root["version"]) compile_version(c, v, *plan);
+        if (const auto& r = root["reopen"]) {
+            auto flag = c.constant(r);
+            if (!flag.is_bool())
+                c.fail(r, "`reopen` is true or false (may a newer version reopen a cancelled "
+                          "work order?)");
+            plan->reopen = flag.get_bool();
+        }
         const auto& w = root["work_order"];
         if (!w.IsMap()) c.fail(w, "`work_order` takes a map of output fields");
         c.attach_checks = true;

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include "mapping/compiler.h"
 #include "mapping/phone.h"
@@ -327,8 +328,10 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
     r->origin = origin(n);
     r->text = flow_text(n);
     std::vector<std::string> sources;
+    bool order_allowed = std::exchange(version_rule, false);
     for (const auto& kv : n) {
         std::string k = kv.first.Scalar();
+        if (k == "order" && order_allowed) continue;
         if (!is_rule_key(k))
             fail(kv.first, "unknown key `" + k + "` in a rule" + did_you_mean(k, rule_keys) +
                                " (to make an object with this field, put it under `fields:`)");

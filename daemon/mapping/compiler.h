@@ -32,6 +32,8 @@ class Compiler {
     // Set while compiling the work_order tree: rules get their schema checks.
     bool attach_checks = false;
     bool checks_complete = true;  // no schema keyword was beyond the compiled check
+    // Set for the top of the `version` rule, which may also say its `order`.
+    bool version_rule = false;
 
   private:
     std::string file_;

@@ -3,10 +3,25 @@
 #include "mapping/evaluate_rule.h"
 
 #include <boost/json/array.hpp>
+#include <cmath>
 
 #include "mapping/phone.h"
 
 namespace fb::mapping {
+
+namespace {
+
+// JSON has no infinity (Boost.JSON would write `Infinity`): `$.Qty * $.Price` past ±1.8e308
+// cannot go into a work order.
+bool finite(const Val& v) {
+    if (v.kind == Val::Kind::real) return std::isfinite(v.d);
+    if (v.kind == Val::Kind::list)
+        for (const auto& e : *v.list)
+            if (!finite(e)) return false;
+    return true;
+}
+
+}  // namespace
 
 std::string Evaluator::field_name() const {
     std::string out;
@@ -114,6 +129,7 @@ Val Evaluator::value(const Rule& r) {
         if (r.as != Coercion::none) v = coerce(v, r.as, ctx_);
         if (r.time) v = time(r, v);
         if (!r.phone_region.empty()) v = phone(r, v);
+        if (!finite(v)) throw EvalError{"a number within ±1.8e308", describe(v), ""};
     } catch (const EvalError& e) {
         fail(r, "", e);
     }

@@ -126,6 +126,18 @@ MapResult map_document(const Plan& plan, const json::value& document) {
         if (plan.version) {
             Val version = ev.value(*plan.version);
             result.version = text_of(version);
+            auto key = version_key(plan.version_order, result.version);
+            if (!key) {
+                MapError e{result.document_id,
+                           "version",
+                           plan.version->text,
+                           std::string(plan.version->input_path()),
+                           std::string(describe_order(plan.version_order)) + " (order: " +
+                               to_string(plan.version_order) + ")",
+                           describe(version)};
+                return failure(std::move(e), document);
+            }
+            result.version_key = std::move(*key);
         }
         bool cancelled = plan.cancelled && condition(ev, plan, *plan.cancelled, "cancelled", ctx);
         if (!cancelled && plan.when && !condition(ev, plan, *plan.when, "when", ctx)) {
@@ -158,6 +170,7 @@ MapResult map_document(const Plan& plan, const json::value& document) {
         return MapResult{cancelled ? MapResult::Kind::cancelled : MapResult::Kind::mapped,
                          std::move(result.document_id),
                          std::move(result.version),
+                         std::move(result.version_key),
                          json::object(std::move(out.get_object())),
                          std::nullopt,
                          json::value()};
@@ -233,6 +246,8 @@ std::shared_ptr<const Mapping> Mapping::load(const std::string& path) {
 
 const std::string& Mapping::name() const { return plan_->name; }
 bool Mapping::is_request() const { return plan_->is_request; }
+VersionOrder Mapping::version_order() const { return plan_->version_order; }
+bool Mapping::reopens() const { return plan_->reopen; }
 const InputOptions& Mapping::input() const { return plan_->input; }
 const std::string& Mapping::file() const { return plan_->file; }
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "mapping/version_order.h"
+
 namespace fb::mapping {
 
 // A mistake in a mapping file, found while compiling it. what() reads "file:line:col: message".
@@ -38,6 +40,7 @@ struct MapResult {
     Kind kind = Kind::failed;
     std::string document_id;         // the mapping's `key`
     std::string version;             // the mapping's `version`; empty when it has none
+    std::string version_key;         // version_key(order, version): sorts like the versions
     boost::json::object work_order;  // for mapped and cancelled
     std::optional<MapError> error;   // for failed
     boost::json::value document;     // for failed: the document (after grouping) that failed
@@ -80,6 +83,10 @@ class Mapping {
     // `document`. Never throws.
     RequestResult map_request(const boost::json::object& context) const;
     bool is_request() const;
+    // How versions compare (`version: { order: … }`) and whether a strictly newer version may
+    // reopen a cancelled work order (`reopen:`).
+    VersionOrder version_order() const;
+    bool reopens() const;
     const InputOptions& input() const;
     const std::string& file() const;
 

@@ -15,6 +15,7 @@
 #include "mapping/mapping.h"
 #include "mapping/schema_check.h"
 #include "mapping/time.h"
+#include "mapping/version_order.h"
 
 namespace fb::mapping {
 
@@ -89,6 +90,8 @@ class Plan {
     InputOptions input;
     RulePtr key;
     RulePtr version;
+    VersionOrder version_order = VersionOrder::automatic;
+    bool reopen = false;  // a strictly newer version may reopen a cancelled work order
     std::unique_ptr<Path> documents;
     std::unique_ptr<Path> documents_container;
     std::vector<std::string> columns;

@@ -4,6 +4,9 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 namespace fb::publish {
 namespace {
 
@@ -19,6 +22,22 @@ void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
     if (level <= 3) spdlog::error("kafka {}: {}", fac, buf);
     else if (level <= 4) spdlog::warn("kafka {}: {}", fac, buf);
     else spdlog::debug("kafka {}: {}", fac, buf);
+}
+
+// Brokers in state UP in a librdkafka statistics document (bootstrap entries included: before
+// the first metadata they are the only connections).
+int brokers_up(const char* stats, std::size_t size) {
+    boost::json::error_code ec;
+    auto doc = boost::json::parse(std::string_view(stats, size), ec);
+    if (ec || !doc.is_object()) return -1;
+    auto* brokers = doc.as_object().if_contains("brokers");
+    if (!brokers || !brokers->is_object()) return -1;
+    int up = 0;
+    for (const auto& [name, b] : brokers->as_object())
+        if (auto* state = b.is_object() ? b.as_object().if_contains("state") : nullptr;
+            state && state->is_string() && state->as_string() == "UP")
+            ++up;
+    return up;
 }
 
 }  // namespace
@@ -52,8 +71,9 @@ void EmbeddedCluster::set_broker_down(int broker_id, bool down) {
 }
 
 Producer::Producer(const std::string& brokers, const std::map<std::string, std::string>& properties,
-                   std::function<void(const Delivery&)> on_delivery)
-    : on_delivery_(std::move(on_delivery)) {
+                   std::function<void(const Delivery&)> on_delivery,
+                   std::function<void(int)> on_brokers_up)
+    : on_delivery_(std::move(on_delivery)), on_brokers_up_(std::move(on_brokers_up)) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", brokers);
     set(conf, "enable.idempotence", "true");
@@ -62,6 +82,7 @@ Producer::Producer(const std::string& brokers, const std::map<std::string, std::
     set(conf, "linger.ms", "2");
     set(conf, "compression.type", "lz4");
     set(conf, "client.id", "fieldbridge");
+    set(conf, "statistics.interval.ms", "1000");  // readiness: are brokers up?
     for (const auto& [k, v] : properties) set(conf, k, v);
     rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_opaque(conf, this);
@@ -69,6 +90,16 @@ Producer::Producer(const std::string& brokers, const std::map<std::string, std::
         Delivery d{m->_private, m->err, m->err ? rd_kafka_err2str(m->err) : "", m->partition,
                    static_cast<long long>(m->offset)};
         static_cast<Producer*>(self)->on_delivery_(d);
+    });
+    rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* self) {
+        auto& p = *static_cast<Producer*>(self);
+        if (int up = brokers_up(json, len); up >= 0 && p.on_brokers_up_) p.on_brokers_up_(up);
+        return 0;  // librdkafka frees the document
+    });
+    rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* self) {
+        auto& p = *static_cast<Producer*>(self);
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && p.on_brokers_up_) p.on_brokers_up_(0);
+        spdlog::error("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
     });
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);

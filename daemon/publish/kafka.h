@@ -45,11 +45,15 @@ struct Delivery {
 };
 
 // The idempotent producer: acks=all, infinite message timeout (an outage delays, never drops),
-// delivery reports handed to `on_delivery` from poll().
+// delivery reports handed to `on_delivery` from poll(). `on_brokers_up` gets, also from poll(),
+// how many brokers the client is connected to: from its statistics (every
+// statistics.interval.ms, 1 s unless the properties say otherwise), and 0 at once when
+// librdkafka reports all brokers down.
 class Producer {
 public:
     Producer(const std::string& brokers, const std::map<std::string, std::string>& properties,
-             std::function<void(const Delivery&)> on_delivery);
+             std::function<void(const Delivery&)> on_delivery,
+             std::function<void(int)> on_brokers_up = {});
     ~Producer();
     rd_kafka_s* handle() const { return rk_; }
     int poll(int timeout_ms);
@@ -59,6 +63,7 @@ public:
 private:
     rd_kafka_s* rk_ = nullptr;
     std::function<void(const Delivery&)> on_delivery_;
+    std::function<void(int)> on_brokers_up_;
 };
 
 }  // namespace fb::publish

@@ -19,6 +19,12 @@ namespace {
 // while leaving each partition enough to fill its batches.
 constexpr std::int64_t max_in_flight = 4000;
 constexpr int page = 1000;
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 }  // namespace
 
 Relay::Relay(const config::Config& config, const std::string& brokers, ingest::Intake& intake,
@@ -28,13 +34,25 @@ Relay::Relay(const config::Config& config, const std::string& brokers, ingest::I
       metrics_(metrics),
       db_(std::make_unique<store::Database>(config.state.path, store::Database::Mode::read_only)),
       event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      producer_(brokers, config.kafka.properties, [this](const Delivery& d) { on_delivery(d); }),
+      statistics_on_(!config.kafka.properties.count("statistics.interval.ms") ||
+                     config.kafka.properties.at("statistics.interval.ms") != "0"),
+      producer_(brokers, config.kafka.properties, [this](const Delivery& d) { on_delivery(d); },
+                [this](int up) {
+                    if (up > 0 && brokers_up_.load() == 0) spdlog::info("kafka: {} broker(s) up", up);
+                    brokers_up_ = up;
+                }),
       published_(metrics.counter("fieldbridge_published_total",
                                  "Outbox rows acknowledged by Kafka (acks=all)")),
       failed_(metrics.counter("fieldbridge_publish_failures_total",
                               "Outbox rows Kafka refused permanently")),
       latency_(metrics.histogram("fieldbridge_publish_latency_seconds",
                                  "From outbox commit to Kafka acknowledgement")),
+      brokers_gauge_(metrics.gauge("fieldbridge_kafka_brokers_up",
+                                   "Kafka brokers the producer is connected to")),
+      reachable_gauge_(metrics.gauge("fieldbridge_kafka_reachable",
+                                     "1 when a broker is up and delivery reports are not stalled")),
+      in_flight_gauge_(metrics.gauge("fieldbridge_publish_in_flight",
+                                     "Messages handed to Kafka and not yet acknowledged")),
       thread_([this] {
           try {
               run();
@@ -68,6 +86,22 @@ std::string Relay::last_error() const {
     return last_error_;
 }
 
+std::string Relay::kafka_problem() const {
+    if (!healthy_) return "publishing stopped: " + last_error();
+    std::string problem;
+    int up = brokers_up_.load();
+    if (up == 0) problem = "no Kafka broker is up";
+    else if (up < 0 && statistics_on_) problem = "not connected to Kafka yet";
+    if (auto n = in_flight_.load(); n > 0) {
+        auto silent = steady_ms() - last_progress_ms_.load();
+        if (silent > config_.kafka.delivery_stall.count())
+            problem += (problem.empty() ? "" : "; ") + std::to_string(n) +
+                       " messages in flight and no delivery report for " +
+                       std::to_string(silent / 1000) + " s";
+    }
+    return problem;
+}
+
 void Relay::stop() {
     stopping_ = true;
     signal();
@@ -76,6 +110,7 @@ void Relay::stop() {
 
 void Relay::on_delivery(const Delivery& d) {
     --in_flight_;
+    last_progress_ms_ = steady_ms();
     auto id = reinterpret_cast<std::intptr_t>(d.opaque);
     if (auto it = committed_at_.find(id); it != committed_at_.end()) {
         latency_.observe((core::now_unix_ms() - it->second) / 1000.0);
@@ -128,7 +163,7 @@ int Relay::produce_page(store::Statement& next, std::int64_t& cursor) {
         header("ce_time", time);
         header("content-type", "application/json");
         committed_at_[id] = next.integer(8);
-        ++in_flight_;
+        if (in_flight_++ == 0) last_progress_ms_ = steady_ms();  // Kafka owes us from now
         for (;;) {
             auto err = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic.c_str()),
@@ -188,6 +223,9 @@ void Relay::run() {
                 [[maybe_unused]] auto r = ::read(event_fd_, &n, sizeof n);
             }
         }
+        brokers_gauge_.set(std::max(brokers_up_.load(), 0));
+        in_flight_gauge_.set(in_flight_);
+        reachable_gauge_.set(healthy_ && kafka_problem().empty() ? 1 : 0);
         if (auto fatal = producer_.fatal_error(); !fatal.empty()) {
             spdlog::critical("kafka producer fatal error, publishing stopped: {}", fatal);
             healthy_ = false;

@@ -2,14 +2,22 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 
 namespace fb::store {
 namespace {
 
+bool no_space(sqlite3* db, int rc) {
+    return (rc & 0xff) == SQLITE_FULL ||
+           (db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
 void check(sqlite3* db, int rc, std::string_view what) {
     if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
-    throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+                     no_space(db, rc));
 }
 
 // Each entry moves the schema from version i to i+1. Never edit one that has shipped; add one.
@@ -67,6 +75,15 @@ constexpr std::array migrations{
     ALTER TABLE outbox DROP COLUMN payload;
     -- The prune finds sent rows past retention without reading the whole table every time.
     CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+    )sql",
+    // Versions have an order: the sortable key of the recorded version (NULL for rows written
+    // before, which the ledger re-reads from `version`), and the stale arrivals an operator sees
+    // in the trace.
+    R"sql(
+    ALTER TABLE documents ADD COLUMN version_key TEXT;
+    ALTER TABLE documents ADD COLUMN stale_arrivals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN last_stale_version TEXT;
+    ALTER TABLE documents ADD COLUMN last_stale_at TEXT;
     )sql",
     // Sources' acknowledgement points, written in the same transaction as their documents: a
     // poll cursor, the identity of each file taken (so a restart never re-reads one).
@@ -144,7 +161,8 @@ bool Statement::is_null(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Database::Database(const std::string& path, Mode mode, std::string_view synchronous) {
+Database::Database(const std::string& path, Mode mode, std::string_view synchronous,
+                   std::int64_t wal_max_bytes) {
     int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY
                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -153,7 +171,17 @@ Database::Database(const std::string& path, Mode mode, std::string_view synchron
         sqlite3_close(db_);
         throw StoreError("cannot open state file " + path + ": " + msg);
     }
+    sqlite3_extended_result_codes(db_, 1);  // tells a full disk from other I/O errors
     sqlite3_busy_timeout(db_, 5000);
+    try {
+        configure(mode, synchronous, wal_max_bytes);
+    } catch (...) {  // the destructor does not run for a constructor that throws
+        sqlite3_close_v2(db_);
+        throw;
+    }
+}
+
+void Database::configure(Mode mode, std::string_view synchronous, std::int64_t wal_max_bytes) {
     exec("PRAGMA cache_size=-8192");  // 8 MiB of pages per connection
     if (mode == Mode::read_write) {
         // A new state file gets 8 KiB pages: three outbox payloads share a page, so a commit
@@ -162,9 +190,16 @@ Database::Database(const std::string& path, Mode mode, std::string_view synchron
         exec("PRAGMA journal_mode=WAL");
         exec(std::string("PRAGMA synchronous=") + (synchronous == "normal" ? "NORMAL" : "FULL"));
         exec("PRAGMA foreign_keys=ON");
-        // Checkpoint every 5,000 pages of WAL (40 MB at 8 KiB) rather than SQLite's 1,000: fewer
-        // stalls in the committing thread.
-        exec("PRAGMA wal_autocheckpoint=5000");
+        // The WAL is bounded in bytes, whatever the page size: on a small or nearly full volume
+        // an unbounded WAL is what fills the disk (at 8 KiB pages, 5,000 pages were 40 MB).
+        // journal_size_limit cuts the file back after each checkpoint so the space is returned.
+        Statement page_size(db_, "PRAGMA page_size");
+        page_size.step();
+        auto bytes_per_page = std::max<std::int64_t>(page_size.integer(0), 512);
+        page_size.reset();
+        auto pages = std::max<std::int64_t>(wal_max_bytes / bytes_per_page, 16);
+        exec("PRAGMA wal_autocheckpoint=" + std::to_string(pages));
+        exec("PRAGMA journal_size_limit=" + std::to_string(wal_max_bytes));
         migrate();
     }
 }
@@ -177,8 +212,16 @@ void Database::exec(std::string_view sql) {
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw StoreError("sqlite: " + msg);
+        int code = sqlite3_extended_errcode(db_);
+        throw StoreError("sqlite: " + msg, no_space(db_, code) || no_space(db_, rc));
     }
+}
+
+bool Database::checkpoint(std::string* error) {
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc == SQLITE_OK) return true;
+    if (error) *error = sqlite3_errmsg(db_);
+    return false;
 }
 
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }

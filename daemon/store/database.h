@@ -16,6 +16,12 @@ namespace fb::store {
 class StoreError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+    StoreError(const std::string& what, bool no_space) : std::runtime_error(what), no_space_(no_space) {}
+    // The write failed for lack of room on the state volume (SQLITE_FULL or ENOSPC).
+    bool no_space() const { return no_space_; }
+
+private:
+    bool no_space_ = false;
 };
 
 class Statement {
@@ -46,9 +52,10 @@ class Database {
 public:
     enum class Mode { read_write, read_only };
     // Opens (creating and migrating when read_write) the state file. `synchronous` is
-    // "full" or "normal" (see README: what each guarantees).
+    // "full" or "normal" (see README: what each guarantees). The WAL is checkpointed when it
+    // reaches `wal_max_bytes` and cut back to that size after a checkpoint.
     Database(const std::string& path, Mode mode = Mode::read_write,
-             std::string_view synchronous = "full");
+             std::string_view synchronous = "full", std::int64_t wal_max_bytes = 16 << 20);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -58,6 +65,9 @@ public:
     std::int64_t last_insert_id() const;
     int changes() const;  // rows changed by the last statement
     int schema_version();
+    // Copies the whole WAL into the database and truncates it to 0 bytes; false (with the
+    // reason in `error`) when a reader or a full disk prevents it.
+    bool checkpoint(std::string* error = nullptr);
 
     // BEGIN IMMEDIATE … COMMIT; rolls back when destroyed uncommitted.
     class Transaction {
@@ -72,6 +82,7 @@ public:
     };
 
 private:
+    void configure(Mode mode, std::string_view synchronous, std::int64_t wal_max_bytes);
     void migrate();
     sqlite3* db_ = nullptr;
 };

@@ -377,6 +377,6 @@ int main(int argc, char** argv) {
     std::printf("daemon peak RSS: %.1f MB\n", peak_rss_kib(daemon.pid()) / 1024.0);
     daemon.terminate();
     rd_kafka_destroy(observer);
-    for (auto suffix : {"", "-wal", "-shm", ".yaml", ".log"}) std::remove((state + suffix).c_str());
+    for (auto suffix : {"", "-wal", "-shm", ".reserve", ".yaml", ".log"}) std::remove((state + suffix).c_str());
     return 0;
 }

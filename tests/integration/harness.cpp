@@ -196,7 +196,9 @@ std::set<std::string> TopicWatcher::event_ids() const {
 
 config::Config test_config(const std::string& state_path, const std::string& brokers,
                            const std::string& extra_yaml) {
-    std::string text = "state: { path: " + state_path + ", synchronous: normal }\n" +
+    // A 4 MiB reserve rather than the default 64: tests run side by side in /tmp.
+    std::string text = "state: { path: " + state_path + ", synchronous: normal, "
+                       "wal_max_bytes: 4194304, reserve_bytes: 4194304 }\n" +
                        "kafka: { brokers: \"" + brokers + "\" }\n" +
                        "http: { listen: 127.0.0.1:0, max_body_bytes: 65536 }\n" + extra_yaml +
                        "flows:\n"

@@ -125,6 +125,10 @@ TEST_CASE("bad input on the webhook gets a clear 4xx and the next good request i
     auto good = http_request(port, "POST", "/webhooks/delivery", sample(shipment_path));
     CHECK(good.status == 202);
     CHECK(http_request(port, "GET", "/healthz").status == 200);
+    // Ready once the producer reports a broker up (its first statistics, within seconds).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (http_request(port, "GET", "/readyz").status != 200 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK(http_request(port, "GET", "/readyz").status == 200);
     auto metrics = http_request(port, "GET", "/metrics").body;
     CHECK_THAT(metrics, Catch::Contains("fieldbridge_documents_total{flow=\"delivery\",outcome=\"created\"} 1"));

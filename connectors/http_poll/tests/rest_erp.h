@@ -90,10 +90,10 @@ private:
             return std::nullopt;
         }
         if (fail_ > 0 || (block_from_ >= 0 && offset >= block_from_)) {
-            if (fail_ > 0) --fail_;
             ++failures_sent_;
             auto res = reply(fail_status_, R"({"error":"internal error"})");
-            res.set(boost::beast::http::field::retry_after, "0");
+            // Counted failures say when to come back; a blocked page leaves it to the backoff.
+            if (fail_ > 0) --fail_, res.set(boost::beast::http::field::retry_after, "0");
             return res;
         }
         auto ms = [](const boost::json::value& v) {

@@ -116,7 +116,7 @@ TEST_CASE("SAP OData v2: basic auth, sap-client, $filter on /Date()/ times, __ne
     fb::test::TempDir dir("sap");
     fb::publish::EmbeddedCluster kafka(1, 2, {"fsm.work-orders", "fsm.dead-letter"});
     S4 sap;
-    const std::int64_t t0 = 1763626542123;  // 2026-11-20T08:15:42.123Z
+    const std::int64_t t0 = 1763626542123;  // 2025-11-20T08:15:42.123Z, as in the sample
     for (int i = 0; i < 5; ++i) sap.delivery("8000471" + std::to_string(i), t0 + i * 60'000);
     auto state = dir.str("state.db");
     auto yaml = "state: { path: " + state + ", synchronous: normal }\n"
@@ -136,7 +136,7 @@ TEST_CASE("SAP OData v2: basic auth, sap-client, $filter on /Date()/ times, __ne
                 "      map: answer\n"
                 "      error: { path: $.error }\n"
                 "      paging: { type: next_link, next: $.d.__next, size: 2 }\n"
-                "      cursor: { time: $.LastChangeDateTime, id: $.DeliveryDocument, initial: \"2026-11-01T00:00:00Z\" }\n";
+                "      cursor: { time: $.LastChangeDateTime, id: $.DeliveryDocument, initial: \"2025-01-01T00:00:00Z\" }\n";
     RunningApp app(fb::config::parse(yaml, "sap.yaml", FB_SOURCE_DIR));
     auto cursor = [&]() -> std::string {
         try {

@@ -112,3 +112,20 @@ TEST_CASE("a config file that does not exist is named") {
     CHECK_THROWS_WITH(fb::config::load("/nonexistent/fb.yaml"),
                       "/nonexistent/fb.yaml: cannot read the config file");
 }
+
+TEST_CASE("the state volume settings have defaults, and a reserve smaller than the WAL is refused") {
+    setenv("FB_TEST_TOKEN", "s3cret", 0);
+    auto c = parse(good, "fb.yaml", "/etc/fb");
+    CHECK(c.state.wal_max_bytes == 16 << 20);
+    CHECK(c.state.reserve_bytes == 64 << 20);
+    CHECK(c.kafka.delivery_stall == std::chrono::seconds(30));
+    std::string text = good;
+    text.replace(0, text.find('\n'),
+                 "state: { path: /tmp/fb.db, wal_max_bytes: 1048576, reserve_bytes: 0 }");
+    CHECK(parse(text, "fb.yaml").state.reserve_bytes == 0);
+    text.replace(0, text.find('\n'),
+                 "state: { path: /tmp/fb.db, wal_max_bytes: 1048576, reserve_bytes: 65536 }");
+    CHECK_THAT(error_of(text), Catch::Contains("fb.yaml:1:") &&
+                                   Catch::Contains("state.reserve_bytes (65536) must be 0 or at "
+                                                   "least state.wal_max_bytes (1048576)"));
+}

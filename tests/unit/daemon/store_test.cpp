@@ -82,3 +82,30 @@ TEST_CASE("pruning sent rows past retention reads an index, not the whole outbox
     CHECK_THAT(steps, Catch::Contains("INDEX outbox_sent"));
     CHECK_THAT(steps, !Catch::Contains("SCAN outbox"));
 }
+
+TEST_CASE("the WAL stays near state.wal_max_bytes however much is written") {
+    auto path = fresh_path("wal-bound.db");
+    constexpr std::int64_t limit = 256 << 10;
+    std::int64_t largest = 0;
+    {
+        Database db(path, Database::Mode::read_write, "normal", limit);
+        db.exec("CREATE TABLE junk (id INTEGER PRIMARY KEY, bytes BLOB)");
+        Statement insert(db.handle(), "INSERT INTO junk (bytes) VALUES (?1)");
+        std::string blob(16 << 10, 'x');
+        for (int i = 0; i < 400; ++i) {  // 6.4 MB through the WAL
+            Database::Transaction tx(db);
+            insert.bind_blob(1, blob).step();
+            tx.commit();
+            largest = std::max(largest, static_cast<std::int64_t>(
+                                            std::filesystem::exists(path + "-wal")
+                                                ? std::filesystem::file_size(path + "-wal")
+                                                : 0));
+        }
+        CHECK(db.checkpoint());
+        CHECK(std::filesystem::file_size(path + "-wal") == 0);
+    }
+    INFO("largest WAL: " << largest << " bytes");
+    CHECK(largest > 0);
+    CHECK(largest <= 2 * limit);
+    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}

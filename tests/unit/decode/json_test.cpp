@@ -59,3 +59,17 @@ TEST_CASE("a UTF-8 byte-order mark before JSON is ignored", "[decode][json]") {
     REQUIRE(decoded.ok());
     CHECK(decoded.value.at("DocNo") == "出货单");
 }
+
+// Found by fuzz_json: Boost.JSON reads 1e999 as infinity and writes it back as `Infinity`.
+TEST_CASE("a number beyond the range of a double is refused, naming where it is",
+          "[decode][json][bad-input]") {
+    auto decoded = decode_json(R"({"DocNo":"CK1","Lines":[{"Qty":1},{"Qty":-21e308}]})");
+    CHECK_FALSE(decoded.ok());
+    CHECK(decoded.error ==
+          "invalid JSON: the number at $.Lines[1].Qty is out of range (beyond ±1.8e308)");
+    std::string digits(400, '9');  // no exponent: too long for an integer, read as a double
+    auto long_integer = decode_json("[" + digits + "]");
+    CHECK(long_integer.error ==
+          "invalid JSON: the number at $[0] is out of range (beyond ±1.8e308)");
+    CHECK(decode_json("[1.7e308, -1e-400, 18446744073709551615]").ok());
+}

@@ -124,6 +124,17 @@ TEST_CASE("an expression on the wrong type fails naming the path") {
     CHECK(r.error->expected == "a number");
 }
 
+// Found after fuzz_json's infinity: arithmetic can overflow too, and JSON cannot carry the result.
+TEST_CASE("an expression whose result is beyond the range of a number fails naming the field") {
+    auto m = work_order_mapping("  attributes: { total: { expr: '$.Qty * $.Price' } }\n");
+    auto r = map_one(*m, R"({"DocNo": "D1", "Qty": 1e200, "Price": 1e200})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK(r.error->field == "attributes.total");
+    CHECK(r.error->expected == "a number within ±1.8e308");
+    auto fine = map_one(*m, R"({"DocNo": "D1", "Qty": 1e100, "Price": 1e100})");
+    CHECK(fine.kind == MapResult::Kind::mapped);
+}
+
 TEST_CASE("a failing `where` names the item") {
     auto m = work_order_mapping(
         "  items:\n    each: $.Lines[*]\n    where: $.Qty > 0\n    fields: { sku: $.S, quantity: "
