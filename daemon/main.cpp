@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
     map_cmd->add_option("-m,--mapping", mapping_path, "Mapping file")->required()->check(CLI::ExistingFile);
     map_cmd->add_option("-f,--format", format, "json, ndjson, xml or csv (default: by extension)");
     map_cmd->add_option("--charset", charset, "Charset of CSV/XML input, e.g. GBK");
+    bool explain = false;
+    map_cmd->add_flag("--explain", explain, "Per document: key, version, when/cancelled, warnings, work order");
     map_cmd->add_option("documents", docs, "Document files")->required();
 
     std::vector<std::string> test_paths;
@@ -143,7 +145,7 @@ int main(int argc, char** argv) {
         }
         if (*run_cmd) return run(config_path);
         if (*check_cmd) return check(config_path);
-        if (*map_cmd) return fb::mapping::map_command(mapping_path, docs, format, charset, std::cout, std::cerr);
+        if (*map_cmd) return fb::mapping::map_command(mapping_path, docs, format, charset, std::cout, std::cerr, explain);
         if (*test_cmd) return fb::mapping::test_command(test_paths, std::cout);
         if (*kafka_cmd) return kafka_dev(brokers, partitions, topics);
         if (*dl_list) return dead_letter_list(config_path, all);

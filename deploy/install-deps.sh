@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ ccache pkg-config
   libboost1.81-all-dev librdkafka-dev libsqlite3-dev libyaml-cpp-dev catch2
   libpugixml-dev libspdlog-dev libcli11-dev libhowardhinnant-date-dev libvalijson-dev
-  libphonenumber8 liblz4-dev libabsl-dev libprotobuf-dev kcat curl sqlite3 tzdata
+  libphonenumber8 liblz4-dev libabsl-dev libprotobuf-dev libre2-dev kcat curl sqlite3 tzdata
   prometheus                   # promtool: the tests check deploy/prometheus/alerts.yml
   clang-14 libclang-rt-14-dev)  # the fuzz targets (tests/fuzz)
 

@@ -10,7 +10,8 @@ namespace {
 
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
-    "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request"};
+    "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request",
+    "success",  "empty"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -55,6 +56,47 @@ void compile_input(Compiler& c, const YAML::Node& n, InputOptions& input) {
     }
 }
 
+// yaml-cpp reads `{ each: $.Lines[*] }` as a flow map holding a list and says "end of map flow
+// not found" somewhere after it. The cause is nearly always an unquoted path with brackets:
+// point at that path's start, near the error, and say what to write.
+void bracket_path_error(const std::string& text, const YAML::Exception& e, const std::string& file) {
+    std::vector<std::string_view> lines;
+    for (std::size_t p = 0; p <= text.size();) {
+        auto nl = text.find('\n', p);
+        if (nl == std::string::npos) nl = text.size();
+        lines.emplace_back(std::string_view(text).substr(p, nl - p));
+        p = nl + 1;
+    }
+    int from = std::min<int>(e.mark.line, int(lines.size()) - 1);
+    for (int l = from; l >= 0 && l >= from - 20; --l) {
+        std::string_view line = lines[std::size_t(l)];
+        char quote = 0;
+        for (std::size_t c = 0; c < line.size(); ++c) {
+            char ch = line[c];
+            if (quote) {
+                if (ch == quote) quote = 0;
+                continue;
+            }
+            if (ch == '"' || ch == '\'') quote = ch;
+            if (ch == '#' && (c == 0 || line[c - 1] == ' ')) break;  // a comment
+            if (ch != '$' && ch != '@') continue;
+            std::size_t end = c;
+            while (end < line.size() && line[end] != ',' && line[end] != '}' && line[end] != ' ' &&
+                   line[end] != '[')
+                ++end;
+            if (end >= line.size() || line[end] != '[') continue;
+            auto close = line.find(']', end);
+            std::size_t stop = close == std::string_view::npos ? line.size() : close + 1;
+            while (stop < line.size() && line[stop] != ',' && line[stop] != '}' && line[stop] != ' ')
+                ++stop;
+            std::string path(line.substr(c, stop - c));
+            throw CompileError(file, l + 1, int(c) + 1,
+                               "quote a path that contains brackets: inside `{ … }` YAML reads `[` "
+                               "as a list, so write \"" + path + "\"");
+        }
+    }
+}
+
 // `version: $.X` or `version: { path: $.X, order: timestamp, … }`: the rest of the map is an
 // ordinary rule (so `time:` can normalise an ERP's own format first).
 void compile_version(Compiler& c, const YAML::Node& n, Plan& plan) {
@@ -79,6 +121,7 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     try {
         root = YAML::Load(yaml_text);
     } catch (const YAML::Exception& e) {
+        if (e.msg.find("flow not found") != std::string::npos) bracket_path_error(yaml_text, e, file_name);
         throw CompileError(file_name, e.mark.line + 1, e.mark.column + 1, e.msg);
     }
     Compiler c(file_name);
@@ -110,6 +153,18 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         if (text.size() > 3 && text.compare(text.size() - 3, 3, "[*]") == 0)
             plan->documents_container =
                 parse_path(text.substr(0, text.size() - 3), c.origin(root["documents"]));
+    }
+    // Checked on the whole input before `documents:`: an ERP's error answer ({errcode: 40001,
+    // data: []}) is one failed result, not an empty page.
+    if (root["success"]) plan->success = c.expression(root["success"]);
+    if (const auto& empty = root["empty"]) {
+        if (!empty.IsSequence())
+            c.fail(empty, "`empty` takes a list of values that mean \"no value\": [null, \"\", false]");
+        for (const auto& v : empty) {
+            if (!v.IsScalar() && !v.IsNull()) c.fail(v, "an `empty` value is a single value");
+            plan->empty_values.push_back(c.constant(v));
+        }
+        for (const auto& v : plan->empty_values) plan->empty_vals.push_back(from_json(v));
     }
     if (const auto& cols = root["columns"]) {
         if (!cols.IsSequence() || cols.size() == 0)

@@ -20,7 +20,7 @@ const std::vector<std::string_view> source_keys = {"path",  "expr", "template", 
 const std::vector<std::string_view> rule_keys = {
     "path",  "expr",   "template", "concat",   "separator", "value",    "each",
     "where", "fields", "when",     "required", "default",   "fallback", "lookup",
-    "as",    "time",   "tz",       "at",       "add",       "format",   "phone"};
+    "as",    "time",   "tz",       "at",       "add",       "format",   "phone",  "output_tz"};
 const std::vector<std::string_view> add_units = {"days", "hours", "minutes", "seconds"};
 
 bool is_rule_key(const std::string& k) {
@@ -456,7 +456,13 @@ void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schem
                               did_you_mean(as, {"string", "number", "integer", "boolean"}));
         r.as = *c;
     }
-    for (const char* k : {"tz", "at", "add", "format"})
+    for (const char* k : {"as", "time", "format", "phone"})
+        if (n[k] && n[k].IsScalar() && !n[k].Scalar().empty() &&
+            (n[k].Scalar()[0] == '$' || n[k].Scalar()[0] == '@'))
+            fail(n[k], std::string("`") + k + "` must be a constant written in the mapping, not `" +
+                           n[k].Scalar() + "` (only `tz`, `output_tz`, `at` and `add` may read "
+                           "the document)");
+    for (const char* k : {"tz", "at", "add", "format", "output_tz"})
         if (n[k] && !n["time"]) fail(n[k], std::string("`") + k + "` belongs with `time`");
     if (n["time"]) time_rule(r, n, where);
     if (n["phone"]) {
@@ -526,11 +532,22 @@ void Compiler::time_rule(Rule& r, const YAML::Node& n, const std::string& where)
              "`time` is a pattern such as \"%Y-%m-%d %H:%M\", `rfc3339` or `sap`, not `" + format +
                  "`" + did_you_mean(format, {"rfc3339", "sap", "iso8601"}));
     }
+    // A zone is a constant IANA name, or a path/expression read per document (`$.partner.tz`).
+    auto zone_of = [&](const char* key, const date::time_zone*& zone, RulePtr& from_document) {
+        std::string name = scalar(n[key], key);
+        if (!name.empty() && (name[0] == '$' || name[0] == '@')) {
+            from_document = rule(n[key], nullptr, where + " (" + key + ")");
+            return;
+        }
+        zone = find_zone(name);
+        if (!zone)
+            fail(n[key], "unknown time zone `" + name + "`" + did_you_mean(name, zone_names()) +
+                             " (a zone from the document is a path: `" + key +
+                             ": $.partner.tz`)");
+    };
+    if (n["output_tz"]) zone_of("output_tz", t->output_zone, t->output_zone_rule);
     if (n["tz"]) {
-        std::string zone = scalar(n["tz"], "`tz`");
-        t->zone = find_zone(zone);
-        if (!t->zone)
-            fail(n["tz"], "unknown time zone `" + zone + "`" + did_you_mean(zone, zone_names()));
+        zone_of("tz", t->zone, t->zone_rule);
     } else if (t->format.kind == TimeFormat::Kind::pattern && !t->format.pattern.has_zone) {
         fail(n["time"],
              "the format has no %z, so the rule needs `tz:` (the zone the times are in, such as "

@@ -16,6 +16,8 @@ const json::value* start_of(const Path& p, const EvalContext& ctx) {
             return ctx.root;
         case Path::Root::element:
             return ctx.at;
+        case Path::Root::input:
+            return ctx.input ? ctx.input : ctx.root;
         case Path::Root::variable: {
             if (p.variable >= ctx.variables.size()) return nullptr;
             const Val& v = ctx.variables[p.variable];
@@ -39,6 +41,25 @@ const json::value* child(const json::value* v, const std::string& key) {
     return nullptr;
 }
 
+// An XML element by local name: `Order`, `ns0:Order` or `cbc:Order` alike (an attribute
+// `@id` matches `@id` and `@ns:id`).
+const json::value* child_local(const json::value* v, const std::string& local) {
+    const auto* o = v ? v->if_object() : nullptr;
+    if (!o) return nullptr;
+    bool attribute = !local.empty() && local[0] == '@';
+    std::string_view name = attribute ? std::string_view(local).substr(1) : local;
+    for (const auto& kv : *o) {
+        std::string_view k = kv.key();
+        if (attribute != (!k.empty() && k[0] == '@')) continue;
+        if (attribute) k.remove_prefix(1);
+        auto colon = k.rfind(':');
+        if ((colon == std::string_view::npos ? k : k.substr(colon + 1)) == name &&
+            k.substr(0, 5) != "xmlns")
+            return &kv.value();
+    }
+    return nullptr;
+}
+
 bool filter_accepts(const Expr& filter, const json::value& element, EvalContext& ctx) {
     const json::value* saved = ctx.at;
     ctx.at = &element;
@@ -55,6 +76,9 @@ void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ct
         switch (s.kind) {
             case PathStep::Kind::key:
                 v = child(v, s.key);
+                break;
+            case PathStep::Kind::local:
+                v = child_local(v, s.key);
                 break;
             case PathStep::Kind::index: {
                 if (const auto* a = v->if_array()) {
@@ -238,11 +262,95 @@ Val binary(const Expr& e, EvalContext& ctx) {
     return r;
 }
 
+// A list path whose way to the list is missing (`$$.lines[*]` where `$$` has no `lines`) reads
+// as an empty list, which is silent: the tools warn about it. An empty list is not warned about.
+void warn_missing_list(const Path& p, const json::value* v, EvalContext& ctx) {
+    std::string reached = p.root == Path::Root::document  ? "$$"
+                          : p.root == Path::Root::element ? "@"
+                          : p.root == Path::Root::input   ? "$input"
+                                                          : "$";
+    if (p.root == Path::Root::variable) reached = p.text.substr(0, p.text.find_first_of(".["));
+    for (const auto& s : p.steps) {
+        if (!v) break;
+        if (s.kind == PathStep::Kind::wildcard || s.kind == PathStep::Kind::filter) return;
+        if (s.kind == PathStep::Kind::key || s.kind == PathStep::Kind::local) {
+            v = s.kind == PathStep::Kind::key ? child(v, s.key) : child_local(v, s.key);
+            reached += (s.kind == PathStep::Kind::key ? "." : ".*:") + s.key;
+        } else {
+            if (const auto* a = v->if_array()) {
+                std::int64_t n = std::int64_t(a->size());
+                std::int64_t i = s.index < 0 ? n + s.index : s.index;
+                v = i >= 0 && i < n ? &(*a)[std::size_t(i)] : nullptr;
+            } else if (s.index != 0 && s.index != -1) {
+                v = nullptr;
+            }
+            reached += "[" + std::to_string(s.index) + "]";
+        }
+    }
+    if (v) return;
+    std::string w = "`" + p.text + "` read nothing: `" + reached + "` is missing";
+    if (p.root == Path::Root::document && ctx.input && ctx.input != ctx.root)
+        w += " (`$$` is the document `documents:` found, not the whole input: that is `$input`)";
+    else if (p.root == Path::Root::current && ctx.current != ctx.root)
+        w += " (`$` is the current `each` item here; `$$` is the document)";
+    for (const auto& x : *ctx.warnings)
+        if (x == w) return;
+    ctx.warnings->push_back(std::move(w));
+}
+
+// `$lines[0]`, `$lines[*].Qty`, `$lines[?(@.Qty > 0)]` on a `let:` value that is a list (a
+// filter's matches, split(), map()): the list itself is indexed and filtered, where a key
+// (`$ship_to.City`) reads its first element.
+Val list_variable_path(const Path& p, const Val& var, EvalContext& ctx) {
+    const std::vector<Val>& xs = *var.list;
+    const PathStep& s = p.steps[0];
+    auto& out = ctx.scratch_list();
+    auto rest = [&](const Val& x) {
+        if (p.steps.size() == 1) {
+            out.push_back(x);
+        } else if (x.kind == Val::Kind::json) {
+            const json::value* single = nullptr;
+            walk(p, 1, x.j, ctx, p.multi ? &out : nullptr, &single);
+            if (single) out.push_back(from_json(*single));
+        }
+    };
+    if (s.kind == PathStep::Kind::index) {
+        std::int64_t n = std::int64_t(xs.size());
+        std::int64_t i = s.index < 0 ? n + s.index : s.index;
+        if (i >= 0 && i < n) rest(xs[std::size_t(i)]);
+        if (!p.multi) return out.empty() ? Val{} : out.front();
+    } else {
+        for (const auto& x : xs) {
+            if (s.kind == PathStep::Kind::filter) {
+                const json::value* saved = ctx.at;
+                const Val* saved_value = ctx.at_value;
+                ctx.at = x.kind == Val::Kind::json ? x.j : nullptr;
+                ctx.at_value = &x;
+                bool keep = truthy(evaluate(*s.filter, ctx));
+                ctx.at = saved;
+                ctx.at_value = saved_value;
+                if (!keep) continue;
+            }
+            rest(x);
+        }
+    }
+    Val r;
+    r.kind = Val::Kind::list;
+    r.list = &out;
+    return r;
+}
+
 }  // namespace
 
 Val evaluate_path(const Path& p, EvalContext& ctx) {
     if (p.root == Path::Root::variable && p.steps.empty())
         return p.variable < ctx.variables.size() ? ctx.variables[p.variable] : Val{};
+    if (p.root == Path::Root::variable && p.variable < ctx.variables.size() &&
+        ctx.variables[p.variable].kind == Val::Kind::list &&
+        p.steps[0].kind != PathStep::Kind::key && p.steps[0].kind != PathStep::Kind::local)
+        return list_variable_path(p, ctx.variables[p.variable], ctx);
+    if (p.root == Path::Root::element && !ctx.at && ctx.at_value)  // a scalar element
+        return p.steps.empty() ? *ctx.at_value : Val{};
     const json::value* start = start_of(p, ctx);
     if (!p.multi) {
         // The common case, kept tight: keys and indexes only.
@@ -251,6 +359,8 @@ Val evaluate_path(const Path& p, EvalContext& ctx) {
             if (!v) break;
             if (s.kind == PathStep::Kind::key) {
                 v = child(v, s.key);
+            } else if (s.kind == PathStep::Kind::local) {
+                v = child_local(v, s.key);
             } else if (const auto* a = v->if_array()) {
                 std::int64_t n = std::int64_t(a->size());
                 std::int64_t i = s.index < 0 ? n + s.index : s.index;
@@ -263,10 +373,78 @@ Val evaluate_path(const Path& p, EvalContext& ctx) {
     }
     auto& out = ctx.scratch_list();
     walk(p, 0, start, ctx, &out, nullptr);
+    if (out.empty() && ctx.warnings) warn_missing_list(p, start, ctx);
     Val r;
     r.kind = Val::Kind::list;
     r.list = &out;
     return r;
+}
+
+bool values_equal(const Val& a, const Val& b) { return equal(a, b); }
+
+std::string why_missing(const Path& p, EvalContext& ctx) {
+    std::string prefix = p.text.substr(0, p.text.find_first_of(".["));
+    if (p.root == Path::Root::variable && p.variable < ctx.variables.size()) {
+        const Val& var = ctx.variables[p.variable];
+        if (var.kind == Val::Kind::list && var.list->empty())
+            return "`" + prefix + "` is empty: its rule under `let:` matched nothing";
+        if (var.missing())
+            return "`" + prefix + "` has no value: its rule under `let:` read or matched nothing";
+    }
+    const json::value* v = start_of(p, ctx);
+    for (std::size_t i = 0; v && i < p.steps.size(); ++i) {
+        const PathStep& s = p.steps[i];
+        bool last = i + 1 == p.steps.size();
+        switch (s.kind) {
+            case PathStep::Kind::key:
+            case PathStep::Kind::local: {
+                const json::value* next =
+                    s.kind == PathStep::Kind::key ? child(v, s.key) : child_local(v, s.key);
+                if (!next) {
+                    if (s.kind == PathStep::Kind::key && child(v, "@" + s.key))
+                        return "`" + prefix + "` has no `" + s.key + "` but has the attribute `@" +
+                               s.key + "`: read `" + prefix + ".@" + s.key + "`";
+                    if (!last) return "`" + prefix + "." + s.key + "` is missing";
+                    return "";
+                }
+                prefix += (s.kind == PathStep::Kind::key ? "." : ".*:") + s.key;
+                v = next;
+                break;
+            }
+            case PathStep::Kind::index: {
+                const auto* a = v->if_array();
+                std::int64_t n = a ? std::int64_t(a->size()) : 1;
+                std::int64_t k = s.index < 0 ? n + s.index : s.index;
+                if (k < 0 || k >= n)
+                    return "`" + prefix + "` has " + std::to_string(n) + " element" +
+                           (n == 1 ? "" : "s");
+                if (a) v = &(*a)[std::size_t(k)];
+                prefix += "[" + std::to_string(s.index) + "]";
+                break;
+            }
+            default: {
+                std::vector<const json::value*> xs;
+                if (const auto* a = v->if_array())
+                    for (const auto& x : *a) xs.push_back(&x);
+                else
+                    xs.push_back(v);
+                const json::value* first = nullptr;
+                for (const auto* x : xs)
+                    if (s.kind == PathStep::Kind::wildcard || filter_accepts(*s.filter, *x, ctx)) {
+                        first = x;
+                        break;
+                    }
+                if (!first)
+                    return s.kind == PathStep::Kind::filter
+                               ? "the filter of `" + p.text + "` matched none of the " +
+                                     std::to_string(xs.size()) + " elements of `" + prefix + "`"
+                               : "`" + prefix + "` is an empty list";
+                v = first;
+                prefix += "[…]";
+            }
+        }
+    }
+    return "";
 }
 
 Val evaluate(const Expr& e, EvalContext& ctx) {

@@ -54,6 +54,22 @@ std::string Evaluator::input_path(std::string_view path) const {
     return prefix + std::string(path.substr(1));
 }
 
+// " (`$ship_to` is empty: …)" when the path that read nothing can say why; "" otherwise.
+std::string Evaluator::because(const Rule& r, const std::string& path) const {
+    std::string why;
+    try {
+        if (r.path && (path.empty() || path == r.path->text)) {
+            why = why_missing(*r.path, ctx_);
+        } else if (!path.empty()) {
+            VariableScope scope(ctx_.variable_names);
+            why = why_missing(*parse_path(path, Origin{}), ctx_);
+        }
+    } catch (...) {
+        // Only a hint: a path that does not read back (or a filter that fails) gives none.
+    }
+    return why.empty() ? "" : " (" + why + ")";
+}
+
 void Evaluator::fail(const Rule& r, const std::string& rule_text, const EvalError& e) const {
     MapError err;
     err.field = field_name();
@@ -61,6 +77,7 @@ void Evaluator::fail(const Rule& r, const std::string& rule_text, const EvalErro
     err.path = input_path(e.path.empty() ? r.input_path() : std::string_view(e.path));
     err.expected = e.expected;
     err.found = e.found;
+    if (e.found == "nothing") err.found += because(r, e.path);
     throw MapFailure{std::move(err)};
 }
 
@@ -79,8 +96,15 @@ Val Evaluator::source(const Rule& r) {
                 out += p.literal;
                 if (!p.expr) continue;
                 Val v = evaluate(*p.expr, ctx_);
-                if (v.kind == Val::Kind::list) v = v.list->empty() ? Val{} : v.list->front();
-                if (v.absent()) continue;
+                if (v.kind == Val::Kind::list && v.list->size() <= 1)
+                    v = v.list->empty() ? Val{} : v.list->front();
+                if (blank(v, ctx_)) continue;
+                if (v.kind == Val::Kind::list) {
+                    EvalError e{"one value in the template (for a list use {{ join(list, \", \") }})",
+                                describe(v), ""};
+                    if (p.expr->op == Expr::Op::path) e.path = p.expr->path->text;
+                    throw e;
+                }
                 if (!to_text(v, piece)) {
                     EvalError e{"a text value in the template", describe(v), ""};
                     if (p.expr->op == Expr::Op::path) e.path = p.expr->path->text;
@@ -96,7 +120,14 @@ Val Evaluator::source(const Rule& r) {
             bool first = true;
             for (const auto& p : r.parts) {
                 Val v = value(*p);
-                if (v.absent()) continue;
+                if (v.kind == Val::Kind::list && v.list->size() <= 1)
+                    v = v.list->empty() ? Val{} : v.list->front();
+                if (blank(v, ctx_)) continue;
+                if (v.kind == Val::Kind::list || (v.kind == Val::Kind::json && v.j->is_array()))
+                    throw EvalError{
+                        "single values to concatenate (for a list use "
+                        "{ expr: 'join(list, \" \")' })",
+                        describe(v), std::string(p->input_path())};
                 if (!to_text(v, piece))
                     throw EvalError{"text values to concatenate", describe(v),
                                     std::string(p->input_path())};
@@ -114,13 +145,13 @@ Val Evaluator::source(const Rule& r) {
 Val Evaluator::value(const Rule& r) {
     Val v;
     try {
-        if (r.when && !truthy(evaluate(*r.when, ctx_))) return Val{};
+        if (r.when && !holds(evaluate(*r.when, ctx_), ctx_)) return Val{};
         v = source(r);
         if (v.kind == Val::Kind::list && r.source == Rule::Source::path) {
             // A filter path used for one value: its first match. (An `expr` may yield a list.)
             v = v.list->empty() ? Val{} : v.list->front();
         }
-        if (v.absent()) {
+        if (blank(v, ctx_)) {
             if (r.default_value) return r.default_val;
             if (r.required) throw EvalError{"a value (the field is required)", describe(v), ""};
             return Val{};
@@ -181,11 +212,15 @@ Val Evaluator::time(const Rule& r, const Val& v) {
             if (t.format.kind == TimeFormat::Kind::sap) w.has_offset = false;
         }
     }
+    const date::time_zone* in_zone = t.zone_rule ? zone(*t.zone_rule) : t.zone;
+    const date::time_zone* out_zone = t.output_zone_rule ? zone(*t.output_zone_rule)
+                                      : t.output_zone    ? t.output_zone
+                                                         : in_zone;
     std::int64_t utc;
     if (w.has_offset)
         utc = w.local_seconds - w.offset_seconds;
-    else if (t.zone)
-        utc = to_utc(t.zone, w.local_seconds);
+    else if (in_zone)
+        utc = to_utc(in_zone, w.local_seconds);
     else if (t.format.kind == TimeFormat::Kind::sap)
         utc = w.local_seconds;
     else
@@ -197,13 +232,25 @@ Val Evaluator::time(const Rule& r, const Val& v) {
             throw EvalError{"a number to add", describe(n), std::string(amount->input_path())};
         utc += std::int64_t(num.number() * double(unit));
     }
-    int offset = t.zone ? offset_at(t.zone, utc) : w.has_offset ? w.offset_seconds : 0;
+    int offset = out_zone ? offset_at(out_zone, utc) : w.has_offset ? w.offset_seconds : 0;
     auto& out = ctx_.scratch_string();
     if (t.output)
         format_pattern(*t.output, utc, offset, out);
     else
-        format_rfc3339(utc, w.millis, offset, !t.zone && offset == 0, out);
+        format_rfc3339(utc, w.millis, offset, !out_zone && offset == 0, out);
     return Val::of_string(out);
+}
+
+// A zone read from the document; nothing read means none (the input's own offset then counts).
+const date::time_zone* Evaluator::zone(const Rule& r) {
+    Val z = value(r);
+    if (blank(z, ctx_)) return nullptr;
+    std::string name;
+    const date::time_zone* found = to_text(z, name) ? find_zone(name) : nullptr;
+    if (!found)
+        throw EvalError{"an IANA time zone such as Asia/Shanghai", describe(z),
+                        std::string(r.input_path())};
+    return found;
 }
 
 Val Evaluator::phone(const Rule& r, const Val& v) {
@@ -219,7 +266,7 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
     switch (r.source) {
         case Rule::Source::object: {
             try {
-                if (r.when && !truthy(evaluate(*r.when, ctx_))) return false;
+                if (r.when && !holds(evaluate(*r.when, ctx_), ctx_)) return false;
             } catch (const EvalError& e) {
                 fail(r, "when: " + r.when->source, e);
             }
@@ -271,7 +318,7 @@ bool Evaluator::produce(const Rule& r, json::value& out) {
 bool Evaluator::produce_each(const Rule& r, json::value& out) {
     Val items;
     try {
-        if (r.when && !truthy(evaluate(*r.when, ctx_))) return false;
+        if (r.when && !holds(evaluate(*r.when, ctx_), ctx_)) return false;
         items = evaluate_path(*r.each, ctx_);
     } catch (const EvalError& e) {
         fail(r, "", e);
@@ -298,7 +345,7 @@ bool Evaluator::produce_each(const Rule& r, json::value& out) {
         bool keep = true;
         if (r.where) {
             try {
-                keep = truthy(evaluate(*r.where, ctx_));
+                keep = holds(evaluate(*r.where, ctx_), ctx_);
             } catch (const EvalError& e) {
                 fail(r, "where: " + r.where->source, e);
             }

@@ -58,6 +58,7 @@ class Evaluator {
     [[noreturn]] void fail(const Rule& r, const std::string& rule_text, const EvalError& e) const;
 
     std::string field_name() const;
+    std::string because(const Rule& r, const std::string& path) const;
 
     // A value broke its field's schema check (the document then gets the full check's reason).
     bool schema_violation = false;
@@ -72,6 +73,7 @@ class Evaluator {
     Val lookup(const Rule& r, const Val& v);
     Val time(const Rule& r, const Val& v);
     Val phone(const Rule& r, const Val& v);
+    const date::time_zone* zone(const Rule& r);
     bool produce_each(const Rule& r, json::value& out);
 };
 

@@ -10,6 +10,10 @@
 
 #include "mapping/value.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace fb::mapping {
 
 // Where a piece of text starts in the mapping file, so an error inside it names line and column.
@@ -24,7 +28,8 @@ struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct PathStep {
-    enum class Kind : std::uint8_t { key, index, wildcard, filter };
+    // local: `.*:Name`, an XML element by its local name, whatever prefix the sender chose
+    enum class Kind : std::uint8_t { key, index, wildcard, filter, local };
     Kind kind = Kind::key;
     std::string key;
     std::int64_t index = 0;
@@ -32,7 +37,8 @@ struct PathStep {
 };
 
 struct Path {
-    enum class Root : std::uint8_t { current, document, element, variable };  // $  $$  @  $name
+    // $  $$  @  $name  $input
+    enum class Root : std::uint8_t { current, document, element, variable, input };
     Root root = Root::current;
     std::size_t variable = 0;  // index into the mapping's `let:` values
     std::vector<PathStep> steps;
@@ -77,6 +83,8 @@ struct Expr {
     const Function* fn = nullptr;
     std::size_t offset = 0;  // where it starts in the text
     std::string source;      // the whole expression as written (set on the root only)
+    bool per_element = false;  // count(list, x): x reads `@`, so it is a predicate
+    std::shared_ptr<const re2::RE2> regex;  // matches()/capture()/replace_re(): compiled once
 };
 
 // Built-in functions. Each evaluates its own arguments, so `if` and `coalesce` stay lazy.
@@ -88,7 +96,12 @@ struct Function {
     std::vector<Type> params;  // the last one repeats
     Val (*call)(const Expr& e, EvalContext& ctx);
     std::string_view summary;
+    // Checks and prepares a call once its arguments are parsed (a regular expression is
+    // compiled here); returns an error for argument `bad`, or "" when the call is fine.
+    std::string (*prepare)(Expr& e, std::size_t& bad) = nullptr;
 };
+// True when the expression reads `@` outside a filter of its own.
+bool mentions_element(const Expr& e);
 const Function* find_function(std::string_view name);
 const std::vector<Function>& functions();
 
@@ -106,6 +119,11 @@ std::unique_ptr<Path> parse_path(std::string_view text, const Origin& at);
 // Throw EvalError on a run-time mistake (a word where a number must be, …).
 Val evaluate(const Expr& e, EvalContext& ctx);
 Val evaluate_path(const Path& p, EvalContext& ctx);
+// `==` as the language means it: numeric text equals its number, null equals missing.
+bool values_equal(const Val& a, const Val& b);
+// Why a path read nothing, for error messages: the empty `let:` value, the filter that matched
+// nothing, the intermediate that is missing, the attribute it should have read; "" if no reason.
+std::string why_missing(const Path& p, EvalContext& ctx);
 
 using support::did_you_mean;
 

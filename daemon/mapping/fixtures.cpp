@@ -248,7 +248,8 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
     return docs;
 }
 
-std::string run_case(const Mapping& mapping, const FixtureCase& c) {
+std::string run_case(const Mapping& mapping, const FixtureCase& c,
+                     std::vector<std::string>* warnings) {
     std::string expected_text, error;
     if (!read_file(c.expected, expected_text)) return "  missing " + c.expected + "\n";
     json::value expected;
@@ -275,7 +276,12 @@ std::string run_case(const Mapping& mapping, const FixtureCase& c) {
     }
     std::vector<MapResult> results;
     for (const auto& in : inputs)
-        for (auto& r : mapping.map(in)) results.push_back(std::move(r));
+        for (auto& r : mapping.map(in, warnings != nullptr)) {
+            if (warnings)
+                for (auto& w : r.warnings)
+                    warnings->push_back((r.document_id.empty() ? "" : r.document_id + ": ") + w);
+            results.push_back(std::move(r));
+        }
     if (expected.is_array()) {
         const auto& e = expected.get_array();
         if (e.size() != results.size())

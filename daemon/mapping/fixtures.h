@@ -30,8 +30,10 @@ std::vector<boost::json::value> read_documents(const std::string& path, const Ma
                                                const std::string& format,
                                                const std::string& charset, std::string& error);
 
-// "" when the case passes; otherwise a readable diff.
-std::string run_case(const Mapping& mapping, const FixtureCase& c);
+// "" when the case passes; otherwise a readable diff. `warnings` (when given) collects what
+// looks like a silent mistake, such as a list path whose way is missing.
+std::string run_case(const Mapping& mapping, const FixtureCase& c,
+                     std::vector<std::string>* warnings = nullptr);
 
 // Differences between two JSON values, one "  where: expected …, got …" line each.
 void json_diff(const boost::json::value& expected, const boost::json::value& actual,

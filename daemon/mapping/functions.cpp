@@ -6,6 +6,7 @@
 
 #include "mapping/coerce.h"
 #include "mapping/expr.h"
+#include "mapping/functions_text.h"
 
 namespace fb::mapping {
 
@@ -19,6 +20,12 @@ Val arg(const Expr& e, std::size_t i, EvalContext& ctx) { return evaluate(*e.arg
     EvalError err{std::string(expected) + " as argument " + std::to_string(i + 1) + " of " +
                       std::string(e.fn->name) + "()",
                   describe(v), ""};
+    bool list = v.kind == Val::Kind::list || (v.kind == Val::Kind::json && v.j->is_array());
+    if (list && e.fn->name == "contains")
+        err.expected += " (for a list: `\"x\" in list`, a filter `$.X[?(@ == \"x\")]`, "
+                        "or contains(join(list, \",\"), \"x\"))";
+    else if (list && std::string_view(expected) == "a string")
+        err.expected += " (for a list use join(list, \", \") or first(list))";
     if (e.args[i]->op == Expr::Op::path) err.path = e.args[i]->path->text;
     throw err;
 }
@@ -79,22 +86,92 @@ std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
     return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
 }
 
-Val fn_any(const Expr& e, EvalContext& ctx) {
+// Runs `each(element, result)` with args[1] evaluated for every element of args[0] as `@`.
+template <class Each>
+void per_element(const Expr& e, EvalContext& ctx, Each&& each) {
     auto& xs = ctx.scratch_list();
     elements(arg(e, 0, ctx), xs);
-    return Val::of_bool(std::any_of(xs.begin(), xs.end(), truthy));
+    struct Restore {
+        EvalContext& ctx;
+        const json::value* at;
+        const Val* at_value;
+        ~Restore() {
+            ctx.at = at;
+            ctx.at_value = at_value;
+        }
+    } restore{ctx, ctx.at, ctx.at_value};
+    for (const auto& x : xs) {
+        ctx.at = x.kind == Val::Kind::json ? x.j : nullptr;
+        ctx.at_value = &x;
+        each(x, evaluate(*e.args[1], ctx));
+    }
+}
+
+Val fn_any(const Expr& e, EvalContext& ctx) {
+    bool any = false;
+    if (e.args.size() == 2) {
+        per_element(e, ctx, [&](const Val&, const Val& r) { any = any || holds(r, ctx); });
+        return Val::of_bool(any);
+    }
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    return Val::of_bool(std::any_of(xs.begin(), xs.end(), [&](const Val& x) { return holds(x, ctx); }));
 }
 Val fn_all(const Expr& e, EvalContext& ctx) {
+    bool all = true;
+    if (e.args.size() == 2) {
+        per_element(e, ctx, [&](const Val&, const Val& r) { all = all && holds(r, ctx); });
+        return Val::of_bool(all);
+    }
     auto& xs = ctx.scratch_list();
     elements(arg(e, 0, ctx), xs);
-    return Val::of_bool(std::all_of(xs.begin(), xs.end(), truthy));
+    return Val::of_bool(std::all_of(xs.begin(), xs.end(), [&](const Val& x) { return holds(x, ctx); }));
 }
+// count(list): elements; count(list, @.Qty > 0): elements the predicate holds for;
+// count(list, "Y"): elements equal to "Y".
 Val fn_count(const Expr& e, EvalContext& ctx) {
+    std::int64_t n = 0;
+    if (e.args.size() == 2 && e.per_element) {
+        per_element(e, ctx, [&](const Val&, const Val& r) { n += holds(r, ctx); });
+        return Val::of_int(n);
+    }
     auto& xs = ctx.scratch_list();
     elements(arg(e, 0, ctx), xs);
     if (e.args.size() == 1) return Val::of_int(std::int64_t(xs.size()));
-    return Val::of_int(std::count_if(xs.begin(), xs.end(), truthy));
+    Val x = arg(e, 1, ctx);
+    for (const auto& v : xs) n += values_equal(v, x);
+    return Val::of_int(n);
 }
+// map($.Lines[*], upper(@.Sku)): the expression for each element; missing results are left out.
+Val fn_map(const Expr& e, EvalContext& ctx) {
+    auto& out = ctx.scratch_list();
+    per_element(e, ctx, [&](const Val&, const Val& r) {
+        if (!r.missing()) out.push_back(r);
+    });
+    return list_of(out);
+}
+// filter($lines, @.Qty > 0): the elements the predicate holds for (a computed list too).
+Val fn_filter(const Expr& e, EvalContext& ctx) {
+    auto& out = ctx.scratch_list();
+    per_element(e, ctx, [&](const Val& x, const Val& r) {
+        if (holds(r, ctx)) out.push_back(x);
+    });
+    return list_of(out);
+}
+
+std::string prepare_count(Expr& e, std::size_t&) {
+    if (e.args.size() == 2) e.per_element = mentions_element(*e.args[1]);
+    return "";
+}
+std::string prepare_predicate(Expr& e, std::size_t& bad) {
+    bad = 1;
+    if (e.args.size() == 2 && !mentions_element(*e.args[1]))
+        return std::string(e.fn->name) + "() reads each element as `@`: " +
+               std::string(e.fn->name) +
+               (e.fn->name == "map" ? "($.Lines[*], upper(@.Sku))" : "($.Lines[*], @.Qty > 0)");
+    return "";
+}
+
 Val fold(const Expr& e, EvalContext& ctx, int how) {  // 0 sum, 1 min, 2 max, 3 avg
     auto& xs = ctx.scratch_list();
     elements(arg(e, 0, ctx), xs);
@@ -159,19 +236,20 @@ Val fn_distinct(const Expr& e, EvalContext& ctx) {
 
 Val fn_exists(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
-    return Val::of_bool(!v.missing() && v.kind != Val::Kind::null);
+    bool declared_empty = !v.absent() && blank(v, ctx);  // one of the mapping's `empty:`
+    return Val::of_bool(!v.missing() && v.kind != Val::Kind::null && !declared_empty);
 }
 Val fn_empty(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
     if (v.kind == Val::Kind::list) return Val::of_bool(v.list->empty());
     if (v.kind == Val::Kind::json)
         return Val::of_bool(v.j->is_array() ? v.j->get_array().empty() : v.j->get_object().empty());
-    return Val::of_bool(v.absent());
+    return Val::of_bool(blank(v, ctx));
 }
 Val fn_coalesce(const Expr& e, EvalContext& ctx) {
     for (std::size_t i = 0; i < e.args.size(); ++i) {
         Val v = arg(e, i, ctx);
-        if (!v.absent()) return v;
+        if (!blank(v, ctx)) return v;
     }
     return Val{};
 }
@@ -267,7 +345,7 @@ Val fn_join(const Expr& e, EvalContext& ctx) {
     std::string piece;
     bool first = true;
     for (const auto& x : xs) {
-        if (x.absent()) continue;
+        if (blank(x, ctx)) continue;
         if (!to_text(x, piece)) bad_arg(e, 0, x, "a list of strings");
         if (!first) out.append(sep);
         out.append(piece);
@@ -280,7 +358,12 @@ Val fn_concat(const Expr& e, EvalContext& ctx) {
     std::string piece;
     for (std::size_t i = 0; i < e.args.size(); ++i) {
         Val v = arg(e, i, ctx);
-        if (v.absent()) continue;
+        if (v.kind == Val::Kind::list && v.list->size() <= 1)
+            v = v.list->empty() ? Val{} : v.list->front();
+        if (blank(v, ctx)) continue;
+        if (v.kind == Val::Kind::list ||
+            (v.kind == Val::Kind::json && v.j->is_array()))
+            bad_arg(e, i, v, "a single value (for a list use join(list, separator))");
         if (!to_text(v, piece)) bad_arg(e, i, v, "a string");
         out.append(piece);
     }
@@ -356,21 +439,15 @@ Val rounding(const Expr& e, EvalContext& ctx) {
 Val fn_position(const Expr&, EvalContext& ctx) { return Val::of_int(ctx.position); }
 
 const std::vector<Function> table = {
-    {"any",
-     1,
-     1,
-     T::boolean,
-     {T::any},
-     fn_any,
-     "true when any element is true: any($.Lines[*].NeedInstall == \"Y\")"},
-    {"all", 1, 1, T::boolean, {T::any}, fn_all, "true when every element is true"},
-    {"count",
-     1,
-     2,
-     T::number,
-     {T::any},
-     fn_count,
-     "number of elements (of true elements with a second argument)"},
+    {"any", 1, 2, T::boolean, {T::any}, fn_any,
+     "any(list) or any(list, @.Qty > 0): true when an element (or the predicate) holds",
+     prepare_predicate},
+    {"all", 1, 2, T::boolean, {T::any}, fn_all,
+     "all(list) or all(list, predicate with @): true when every element holds", prepare_predicate},
+    {"count", 1, 2, T::number, {T::any}, fn_count,
+     "count(list); count(list, @.Qty > 0) counts matches of a predicate; count(list, \"Y\") "
+     "counts elements equal to \"Y\"",
+     prepare_count},
     {"sum", 1, 1, T::number, {T::any}, fn_sum, "sum of numbers (numeric strings too)"},
     {"min", 1, 1, T::number, {T::any}, fn_min, "smallest number"},
     {"max", 1, 1, T::number, {T::any}, fn_max, "largest number"},
@@ -460,11 +537,33 @@ const std::vector<Function> table = {
     {"ceil", 1, 1, T::number, {T::number}, rounding<2>, "round up"},
     {"abs", 1, 1, T::number, {T::number}, rounding<3>, "absolute value"},
     {"position", 0, 0, T::number, {}, fn_position, "1-based index of the current `each` item"},
+    {"map", 2, 2, T::list, {T::any}, fn_map, "map(list, expr with @): the expression per element",
+     prepare_predicate},
+    {"filter", 2, 2, T::list, {T::any}, fn_filter, "filter(list, predicate with @)",
+     prepare_predicate},
+    {"matches", 2, 2, T::boolean, {T::string}, call_matches, "matches(text, \"regex\") (RE2)",
+     prepare_regex},
+    {"capture", 2, 3, T::string, {T::string, T::string, T::number}, call_capture,
+     "capture(text, \"regex\"[, group]): the group's text (group 1 by default)", prepare_regex},
+    {"replace_re", 3, 3, T::string, {T::string}, call_replace_re,
+     "replace_re(text, \"regex\", \"rewrite with \\\\1\"): every match", prepare_regex},
+    {"strip_html", 1, 1, T::string, {T::string}, call_strip_html,
+     "text without tags, entities decoded, spaces collapsed"},
+    {"decode_entities", 1, 1, T::string, {T::string}, call_decode_entities,
+     "&amp; &lt; &#20013; … decoded"},
+    {"index_of", 2, 2, T::number, {T::string}, call_index_of,
+     "index_of(text, part): 0-based character index, -1 when absent"},
 };
 
 }  // namespace
 
 const std::vector<Function>& functions() { return table; }
+
+bool mentions_element(const Expr& e) {
+    if (e.op == Expr::Op::path) return e.path->root == Path::Root::element;
+    return std::any_of(e.args.begin(), e.args.end(),
+                       [](const ExprPtr& a) { return mentions_element(*a); });
+}
 
 const Function* find_function(std::string_view name) {
     for (const auto& f : table)

@@ -65,7 +65,7 @@ std::string text_of(const Val& v) {
 // `when` and `cancelled` are document-level conditions; a failure in them fails the document.
 bool condition(Evaluator& ev, const Plan& plan, const Expr& e, const char* name, EvalContext& ctx) {
     try {
-        return truthy(evaluate(e, ctx));
+        return holds(evaluate(e, ctx), ctx);
     } catch (const EvalError& err) {
         ev.fail(*plan.output, std::string(name) + ": " + e.source, err);
     }
@@ -93,7 +93,23 @@ std::string schema_field(const std::string& where) {
 // paths from it start at its first match.
 void bind_variables(const Plan& plan, Evaluator& ev, EvalContext& ctx) {
     ctx.variables.clear();
-    for (const auto& v : plan.variables) ctx.variables.push_back(ev.value(*v));
+    for (const auto& v : plan.variables) {
+        // A bare list path keeps all its matches, so `$lines[1]` and `$lines[?(…)]` work; an
+        // empty list is no value. A rule with modifiers makes one value, as anywhere.
+        bool list = v->source == Rule::Source::path && v->path->multi && !v->when &&
+                    !v->required && !v->default_value && !v->has_lookup &&
+                    v->as == Coercion::none && !v->time && v->phone_region.empty();
+        if (!list) {
+            ctx.variables.push_back(ev.value(*v));
+            continue;
+        }
+        try {
+            Val l = evaluate_path(*v->path, ctx);
+            ctx.variables.push_back(l.kind == Val::Kind::list && l.list->empty() ? Val{} : l);
+        } catch (const EvalError& e) {
+            ev.fail(*v, "", e);
+        }
+    }
 }
 
 // The calling thread's context, reset to evaluate `root`.
@@ -105,10 +121,48 @@ EvalContext& fresh_context(const json::value& root) {
     return ctx;
 }
 
-}  // namespace
+// What an input's top level holds, for the error of a `documents:` path that found nothing:
+// the integrator sees at once that the envelope is `ns0:DELVRY07`, not `DELVRY07`.
+std::string top_level(const json::value& input) {
+    if (const auto* o = input.if_object()) {
+        if (o->empty()) return "an empty object";
+        std::string keys;
+        std::size_t n = 0;
+        for (const auto& kv : *o) {
+            if (n++ == 8) {
+                keys += ", … (" + std::to_string(o->size()) + " keys)";
+                break;
+            }
+            std::string what = describe(from_json(kv.value()));
+            if (what.size() > 60) what = what.substr(0, 57) + "…";
+            keys += (keys.empty() ? "" : ", ") + std::string("`") + std::string(kv.key()) + "` (" +
+                    what + ")";
+        }
+        return "an object with " + keys;
+    }
+    if (const auto* a = input.if_array())
+        return "a list of " + std::to_string(a->size()) + " element" + (a->size() == 1 ? "" : "s");
+    return describe(from_json(input));
+}
 
-MapResult map_document(const Plan& plan, const json::value& document) {
+MapError no_documents(const Plan& plan, const json::value& input, const std::string& found) {
+    std::string mapping = plan.name.empty() ? plan.file : plan.name;
+    return MapError{"",
+                    "documents",
+                    "documents: " + plan.documents->text,
+                    plan.documents_container ? plan.documents_container->text
+                                             : plan.documents->text,
+                    "documents for mapping `" + mapping + "`",
+                    found + ": the input's top level is " + top_level(input)};
+}
+
+MapResult map_one(const Plan& plan, const json::value& document, const json::value* input,
+                  std::vector<std::string>* warnings) {
     EvalContext& ctx = fresh_context(document);
+    ctx.input = input ? input : &document;
+    ctx.warnings = warnings;
+    ctx.empty_values = plan.empty_vals.empty() ? nullptr : &plan.empty_vals;
+    ctx.variable_names = &plan.variable_names;
     Evaluator ev(ctx, thread_stacks());
     MapResult result;
     try {
@@ -121,6 +175,9 @@ MapResult map_document(const Plan& plan, const json::value& document) {
                        std::string(plan.key->input_path()),
                        "the document id",
                        describe(key)};
+            if (plan.key->path)
+                if (auto why = why_missing(*plan.key->path, ctx); !why.empty())
+                    e.found += " (" + why + ")";
             return failure(std::move(e), document);
         }
         if (plan.version) {
@@ -184,8 +241,23 @@ MapResult map_document(const Plan& plan, const json::value& document) {
     }
 }
 
+}  // namespace
+
+MapResult map_document(const Plan& plan, const json::value& document, const json::value* input,
+                       bool warn) {
+    std::vector<std::string> found;
+    MapResult r = map_one(plan, document, input, warn ? &found : nullptr);
+    thread_context().warnings = nullptr;
+    r.warnings = std::move(found);
+    return r;
+}
+
 RequestResult map_request_document(const Plan& plan, const json::value& context) {
     EvalContext& ctx = fresh_context(context);
+    ctx.input = &context;
+    ctx.warnings = nullptr;
+    ctx.empty_values = plan.empty_vals.empty() ? nullptr : &plan.empty_vals;
+    ctx.variable_names = &plan.variable_names;
     Evaluator ev(ctx, thread_stacks());
     RequestResult result;
     std::string id;
@@ -261,7 +333,9 @@ RequestResult Mapping::map_request(const json::object& context) const {
     return map_request_document(*plan_, json::value(context));
 }
 
-std::vector<MapResult> Mapping::map(const json::value& input) const {
+std::vector<MapResult> Mapping::map(const json::value& input) const { return map(input, false); }
+
+std::vector<MapResult> Mapping::map(const json::value& input, bool warn) const {
     std::vector<MapResult> results;
     if (plan_->is_request) {
         results.push_back(failure(MapError{"", "", "", "", "a work-order mapping",
@@ -269,9 +343,36 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
                                   input));
         return results;
     }
+    {
+        // What every evaluation below (success, documents, group_by) may read beside its root.
+        EvalContext& ctx = thread_context();
+        ctx.input = &input;
+        ctx.warnings = nullptr;
+        ctx.empty_values = plan_->empty_vals.empty() ? nullptr : &plan_->empty_vals;
+        ctx.variable_names = &plan_->variable_names;
+    }
+    if (plan_->success) {
+        EvalContext& ctx = thread_context();
+        ctx.reset();
+        ctx.root = ctx.current = &input;
+        std::string found;
+        try {
+            if (!truthy(evaluate(*plan_->success, ctx)))
+                found = "false: the input's top level is " + top_level(input);
+        } catch (const EvalError& e) {
+            found = e.found + " (" + e.expected + " expected" +
+                    (e.path.empty() ? "" : " at " + e.path) + ")";
+        }
+        if (!found.empty()) {
+            results.push_back(failure(MapError{"", "success", "success: " + plan_->success->source,
+                                               "", "an input the ERP marks as a success", found},
+                                      input));
+            return results;
+        }
+    }
     // Fast path: one object in, no splitting.
     if (!plan_->documents && plan_->columns.empty() && !plan_->group_by && input.is_object()) {
-        results.push_back(map_document(*plan_, input));
+        results.push_back(map_document(*plan_, input, &input, warn));
         return results;
     }
     std::vector<json::value> rows;
@@ -281,14 +382,19 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
         ctx.reset();
         ctx.root = ctx.current = &input;
         Val v = evaluate_path(*plan_->documents, ctx);
-        bool none = v.missing() || (v.kind == Val::Kind::list && v.list->empty());
-        if (none && plan_->documents_container &&
-            evaluate_path(*plan_->documents_container, ctx).missing()) {
-            results.push_back(failure(
-                MapError{"", "documents", "documents: " + plan_->documents->text,
-                         plan_->documents_container->text, "a list of documents", "nothing"},
-                input));
-            return results;
+        bool none = v.absent() || (v.kind == Val::Kind::list && v.list->empty());
+        if (none) {
+            // Only an empty list where the list belongs is an empty page; anything else means
+            // the path does not fit this input, and saying nothing would lose the input.
+            Val where = plan_->documents_container
+                            ? evaluate_path(*plan_->documents_container, ctx)
+                            : Val{};
+            bool empty_page = where.kind == Val::Kind::json && where.j->is_array();
+            if (!empty_page) {
+                std::string found = v.kind == Val::Kind::list ? "no match" : describe(v);
+                results.push_back(failure(no_documents(*plan_, input, found), input));
+                return results;
+            }
         }
         if (v.kind == Val::Kind::list) {
             for (const auto& e : *v.list)
@@ -367,12 +473,12 @@ std::vector<MapResult> Mapping::map(const json::value& input) const {
                 lines.front().is_object() ? lines.front().get_object() : json::object{};
             doc["lines"] = std::move(lines);
             json::value d(std::move(doc));
-            results.push_back(map_document(*plan_, d));
+            results.push_back(map_document(*plan_, d, &input, warn));
         }
         return results;
     }
-    for (const auto* r : refs) results.push_back(map_document(*plan_, *r));
-    for (auto& row : rows) results.push_back(map_document(*plan_, row));
+    for (const auto* r : refs) results.push_back(map_document(*plan_, *r, &input, warn));
+    for (auto& row : rows) results.push_back(map_document(*plan_, row, &input, warn));
     return results;
 }
 

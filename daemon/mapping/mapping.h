@@ -44,6 +44,7 @@ struct MapResult {
     boost::json::object work_order;  // for mapped and cancelled
     std::optional<MapError> error;   // for failed
     boost::json::value document;     // for failed: the document (after grouping) that failed
+    std::vector<std::string> warnings;  // with map(input, true): paths that read nothing, …
 };
 
 // A writeback: the ERP request a status event (with its work order and original document) maps to.
@@ -78,6 +79,9 @@ class Mapping {
     // Splits one decoded input into documents (grouping rows when the mapping says so) and
     // maps each. Never throws on bad input: a document that cannot be mapped is a `failed` result.
     std::vector<MapResult> map(const boost::json::value& input) const;
+    // The same, noting in each result's `warnings` what looks like a mistake that maps silently
+    // (a list path whose way is missing); slower, for the tools.
+    std::vector<MapResult> map(const boost::json::value& input, bool warn) const;
 
     // A writeback mapping (one with `request:`): `context` holds `event`, `work_order` and
     // `document`. Never throws.
@@ -89,6 +93,7 @@ class Mapping {
     bool reopens() const;
     const InputOptions& input() const;
     const std::string& file() const;
+    const Plan& plan() const { return *plan_; }  // for the tools (`map --explain`)
 
     explicit Mapping(std::unique_ptr<Plan> plan);
 

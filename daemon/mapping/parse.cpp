@@ -290,6 +290,12 @@ class Parser {
             fail_at(at, std::string(name) + "() takes " + want + " argument" +
                             (want == "1" ? "" : "s") + ", not " + std::to_string(n));
         }
+        if (fn->prepare) {
+            std::size_t bad = 0;
+            std::string error = fn->prepare(*e, bad);
+            if (!error.empty())
+                fail_at(bad < e->args.size() ? e->args[bad]->offset : at, error);
+        }
         for (int i = 0; i < n && !fn->params.empty(); ++i) {
             Type want = fn->params[std::min<std::size_t>(i, fn->params.size() - 1)];
             Type got = e->args[i]->type;
@@ -348,11 +354,15 @@ class Parser {
             std::vector<std::string_view> known;
             if (variable_names) known.assign(variable_names->begin(), variable_names->end());
             auto it = std::find(known.begin(), known.end(), name);
-            if (it == known.end())
+            if (it == known.end() && name == "input") {
+                path->root = Path::Root::input;  // the whole input, before `documents:`
+            } else if (it == known.end()) {
                 fail_at(start, "unknown variable `$" + name + "` (name it under `let:`)" +
                                    did_you_mean(name, known));
-            path->root = Path::Root::variable;
-            path->variable = std::size_t(it - known.begin());
+            } else {
+                path->root = Path::Root::variable;
+                path->variable = std::size_t(it - known.begin());
+            }
         } else if (p_ < t_.size() && t_[p_] == '$') {
             path->root = Path::Root::current;
             ++p_;
@@ -366,7 +376,15 @@ class Parser {
             if (p_ < t_.size() && t_[p_] == '.') {
                 ++p_;
                 PathStep step;
-                if (p_ < t_.size() && t_[p_] == '*') {
+                if (t_.substr(p_, 2) == "*:") {
+                    p_ += 2;
+                    std::size_t s = p_;
+                    if (p_ < t_.size() && t_[p_] == '@') ++p_;
+                    while (p_ < t_.size() && (name_char(t_[p_]) || t_[p_] == '-')) ++p_;
+                    if (p_ == s) fail("expected a local name after `*:`, such as `$.*:Order`");
+                    step.kind = PathStep::Kind::local;
+                    step.key = std::string(t_.substr(s, p_ - s));
+                } else if (p_ < t_.size() && t_[p_] == '*') {
                     ++p_;
                     step.kind = PathStep::Kind::wildcard;
                     path->multi = true;

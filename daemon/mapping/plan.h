@@ -2,6 +2,7 @@
 // zone and lookup resolved, so evaluating a document parses nothing.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
@@ -25,6 +26,9 @@ using RulePtr = std::unique_ptr<Rule>;
 struct TimeRule {
     TimeFormat format;
     const date::time_zone* zone = nullptr;  // reads zoneless input, and writes the output offset
+    RulePtr zone_rule;                      // `tz: $.partner.tz`: the zone from the document
+    const date::time_zone* output_zone = nullptr;  // `output_tz:`: the output's zone, when apart
+    RulePtr output_zone_rule;
     RulePtr at;                             // time of day that replaces the parsed one
     std::vector<std::pair<std::int64_t, RulePtr>> add;  // unit in seconds, amount
     std::optional<TimePattern> output;                  // RFC 3339 when absent
@@ -95,6 +99,9 @@ class Plan {
     std::unique_ptr<Path> documents;
     std::unique_ptr<Path> documents_container;
     std::vector<std::string> columns;
+    ExprPtr success;  // on the whole input: false makes the input one failed result
+    json::array empty_values;    // `empty:` as written: values that mean "no value"
+    std::vector<Val> empty_vals;  // the same, as the evaluator compares them
     ExprPtr group_by;
     std::string group_by_text;
     ExprPtr when;
@@ -112,7 +119,9 @@ class Plan {
 std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::string& file_name);
 
 // One document through the plan. Never throws.
-MapResult map_document(const Plan& plan, const json::value& document);
+// `input` is what `$input` reads (the whole input); `warn` fills the result's `warnings`.
+MapResult map_document(const Plan& plan, const json::value& document,
+                       const json::value* input = nullptr, bool warn = false);
 RequestResult map_request_document(const Plan& plan, const json::value& context);
 
 }  // namespace fb::mapping

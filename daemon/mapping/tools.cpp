@@ -9,6 +9,7 @@
 #include "decode/decode.h"
 #include "mapping/fixtures.h"
 #include "mapping/mapping.h"
+#include "mapping/plan.h"
 
 namespace fb::mapping {
 
@@ -57,6 +58,27 @@ void pretty(const json::value& v, std::string& out, int indent) {
     }
 }
 
+// `map --explain`: one block per document, what the mapping decided and why.
+void explain_result(const Mapping& mapping, const MapResult& r, std::ostream& out) {
+    const Plan& plan = mapping.plan();
+    static const char* kinds[] = {"mapped", "filtered", "cancelled", "failed"};
+    out << "document " << (r.document_id.empty() ? "(no id)" : r.document_id) << ": "
+        << kinds[int(r.kind)] << "\n";
+    if (plan.key) out << "  key: " << plan.key->text << " = " << r.document_id << "\n";
+    if (plan.version) out << "  version: " << plan.version->text << " = " << r.version << "\n";
+    bool decided = r.kind != MapResult::Kind::failed;
+    if (plan.cancelled && decided)
+        out << "  cancelled: " << plan.cancelled->source << " → "
+            << (r.kind == MapResult::Kind::cancelled ? "true" : "false") << "\n";
+    if (plan.when && decided && r.kind != MapResult::Kind::cancelled)
+        out << "  when: " << plan.when->source << " → "
+            << (r.kind == MapResult::Kind::filtered ? "false (filtered)" : "true") << "\n";
+    for (const auto& w : r.warnings) out << "  warning: " << w << "\n";
+    if (r.error) out << "  error: " << r.error->message() << "\n";
+    if (r.kind == MapResult::Kind::mapped || r.kind == MapResult::Kind::cancelled)
+        out << "  work order: " << pretty_json(r.work_order) << "\n";
+}
+
 }  // namespace
 
 std::string pretty_json(const json::value& v) {
@@ -67,7 +89,7 @@ std::string pretty_json(const json::value& v) {
 
 int map_command(const std::string& mapping_path, const std::vector<std::string>& docs,
                 const std::string& format, const std::string& charset, std::ostream& out,
-                std::ostream& err) {
+                std::ostream& err, bool explain) {
     std::shared_ptr<const Mapping> mapping;
     try {
         mapping = Mapping::load(mapping_path);
@@ -103,9 +125,18 @@ int map_command(const std::string& mapping_path, const std::vector<std::string>&
                 }
                 continue;
             }
-            for (const auto& r : mapping->map(input)) {
+            auto results = mapping->map(input, true);  // the tools always warn
+            if (results.empty()) err << doc << ": no documents (an empty input)\n";
+            for (const auto& r : results) {
+                if (explain) {
+                    explain_result(*mapping, r, out);
+                    failures += r.kind == MapResult::Kind::failed;
+                    continue;
+                }
+                for (const auto& w : r.warnings) err << doc << ": warning: " << w << "\n";
                 switch (r.kind) {
                     case MapResult::Kind::mapped:
+                        err << doc << ": " << r.document_id << " mapped\n";
                         out << pretty_json(r.work_order) << "\n";
                         break;
                     case MapResult::Kind::filtered:
@@ -153,7 +184,8 @@ int test_command(const std::vector<std::string>& paths, std::ostream& out) {
             continue;
         }
         for (const auto& c : suite.cases) {
-            auto diff = run_case(*mapping, c);
+            std::vector<std::string> warnings;
+            auto diff = run_case(*mapping, c, &warnings);
             if (diff.empty()) {
                 out << "ok   " << c.input << "\n";
                 ++passed;
@@ -161,6 +193,7 @@ int test_command(const std::vector<std::string>& paths, std::ostream& out) {
                 out << "FAIL " << c.input << "\n" << diff;
                 ++failed;
             }
+            for (const auto& w : warnings) out << "  warning: " << w << "\n";
         }
     }
     if (suites.empty() && problems.empty()) {

@@ -15,9 +15,11 @@ namespace fb::mapping {
 // Maps each document file and prints the work orders (or writeback requests) as JSON on `out`,
 // and filtered / cancelled / failed documents on `err`. `format` "" means by the mapping's
 // `input:` or by extension; `charset` "" means the mapping's or UTF-8. 0 when all mapped.
+// Each document is named on `err` (`shipment.json: CK-1 mapped`). `explain` prints, per
+// document, its key, version, `cancelled`/`when` outcome, warnings and work order on `out`.
 int map_command(const std::string& mapping_path, const std::vector<std::string>& docs,
                 const std::string& format, const std::string& charset, std::ostream& out,
-                std::ostream& err);
+                std::ostream& err, bool explain = false);
 
 // Runs fixtures. Each path is a mapping file, a fixture folder, or a folder searched for
 // mappings with fixtures. Prints a diff per failing case and last `N passed, M failed`.

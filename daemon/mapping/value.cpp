@@ -71,6 +71,8 @@ std::string describe(const Val& v) {
         case Val::Kind::string:
             return json::serialize(json::string(v.s));
         case Val::Kind::json:
+            if (v.j->is_object() && v.j->get_object().contains("#text"))
+                return "an XML element with attributes (its text is `.#text`)";
             return v.j->is_object() ? "an object"
                                     : "an array of " + std::to_string(v.j->get_array().size());
         case Val::Kind::list:
@@ -158,5 +160,19 @@ bool to_text(const Val& v, std::string& out) {
             return false;
     }
 }
+
+bool blank(const Val& v, const EvalContext& ctx) {
+    if (v.absent()) return true;
+    if (!ctx.empty_values) return false;
+    for (const auto& e : *ctx.empty_values) {
+        if (e.kind == Val::Kind::null) continue;  // null is absent already
+        if (e.kind == Val::Kind::boolean && v.kind == Val::Kind::boolean && v.b == e.b) return true;
+        if (e.kind == Val::Kind::string && v.kind == Val::Kind::string && v.s == e.s) return true;
+        if (e.is_number() && v.is_number() && e.number() == v.number()) return true;
+    }
+    return false;
+}
+
+bool holds(const Val& v, const EvalContext& ctx) { return truthy(v) && !blank(v, ctx); }
 
 }  // namespace fb::mapping

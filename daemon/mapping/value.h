@@ -75,6 +75,12 @@ bool truthy(const Val& v);
 // A scalar's text (strings as they are, numbers as JSON writes them); false for containers.
 bool to_text(const Val& v, std::string& out);
 
+struct EvalContext;
+// No value: missing, null, "" or one of the mapping's `empty:` values.
+bool blank(const Val& v, const EvalContext& ctx);
+// True and not one of the mapping's `empty:` values (`when`, `cancelled`, filters' results).
+bool holds(const Val& v, const EvalContext& ctx);
+
 // What an evaluation needs beyond the plan: the document, the current item, and scratch space
 // reused from one document to the next so evaluating allocates only when it grows.
 struct EvalContext {
@@ -83,6 +89,13 @@ struct EvalContext {
     const json::value* at = nullptr;       // @: the element a filter is testing
     std::int64_t position = 0;             // 1-based index of the current `each` item
     std::vector<Val> variables;            // the `let:` values of the current document
+    const json::value* input = nullptr;    // $input: the whole input, before `documents:`
+    const Val* at_value = nullptr;         // @ when the element is a scalar (map(), any(), …)
+    // Set by the tools (`test`, `map --explain`): paths that read nothing where a list was meant.
+    std::vector<std::string>* warnings = nullptr;
+    // The mapping's `empty:` values (Odoo's `false`, "0001-01-01"): treated like missing.
+    const std::vector<Val>* empty_values = nullptr;
+    const std::vector<std::string>* variable_names = nullptr;  // to read a path in an error
 
     std::string& scratch_string() {
         if (strings_used_ == strings_.size()) strings_.emplace_back();

@@ -58,3 +58,21 @@ TEST_CASE("fieldbridge check names a mapping that does not compile") {
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains(mapping + ":4:"));
 }
+
+TEST_CASE("fieldbridge map --explain shows each document's decisions, and a mismatched input exits 1") {
+    std::string mapping = std::string(FB_SOURCE_DIR) + "/mappings/sap-idoc/delvry07-to-delivery.yaml";
+    auto ok = fieldbridge("map --explain --mapping " + mapping + " " + FB_SOURCE_DIR +
+                          "/mappings/sap-idoc/tests/delvry07-to-delivery/DELVRY07-0080004712.input.xml");
+    INFO(ok.output);
+    CHECK(ok.status == 0);
+    CHECK_THAT(ok.output, Catch::Contains("document 80004712: mapped"));
+    CHECK_THAT(ok.output, Catch::Contains("when: $.EDI_DC40.MESTYP in [\"DESADV\", \"SHPORD\"] → true"));
+    CHECK_THAT(ok.output, Catch::Contains("work order: {"));
+    auto xml = temp_path("ns0-idoc.xml");
+    std::ofstream(xml) << "<ns0:DELVRY07 xmlns:ns0=\"urn:sap-com:document:sap:idoc\"><ns0:IDOC/></ns0:DELVRY07>";
+    auto none = fieldbridge("map --mapping " + mapping + " " + xml);
+    INFO(none.output);
+    CHECK(none.status == 1);
+    CHECK_THAT(none.output, Catch::Contains("documents: $.DELVRY07.IDOC[*]"));
+    CHECK_THAT(none.output, Catch::Contains("`ns0:DELVRY07` (an object)"));
+}

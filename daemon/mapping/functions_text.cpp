@@ -1,0 +1,251 @@
+// Text functions beyond the basic ones: regular expressions (RE2, compiled once when the mapping
+// compiles, linear time, bounded input), HTML tag stripping and entity decoding, index_of.
+#include "mapping/functions_text.h"
+
+#include <re2/re2.h>
+
+#include <cctype>
+#include <cstdlib>
+
+namespace fb::mapping {
+
+namespace {
+
+constexpr std::size_t max_pattern = 1000;    // bytes of a pattern as written
+constexpr std::size_t max_text = 64 * 1024;  // bytes of a text a pattern runs on
+
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+// The text argument: a single value (a path's lone match stands for itself); absent → missing.
+bool text_of(const Expr& e, std::size_t i, EvalContext& ctx, std::string_view& out) {
+    Val v = evaluate(*e.args[i], ctx);
+    if (v.kind == Val::Kind::list && v.list->size() <= 1)
+        v = v.list->empty() ? Val{} : v.list->front();
+    if (v.missing() || v.kind == Val::Kind::null) return false;
+    if (v.kind == Val::Kind::string) {
+        out = v.s;
+        return true;
+    }
+    auto& s = ctx.scratch_string();
+    if (!to_text(v, s)) {
+        EvalError err{"a string as argument " + std::to_string(i + 1) + " of " +
+                          std::string(e.fn->name) + "()",
+                      describe(v), ""};
+        if (v.kind == Val::Kind::list)
+            err.expected += " (for a list use map(list, " + std::string(e.fn->name) +
+                            "(@, …)) or join(list, \",\") first)";
+        if (e.args[i]->op == Expr::Op::path) err.path = e.args[i]->path->text;
+        throw err;
+    }
+    out = s;
+    return true;
+}
+
+void check_length(const Expr& e, std::string_view text) {
+    if (text.size() > max_text)
+        throw EvalError{"a text of at most " + std::to_string(max_text) + " bytes for " +
+                            std::string(e.fn->name) + "()",
+                        "a text of " + std::to_string(text.size()) + " bytes", ""};
+}
+
+re2::StringPiece piece(std::string_view s) { return re2::StringPiece(s.data(), s.size()); }
+
+}  // namespace
+
+Val call_matches(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val::of_bool(false);
+    check_length(e, s);
+    return Val::of_bool(RE2::PartialMatch(piece(s), *e.regex));
+}
+
+Val call_capture(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    check_length(e, s);
+    const RE2& re = *e.regex;
+    std::int64_t group = re.NumberOfCapturingGroups() > 0 ? 1 : 0;
+    if (e.args.size() > 2) {
+        Val g = evaluate(*e.args[2], ctx), n;
+        if (!to_number(g, n) || n.kind != Val::Kind::integer || n.i < 0 ||
+            n.i > re.NumberOfCapturingGroups())
+            throw EvalError{"a group number from 0 to " +
+                                std::to_string(re.NumberOfCapturingGroups()) + " for capture()",
+                            describe(g), ""};
+        group = n.i;
+    }
+    std::vector<re2::StringPiece> groups(std::size_t(group) + 1);
+    if (!re.Match(piece(s), 0, s.size(), RE2::UNANCHORED, groups.data(), int(groups.size())))
+        return Val{};
+    const auto& m = groups[std::size_t(group)];
+    if (m.data() == nullptr) return Val{};
+    return Val::of_string(std::string_view(m.data(), m.size()));
+}
+
+Val call_replace_re(const Expr& e, EvalContext& ctx) {
+    std::string_view s, to;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    check_length(e, s);
+    if (!text_of(e, 2, ctx, to)) to = {};
+    auto& out = ctx.scratch_string();
+    out.assign(s);
+    RE2::GlobalReplace(&out, *e.regex, piece(to));
+    return Val::of_string(out);
+}
+
+namespace {
+
+// &amp; &#39; &#x4E2D; … → the character; an unknown entity stays as written.
+void append_entity(std::string_view name, std::string& out) {
+    static const std::pair<std::string_view, std::string_view> named[] = {
+        {"amp", "&"},       {"lt", "<"},        {"gt", ">"},       {"quot", "\""},
+        {"apos", "'"},      {"nbsp", "\u00a0"}, {"copy", "\u00a9"}, {"reg", "\u00ae"},
+        {"mdash", "\u2014"}, {"ndash", "\u2013"}, {"hellip", "\u2026"}, {"yen", "\u00a5"}};
+    if (!name.empty() && name[0] == '#') {
+        bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');
+        std::string digits(name.substr(hex ? 2 : 1));
+        char* end = nullptr;
+        unsigned long cp = digits.empty() ? 0 : std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
+        if (digits.empty() || *end != '\0' || cp == 0 || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) {
+            out.append("&").append(name).append(";");
+            return;
+        }
+        if (cp < 0x80) {
+            out += char(cp);
+        } else if (cp < 0x800) {
+            out += char(0xC0 | (cp >> 6));
+            out += char(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += char(0xE0 | (cp >> 12));
+            out += char(0x80 | ((cp >> 6) & 0x3F));
+            out += char(0x80 | (cp & 0x3F));
+        } else {
+            out += char(0xF0 | (cp >> 18));
+            out += char(0x80 | ((cp >> 12) & 0x3F));
+            out += char(0x80 | ((cp >> 6) & 0x3F));
+            out += char(0x80 | (cp & 0x3F));
+        }
+        return;
+    }
+    for (const auto& [n, text] : named)
+        if (n == name) {
+            out.append(text);
+            return;
+        }
+    out.append("&").append(name).append(";");
+}
+
+void decode_into(std::string_view s, std::string& out) {
+    for (std::size_t p = 0; p < s.size();) {
+        if (s[p] == '&') {
+            auto semi = s.find(';', p + 1);
+            if (semi != std::string_view::npos && semi - p <= 10) {
+                append_entity(s.substr(p + 1, semi - p - 1), out);
+                p = semi + 1;
+                continue;
+            }
+        }
+        out += s[p++];
+    }
+}
+
+}  // namespace
+
+Val call_decode_entities(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    auto& out = ctx.scratch_string();
+    decode_into(s, out);
+    return Val::of_string(out);
+}
+
+// Tags go (each becomes a space so words do not run together), the contents of <script> and
+// <style> go, entities are decoded (&nbsp; to a space), and runs of spaces become one.
+Val call_strip_html(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    std::string text;
+    for (std::size_t p = 0; p < s.size();) {
+        if (s[p] != '<') {
+            text += s[p++];
+            continue;
+        }
+        auto close = s.find('>', p);
+        if (close == std::string_view::npos) break;  // an unclosed tag: drop the rest of it
+        std::string tag;
+        for (std::size_t q = p + 1; q < close && (std::isalnum(static_cast<unsigned char>(s[q])) ||
+                                                  (q == p + 1 && s[q] == '/'));
+             ++q)
+            tag += char(std::tolower(static_cast<unsigned char>(s[q])));
+        p = close + 1;
+        if (tag == "script" || tag == "style") {
+            auto end = s.find("</" + tag, p);
+            if (end == std::string_view::npos) break;
+            p = end;
+            continue;
+        }
+        text += ' ';
+    }
+    auto& out = ctx.scratch_string();
+    std::string decoded;
+    decode_into(text, decoded);
+    // &nbsp; is layout, not content: in plain text it is a space like any other.
+    for (auto at = decoded.find("\u00a0"); at != std::string::npos; at = decoded.find("\u00a0", at))
+        decoded.replace(at, 2, " ");
+    bool space = true;  // also trims the start
+    for (char c : decoded) {
+        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        if (ws) {
+            if (!space) out += ' ';
+            space = true;
+        } else {
+            out += c;
+            space = false;
+        }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return Val::of_string(out);
+}
+
+Val call_index_of(const Expr& e, EvalContext& ctx) {
+    std::string_view s, part;
+    if (!text_of(e, 0, ctx, s)) return Val::of_int(-1);
+    if (!text_of(e, 1, ctx, part)) part = {};
+    auto at = s.find(part);
+    if (at == std::string_view::npos) return Val::of_int(-1);
+    return Val::of_int(std::int64_t(utf8_length(s.substr(0, at))));
+}
+
+std::string prepare_regex(Expr& e, std::size_t& bad) {
+    bad = 1;
+    const Expr& pattern = *e.args[1];
+    std::string name(e.fn->name);
+    if (pattern.op != Expr::Op::literal || pattern.literal.kind != Val::Kind::string)
+        return "the pattern of " + name +
+               "() must be a constant string such as \"^[A-Z]{2}[0-9]+$\" (it is compiled "
+               "once, with the mapping)";
+    if (pattern.literal_text.size() > max_pattern)
+        return "a pattern has at most " + std::to_string(max_pattern) + " bytes";
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(1 << 20);
+    auto re = std::make_shared<const RE2>(pattern.literal_text, options);
+    if (!re->ok()) return "bad regular expression: " + re->error();
+    if (name == "replace_re" && e.args[2]->op == Expr::Op::literal &&
+        e.args[2]->literal.kind == Val::Kind::string) {
+        std::string why;
+        if (!re->CheckRewriteString(e.args[2]->literal_text, &why)) {
+            bad = 2;
+            return "bad replacement: " + why + " (\\\\1 is the first group)";
+        }
+    }
+    e.regex = std::move(re);
+    return "";
+}
+
+}  // namespace fb::mapping

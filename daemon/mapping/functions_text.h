@@ -1,0 +1,19 @@
+// Regular expressions, HTML and index_of for the expression language (functions_text.cpp);
+// functions.cpp lists them in the function table.
+#pragma once
+
+#include "mapping/expr.h"
+
+namespace fb::mapping {
+
+// matches()/capture()/replace_re(): the pattern is a constant, compiled with the mapping.
+std::string prepare_regex(Expr& e, std::size_t& bad);
+
+Val call_matches(const Expr& e, EvalContext& ctx);
+Val call_capture(const Expr& e, EvalContext& ctx);
+Val call_replace_re(const Expr& e, EvalContext& ctx);
+Val call_strip_html(const Expr& e, EvalContext& ctx);
+Val call_decode_entities(const Expr& e, EvalContext& ctx);
+Val call_index_of(const Expr& e, EvalContext& ctx);
+
+}  // namespace fb::mapping

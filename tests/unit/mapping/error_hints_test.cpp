@@ -1,0 +1,87 @@
+// Errors that say what to write: an unquoted bracket path, a list where one value belongs, an XML
+// element where its text was meant, an attribute read as an element, an empty intermediate.
+#include <catch2/catch.hpp>
+
+#include "helpers.h"
+
+using namespace fb::mapping;
+using namespace fb::mapping::testing;
+namespace json = boost::json;
+
+namespace {
+
+std::string compile_error_of(const std::string& text) {
+    try {
+        Mapping::compile(text, "m.yaml");
+    } catch (const CompileError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+std::string failure(const std::string& fields, const std::string& doc, const std::string& top = "") {
+    auto r = map_one(*work_order_mapping(fields, top), doc);
+    return r.kind == MapResult::Kind::failed ? r.error->message() : "mapped";
+}
+
+}  // namespace
+
+TEST_CASE("an unquoted bracket path in a flow map says to quote it, at the path's start") {
+    auto e = compile_error_of(
+        "name: m\nkey: $.DocNo\nwork_order:\n  type: delivery\n  source_ref: $.DocNo\n"
+        "  customer: { name: c }\n  address: { text: a }\n"
+        "  skills: { each: $.Tasks[*], value: $.Skill }\n");
+    CHECK_THAT(e, Catch::StartsWith("m.yaml:8:19: quote a path that contains brackets"));
+    CHECK_THAT(e, Catch::Contains("write \"$.Tasks[*]\""));
+    CHECK_THAT(e, !Catch::Contains("end of map flow not found"));
+}
+
+TEST_CASE("a list where one text belongs suggests a filter, `in` or join()") {
+    const std::string doc = R"({"DocNo": "1", "Tags": ["a", "b"]})";
+    auto contains = failure("  notes: { expr: 'string(contains($.Tags[*], \"a\"))' }\n", doc);
+    CHECK_THAT(contains, Catch::Contains("`\"x\" in list`"));
+    CHECK_THAT(contains, Catch::Contains("join("));
+    auto upper = failure("  notes: { expr: 'upper($.Tags[*])' }\n", doc);
+    CHECK_THAT(upper, Catch::Contains("join(list"));
+    auto tmpl = failure("  notes: { template: \"tags: {{$.Tags[*]}}\" }\n", doc);
+    CHECK_THAT(tmpl, Catch::Contains("join(list"));
+}
+
+TEST_CASE("an XML element with attributes where a text was expected points at .#text") {
+    auto m = work_order_mapping("  notes: $.Note\n");
+    auto r = map_one(*m, R"({"DocNo": "1", "Note": {"@lang": "en", "#text": "hi"}})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK_THAT(r.error->found, Catch::Contains("its text is `.#text`"));
+}
+
+TEST_CASE("a name that exists as an attribute suggests @name") {
+    auto msg = failure("  notes: { path: $.Item.Unit, required: true }\n",
+                       R"({"DocNo": "1", "Item": {"@Unit": "PCE", "#text": "x"}})");
+    CHECK_THAT(msg, Catch::Contains("has the attribute `@Unit`: read `$.Item.@Unit`"));
+    // The document key too.
+    auto m = Mapping::compile(
+        "name: m\nkey: $.IDOC.DOCNUM\nwork_order:\n  type: delivery\n  source_ref: x\n"
+        "  customer: { name: c }\n  address: { text: a }\n",
+        "m.yaml");
+    auto r = map_one(*m, R"({"IDOC": {"@DOCNUM": "42"}})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK_THAT(r.error->message(), Catch::Contains("`@DOCNUM`"));
+}
+
+TEST_CASE("a run-time error from an empty intermediate names it") {
+    const std::string doc =
+        R"({"DocNo": "1", "Partners": [{"Role": "AG", "City": "Bonn"}, {"Role": "RE", "City": "Köln"}]})";
+    // A `let:` filter that matched nothing.
+    auto let = failure("  address: { text: { path: $ship_to.City, required: true } }\n", doc,
+                       "let:\n  ship_to: $.Partners[?(@.Role == \"WE\")]\n");
+    CHECK_THAT(let, Catch::Contains("`$ship_to` has no value: its rule under `let:` read or matched nothing"));
+    // A filter inside the path itself.
+    auto filter = failure(
+        "  address: { text: { path: '$.Partners[?(@.Role == \"WE\")].City', required: true } }\n",
+        doc);
+    CHECK_THAT(filter, Catch::Contains("matched none of the 2 elements of `$.Partners`"));
+    // A missing intermediate on the way.
+    auto missing =
+        failure("  address: { text: { path: $.Ship.To.City, required: true } }\n", doc);
+    CHECK_THAT(missing, Catch::Contains("`$.Ship` is missing"));
+}
