@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "config/config.h"
+#include "connectors/http_poll/http_poll.h"
 #include "ledger/dead_letter.h"
 #include "ledger/trace.h"
 #include "status/send.h"
@@ -151,6 +152,14 @@ int main(int argc, char** argv) {
     send_cmd->add_option("-c,--config", config_path, "Config file (its kafka section)")->required()->check(CLI::ExistingFile);
     send_cmd->add_option("-b,--brokers", brokers_arg, "Bootstrap address (needed for `brokers: embedded`: the one the daemon logged)");
     send_cmd->add_option("events", event_files, "Event files")->required()->check(CLI::ExistingFile);
+    std::string poll_flow;
+    int poll_pages = 1;
+    bool dry = false;
+    auto* poll_cmd = cli.add_subcommand("poll", "Fetch pages of an http_poll flow and show what they would become");
+    poll_cmd->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
+    poll_cmd->add_option("--flow", poll_flow, "The flow")->required();
+    poll_cmd->add_option("--pages", poll_pages, "Pages to fetch (default 1)")->check(CLI::Range(1, 1000));
+    poll_cmd->add_flag("--dry-run", dry, "Commit nothing (required: the daemon does the real polling)")->required();
 
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("fieldbridge"));  // stdout is for results
@@ -169,6 +178,8 @@ int main(int argc, char** argv) {
         if (*dl_replay) return dead_letter_replay(config_path, ids);
         if (*trace_cmd) return trace(config_path, trace_flow, trace_doc);
         if (*send_cmd) return fb::status::send_status_events(fb::config::load(config_path), brokers_arg, event_files, std::cout);
+        if (*poll_cmd)
+            return fb::connectors::http_poll::dry_run(fb::config::load(config_path), poll_flow, poll_pages, std::cout);
     } catch (const std::exception& e) {
         std::cerr << "fieldbridge: " << e.what() << "\n";
         return 1;

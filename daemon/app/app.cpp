@@ -11,7 +11,8 @@
 
 #include <thread>
 
-#include "app/webhook_auth.h"
+#include "connectors/registry.h"
+#include "core/secrets.h"
 #include "decode/decode.h"
 #include "ledger/trace.h"
 
@@ -25,90 +26,6 @@ namespace {
 
 const Kind all_kinds[] = {Kind::created,  Kind::updated,  Kind::cancelled,     Kind::unchanged,
                           Kind::stale,    Kind::filtered, Kind::dead_lettered, Kind::error};
-
-// Hands submissions to the intake and resumes the coroutine once they are committed.
-template <class Token>
-auto async_commit(ingest::Intake& intake, std::vector<ledger::Submission> subs, Token&& token) {
-    return asio::async_initiate<Token, void(std::vector<ledger::Outcome>)>(
-        [&intake](auto handler, std::vector<ledger::Submission> subs) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            intake.submit(std::move(subs), [shared](std::vector<ledger::Outcome> outcomes) {
-                auto ex = asio::get_associated_executor(*shared);
-                asio::post(ex, [shared, o = std::move(outcomes)]() mutable {
-                    (*shared)(std::move(o));
-                });
-            });
-        },
-        token, std::move(subs));
-}
-
-// Runs `fn` on the pool and resumes the coroutine on its own executor with the result; an
-// exception thrown by `fn` is rethrown in the coroutine.
-template <class F, class Token>
-auto async_run(asio::thread_pool& pool, F fn, Token&& token) {
-    using R = std::invoke_result_t<F&>;
-    return asio::async_initiate<Token, void(std::exception_ptr, R)>(
-        [&pool](auto handler, F fn) {
-            asio::post(pool, [handler = std::move(handler), fn = std::move(fn)]() mutable {
-                std::exception_ptr error;
-                R result{};
-                try {
-                    result = fn();
-                } catch (...) {
-                    error = std::current_exception();
-                }
-                auto ex = asio::get_associated_executor(handler);
-                asio::post(ex, [handler = std::move(handler), error, r = std::move(result)]() mutable {
-                    handler(error, std::move(r));
-                });
-            });
-        },
-        token, std::move(fn));
-}
-
-// A request body turned into submissions, or the reason a single document could not be read.
-struct Parsed {
-    std::vector<ledger::Submission> subs;
-    std::string error;
-};
-
-Parsed parse_body(const Flow& flow, std::string_view body, bool batch) {
-    Parsed out;
-    const auto& name = flow.config->name;
-    const auto& type = flow.config->document_type;
-    bool keep = flow.config->writeback.enabled();  // its writeback mapping reads the document
-    if (!batch) {
-        auto doc = decode::decode_json(body);
-        if (!doc.ok()) out.error = std::move(doc.error);
-        else ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, body, keep);
-        return out;
-    }
-    std::size_t line = 0;
-    while (!body.empty()) {
-        auto nl = body.find('\n');
-        auto text = body.substr(0, nl);
-        body = nl == body.npos ? std::string_view() : body.substr(nl + 1);
-        ++line;
-        if (text.find_first_not_of(" \t\r") == text.npos) continue;
-        auto doc = decode::decode_json(text);
-        if (!doc.ok())
-            out.subs.push_back(ledger::decode_failure(
-                name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
-        else
-            ledger::add_mapped(out.subs, name, type, *flow.mapping, doc.value, text, keep);
-    }
-    return out;
-}
-
-json::object describe(const ledger::Outcome& o) {
-    json::object r{{"status", ledger::to_string(o.kind)}, {"document_id", o.document_id}};
-    if (!o.work_order_id.empty()) r["work_order_id"] = o.work_order_id;
-    if (!o.event_id.empty()) r["event_id"] = o.event_id;
-    if (o.dead_letter_id) r["dead_letter_id"] = o.dead_letter_id;
-    if (!o.reason.empty()) r["error"] = o.reason;
-    if (!o.note.empty()) r["note"] = o.note;
-    return r;
-}
 
 }  // namespace
 
@@ -133,8 +50,6 @@ App::App(config::Config config)
     flows_ = load_flows(config_, &metrics_);
     metrics_.gauge("fieldbridge_build_info", "Build information",
                    "version=\"" FIELDBRIDGE_VERSION "\"").set(1);
-    backpressure_ = &metrics_.counter("fieldbridge_backpressure_rejections_total",
-                                      "Requests answered 503 because the outbox is over its high-water mark");
     if (config_.kafka.embedded()) {
         const auto& t = config_.kafka.topics;
         embedded_ = std::make_unique<publish::EmbeddedCluster>(
@@ -153,10 +68,12 @@ App::App(config::Config config)
                                              [this](http::Request& r) { return handle(r); });
     spdlog::info("http listening on {}:{}; state {}; {} flow(s)", config_.http.address,
                  server_->port(), config_.state.path, flows_.size());
+    start_sources();  // after the line above: tests wait for it to know the daemon is up
 }
 
 App::~App() {
     stop();
+    for (auto& source : sources_) source->stop();
     server_.reset();
     workers_.join();
     if (loop_) loop_->stop();
@@ -185,10 +102,22 @@ void App::drain(std::chrono::steady_clock::time_point deadline) {
     timer->async_wait([this, timer, deadline](const boost::system::error_code&) { drain(deadline); });
 }
 
+// Each flow's source, built by its connector from the already-validated spec.
+void App::start_sources() {
+    for (auto& [name, flow] : flows_) {
+        const auto* connector = connectors::find(flow.config->source.type);
+        auto& ctx = *contexts_.emplace_back(std::make_unique<ingest::SourceContext>(
+            config_, *flow.config, flow.mapping, *intake_, metrics_, health_, endpoints_, workers_));
+        sources_.push_back(connector->make(ctx));
+    }
+    for (auto& source : sources_) source->start();
+}
+
 void App::run() { io_.run(); }
 
 void App::stop() {
     if (server_) server_->stop();
+    for (auto& ctx : contexts_) ctx->stop();
     io_.stop();
 }
 
@@ -203,17 +132,14 @@ asio::awaitable<http::Response> App::handle(http::Request& req) {
                                       "text/plain; version=0.0.4");
     constexpr std::string_view trace = "/api/trace/";
     if (target.starts_with(trace)) co_return trace_document(req, target.substr(trace.size()));
+    if (auto it = endpoints_.find(std::string(target)); it != endpoints_.end())
+        co_return co_await it->second(req);
     constexpr std::string_view hooks = "/webhooks/";
     if (target.starts_with(hooks)) {
         auto name = std::string(target.substr(hooks.size()));
-        auto it = flows_.find(name);
-        if (it == flows_.end())
-            co_return http::error_response(req, bhttp::status::not_found,
-                                           "unknown flow `" + name.substr(0, 100) + "`");
-        if (req.method() != bhttp::verb::post)
-            co_return http::error_response(req, bhttp::status::method_not_allowed,
-                                           "webhooks take POST");
-        co_return co_await webhook(req, it->second);
+        co_return http::error_response(req, bhttp::status::not_found,
+                                       (flows_.count(name) ? "flow `" + name + "` does not take webhooks"
+                                                           : "unknown flow `" + name.substr(0, 100) + "`"));
     }
     co_return http::error_response(req, bhttp::status::not_found, "no such endpoint");
 }
@@ -245,6 +171,12 @@ http::Response App::readiness(const http::Request& req) {
                         {"kafka", kafka.empty() ? "ok" : kafka},
                         {"outbox_depth", intake_->outbox_depth()},
                         {"accepting", store.empty() && outbox_ok}};
+    // A failing source degrades readiness without failing it: the other flows still take
+    // documents, and a 503 would take the webhooks away from them too.
+    json::object sources;
+    for (const auto& [flow, state] : health_.snapshot()) sources[flow] = state;
+    status["sources"] = std::move(sources);
+    status["status"] = !ready ? "unavailable" : health_.all_ok() ? "ok" : "degraded";
     return http::make_response(req, ready ? bhttp::status::ok : bhttp::status::service_unavailable,
                                json::serialize(status));
 }
@@ -256,7 +188,7 @@ http::Response App::trace_document(const http::Request& req, std::string_view pa
         return http::error_response(req, bhttp::status::forbidden,
                                     "the admin API is off: set http.admin_token");
     auto given = std::string_view(req[bhttp::field::authorization]);
-    if (!given.starts_with("Bearer ") || !secrets_equal(given.substr(7), token))
+    if (!given.starts_with("Bearer ") || !core::secrets_equal(given.substr(7), token))
         return http::error_response(req, bhttp::status::unauthorized, "missing or wrong admin token");
     auto slash = path.find('/');
     if (slash == path.npos)
@@ -267,68 +199,6 @@ http::Response App::trace_document(const http::Request& req, std::string_view pa
     auto result = ledger::trace_document(*admin_db_, std::string(path.substr(0, slash)),
                                          std::string(path.substr(slash + 1)));
     return http::make_response(req, bhttp::status::ok, json::serialize(result));
-}
-
-asio::awaitable<http::Response> App::webhook(http::Request& req, Flow& flow) {
-    const auto& source = flow.config->source;
-    if (!source.hmac_secret.empty() &&
-        !signature_valid(source.hmac_secret, req.body(), req[source.hmac_header])) {
-        co_return http::error_response(req, bhttp::status::unauthorized,
-                                       "missing or wrong " + source.hmac_header + " signature");
-    }
-    if (!intake_->store_problem().empty()) {  // the reason is in /readyz and the log
-        auto res = http::error_response(req, bhttp::status::service_unavailable,
-                                        "state store unavailable; nothing was accepted, retry later");
-        res.set(bhttp::field::retry_after, "5");
-        co_return res;
-    }
-    if (!intake_->accepting()) {
-        backpressure_->add();
-        auto res = http::error_response(req, bhttp::status::service_unavailable,
-                                        "outbox is over its high-water mark; retry later");
-        res.set(bhttp::field::retry_after, "1");
-        co_return res;
-    }
-    bool batch = std::string_view(req[bhttp::field::content_type]).starts_with("application/x-ndjson");
-    // Decoding and mapping run on the worker threads: the HTTP thread only reads and answers.
-    auto [subs, unreadable] = co_await async_run(
-        workers_, [&] { return parse_body(flow, req.body(), batch); }, asio::use_awaitable);
-    if (!unreadable.empty()) {
-        flow.documents["error"]->add();
-        co_return http::error_response(req, bhttp::status::bad_request, unreadable);
-    }
-    if (subs.empty())
-        co_return http::error_response(req, bhttp::status::bad_request, "no documents in the body");
-
-    auto outcomes = co_await async_commit(*intake_, std::move(subs), asio::use_awaitable);
-    json::array results;
-    bool failed = false, error = false;
-    for (const auto& o : outcomes) {
-        flow.documents[ledger::to_string(o.kind)]->add();
-        failed |= o.kind == Kind::dead_lettered;
-        error |= o.kind == Kind::error;
-        results.push_back(describe(o));
-    }
-    if (error) {
-        auto res = http::error_response(req, bhttp::status::service_unavailable,
-                                        "state store unavailable; nothing was accepted");
-        res.set(bhttp::field::retry_after, "5");
-        co_return res;
-    }
-    if (!batch && outcomes.size() == 1) {
-        auto& o = outcomes.front();
-        auto status = failed                      ? bhttp::status::unprocessable_entity
-                      : o.outbox_rows > 0 ? bhttp::status::accepted  // an event was queued
-                                          : bhttp::status::ok;  // stale, unchanged: nothing to retry
-        co_return http::make_response(req, status, json::serialize(results.front()));
-    }
-    json::object counts;
-    for (const auto& o : outcomes) {
-        auto& c = counts[ledger::to_string(o.kind)];
-        c = c.is_null() ? 1 : c.as_int64() + 1;
-    }
-    co_return http::make_response(
-        req, bhttp::status::ok, json::serialize(json::object{{"counts", counts}, {"results", results}}));
 }
 
 }  // namespace fb::app

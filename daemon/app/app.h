@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "http/server.h"
 #include "ingest/intake.h"
+#include "ingest/source_context.h"
 #include "mapping/mapping.h"
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
@@ -42,7 +44,7 @@ public:
 
 private:
     boost::asio::awaitable<http::Response> handle(http::Request& req);
-    boost::asio::awaitable<http::Response> webhook(http::Request& req, Flow& flow);
+    void start_sources();
     http::Response readiness(const http::Request& req);
     void drain(std::chrono::steady_clock::time_point deadline);
     http::Response trace_document(const http::Request& req, std::string_view path);
@@ -58,7 +60,10 @@ private:
     boost::asio::io_context io_;
     boost::asio::thread_pool workers_;  // decode and map request bodies
     std::unique_ptr<http::Server> server_;
-    metrics::Counter* backpressure_ = nullptr;
+    ingest::SourceHealth health_;
+    ingest::EndpointRegistry endpoints_;  // filled before the io thread runs, then read-only
+    std::vector<std::unique_ptr<ingest::SourceContext>> contexts_;
+    std::vector<std::unique_ptr<core::Source>> sources_;
     std::unique_ptr<store::Database> admin_db_;  // read-only, io thread only
 };
 

@@ -3,7 +3,8 @@
 #include <iconv.h>
 #include <yaml-cpp/yaml.h>
 
-#include "support/suggest.h"
+#include "config/section.h"
+#include "connectors/registry.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,131 +16,6 @@
 
 namespace fb::config {
 namespace {
-
-// Reads one YAML mapping node strictly: every key must be consumed, else "unknown key".
-class Section {
-public:
-    Section(const YAML::Node& node, std::string file, std::string where)
-        : node_(node), file_(std::move(file)), where_(std::move(where)) {
-        if (!node_.IsMap()) fail(node_, where_ + " must be a mapping");
-    }
-
-    [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-        auto mark = at.Mark();
-        std::ostringstream out;
-        out << file_ << ':' << mark.line + 1 << ':' << mark.column + 1 << ": " << message;
-        throw ConfigError(out.str());
-    }
-
-    YAML::Node get(const std::string& key) {
-        known_.insert(key);
-        return node_[key];
-    }
-
-    std::string string(const std::string& key, std::string fallback, bool required = false) {
-        auto n = get(key);
-        if (!n) {
-            if (required) fail(node_, where_ + ": missing required field `" + key + "`");
-            return fallback;
-        }
-        if (!n.IsScalar()) fail(n, where_ + "." + key + " must be a string");
-        return expand(n, n.Scalar());
-    }
-
-    long long integer(const std::string& key, long long fallback, long long min, long long max) {
-        auto n = get(key);
-        if (!n) return fallback;
-        long long v = 0;
-        if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v))
-            fail(n, where_ + "." + key + " must be an integer, found `" + dump(n) + "`");
-        if (v < min || v > max)
-            fail(n, where_ + "." + key + " must be between " + std::to_string(min) + " and " +
-                        std::to_string(max));
-        return v;
-    }
-
-    std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds fallback) {
-        auto n = get(key);
-        if (!n) return fallback;
-        static const std::regex re(R"((\d+)(ms|s|m|h))");
-        std::smatch m;
-        std::string text = n.IsScalar() ? n.Scalar() : "";
-        if (!std::regex_match(text, m, re))
-            fail(n, where_ + "." + key + " must be a duration like 500ms, 30s, 5m or 1h, found `" +
-                        dump(n) + "`");
-        long long v = std::stoll(m[1]);
-        std::string unit = m[2];
-        if (unit == "s") v *= 1000;
-        if (unit == "m") v *= 60'000;
-        if (unit == "h") v *= 3'600'000;
-        return std::chrono::milliseconds(v);
-    }
-
-    Section section(const std::string& key) {
-        auto n = get(key);
-        return Section(n ? n : YAML::Node(YAML::NodeType::Map), file_, where_ + "." + key);
-    }
-
-    Section child(const YAML::Node& n, const std::string& where) const {
-        return Section(n, file_, where);
-    }
-
-    // Throws on the first key that was never asked for, suggesting the closest known one.
-    void reject_unknown() const {
-        for (const auto& kv : node_) {
-            auto key = kv.first.as<std::string>();
-            if (known_.count(key)) continue;
-            std::vector<std::string_view> candidates(known_.begin(), known_.end());
-            auto hint = support::did_you_mean(key, candidates);
-            for (const auto& k : known_)  // `mapping_file` → `mapping`: too far apart to be a typo
-                if (hint.empty() && (key.starts_with(k) || k.starts_with(key)))
-                    hint = " (did you mean `" + k + "`?)";
-            fail(kv.first, "unknown key `" + key + "` in " + where_ + hint);
-        }
-    }
-
-    const YAML::Node& node() const { return node_; }
-
-    // ${env:NAME} and ${file:PATH} let secrets stay out of the file.
-    std::string expand(const YAML::Node& at, const std::string& text) const {
-        static const std::regex ref(R"(\$\{(env|file):([^}]+)\})");
-        std::string out;
-        auto begin = text.cbegin();
-        std::smatch m;
-        while (std::regex_search(begin, text.cend(), m, ref)) {
-            out.append(begin, m[0].first);
-            std::string kind = m[1], name = m[2];
-            if (kind == "env") {
-                const char* v = std::getenv(name.c_str());
-                if (!v) fail(at, "environment variable " + name + " is not set");
-                out += v;
-            } else {
-                std::ifstream in(name, std::ios::binary);
-                if (!in) fail(at, "cannot read secret file " + name);
-                std::string content((std::istreambuf_iterator<char>(in)), {});
-                while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
-                    content.pop_back();
-                out += content;
-            }
-            begin = m[0].second;
-        }
-        out.append(begin, text.cend());
-        return out;
-    }
-
-private:
-    static std::string dump(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "(not a scalar)"; }
-
-    YAML::Node node_;
-    std::string file_;
-    std::string where_;
-    std::set<std::string> known_;
-};
-
-std::string resolve(const std::string& base_dir, const std::string& path) {
-    if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-    return (std::filesystem::path(base_dir) / path).lexically_normal().string();
-}
 
 void read_kafka(Section s, KafkaConfig& k) {
     k.brokers = s.string("brokers", k.brokers);
@@ -299,15 +175,7 @@ FlowConfig read_flow(Section s, const std::string& base_dir) {
     f.mapping = resolve(base_dir, s.string("mapping", "", true));
     auto src = s.section("source");
     f.source.type = src.string("type", "", true);
-    if (f.source.type != "webhook")
-        src.fail(src.get("type"), "unknown source type `" + f.source.type + "` (known: webhook)");
-    auto hmac = src.get("hmac");
-    if (hmac) {
-        Section h = src.child(hmac, "flow.source.hmac");
-        f.source.hmac_secret = h.string("secret", "", true);
-        f.source.hmac_header = h.string("header", f.source.hmac_header);
-        h.reject_unknown();
-    }
+    f.source.spec = connectors::read_source_spec(f.source.type, src, src.get("type"), base_dir);
     src.reject_unknown();
     if (s.get("lifecycle")) read_lifecycle(s.section("lifecycle"), f.lifecycle);
     if (s.get("writeback")) read_writeback(s.section("writeback"), f.writeback, f.lifecycle, base_dir);

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/source_spec.h"
 
 namespace fb::config {
 
@@ -62,8 +65,7 @@ struct OutboxConfig {
 
 struct SourceConfig {
     std::string type = "webhook";
-    std::string hmac_secret;  // secret: never logged
-    std::string hmac_header = "X-Signature";
+    std::shared_ptr<const core::SourceSpec> spec;  // the connector's own (connectors/<type>/spec.h)
 };
 
 // The status consumer (top-level `status:`): the platform's events on kafka.topics.status.

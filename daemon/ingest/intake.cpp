@@ -55,10 +55,12 @@ Intake::Intake(const config::Config& config, metrics::Registry& metrics)
 
 Intake::~Intake() { stop(); }
 
-void Intake::submit(std::vector<ledger::Submission> submissions, Done done) {
+void Intake::submit(std::vector<ledger::Submission> submissions, Done done, std::string flow,
+                    std::vector<core::Checkpoint> checkpoints) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back({std::move(submissions), std::move(done)});
+        queue_.push_back({std::move(submissions), std::move(done), std::move(flow),
+                          std::move(checkpoints)});
     }
     cv_.notify_one();
 }
@@ -117,6 +119,10 @@ void Intake::run() {
     store::Statement prune(db.handle(),
                            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at "
                            "IS NOT NULL AND sent_at < ?1 LIMIT 5000)");
+    store::Statement save_checkpoint(
+        db.handle(),
+        "INSERT INTO source_state (flow, key, value, updated_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (flow, key) DO UPDATE SET value = ?3, updated_at = ?4");
     store::Statement count_unsent(db.handle(), "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
     auto recount = [&] {  // also counts rows other processes (`dead-letter replay`) wrote
         count_unsent.step();
@@ -168,7 +174,8 @@ void Intake::run() {
         bool refuse = health_.full();
         auto fail_batch = [&](const std::string& reason) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
-                outcomes[i].assign(batch[i].submissions.size(),
+                // A batch of checkpoints only (a page of known records) answers one error.
+                outcomes[i].assign(std::max<std::size_t>(batch[i].submissions.size(), 1),
                                    ledger::Outcome{ledger::Outcome::Kind::error});
                 for (auto& o : outcomes[i]) o.reason = reason;
             }
@@ -183,11 +190,15 @@ void Intake::run() {
         std::int64_t added = 0, removed = 0;
         try {
             store::Database::Transaction tx(db);
-            for (std::size_t i = 0; i < batch.size() && !refuse; ++i)
+            for (std::size_t i = 0; i < batch.size() && !refuse; ++i) {
                 for (const auto& s : batch[i].submissions) {
                     outcomes[i].push_back(ledger.record(s));
                     added += outcomes[i].back().outbox_rows;
                 }
+                for (const auto& c : batch[i].checkpoints)
+                    save_checkpoint.bind(1, batch[i].flow).bind(2, c.key).bind(3, c.value)
+                        .bind(4, core::now_rfc3339()).step();
+            }
             auto now_ms = core::now_unix_ms();
             for (const auto& row : sent) {
                 mark.bind(1, row.id).bind(2, now_ms).bind(3, row.partition).bind(4, row.offset);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/source.h"
 #include "ingest/store_health.h"
 #include "ledger/ledger.h"
 #include "metrics/metrics.h"
@@ -37,8 +38,12 @@ public:
     Intake(const config::Config& config, metrics::Registry& metrics);
     ~Intake();
 
-    // Thread-safe. `done` runs on the intake thread after the commit (or the failure).
-    void submit(std::vector<ledger::Submission> submissions, Done done);
+    // Thread-safe. `done` runs on the intake thread after the commit (or the failure). The
+    // source's checkpoints (its acknowledgement point: a cursor, a file's identity) are written
+    // for `flow` in the same transaction as the submissions. With no submissions, `done` gets
+    // no outcomes, or one of kind `error` when the transaction failed.
+    void submit(std::vector<ledger::Submission> submissions, Done done, std::string flow = {},
+                std::vector<core::Checkpoint> checkpoints = {});
     void mark_sent(std::vector<SentRow> rows);
     // Called after each commit that added outbox rows (the publisher's wake-up).
     void on_commit(std::function<void()> wake) { wake_ = std::move(wake); }
@@ -57,6 +62,8 @@ private:
     struct Pending {
         std::vector<ledger::Submission> submissions;
         Done done;
+        std::string flow;
+        std::vector<core::Checkpoint> checkpoints;
     };
     void run();
     void keep_marks(std::vector<SentRow> marks);  // after a failed transaction: for the next one

@@ -159,6 +159,17 @@ constexpr std::array migrations{
     );
     CREATE INDEX writeback_attempts_writeback ON writeback_attempts (writeback_id, id);
     )sql",
+    // Sources' acknowledgement points, written in the same transaction as their documents: a
+    // poll cursor, the identity of each file taken (so a restart never re-reads one).
+    R"sql(
+    CREATE TABLE source_state (
+        flow          TEXT NOT NULL,
+        key           TEXT NOT NULL,          -- "cursor", "file:<content hash>", …
+        value         TEXT NOT NULL,          -- the source's own JSON
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (flow, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

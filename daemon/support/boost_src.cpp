@@ -1,4 +1,6 @@
-// Boost.JSON, Asio and Beast compiled once here instead of in every file that includes them.
+// Boost.JSON, Asio (with SSL), Beast and URL compiled once here instead of in every file that includes them.
 #include <boost/json/src.hpp>
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
+#include <boost/url/src.hpp>

@@ -36,7 +36,7 @@ TEST_CASE("fieldbridge check accepts the quickstart config and opens no state fi
     auto r = fieldbridge(std::string("check --config ") + FB_SOURCE_DIR + "/deploy/examples/quickstart.yaml");
     INFO(r.output);
     CHECK(r.status == 0);
-    CHECK_THAT(r.output, Catch::Contains("1 flow(s), config and mappings valid"));
+    CHECK_THAT(r.output, Catch::Contains("2 flow(s), config and mappings valid"));
 }
 
 TEST_CASE("fieldbridge check refuses a broken config with file, line and column") {

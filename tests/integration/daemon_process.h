@@ -15,6 +15,7 @@ public:
     void start();  // waits until the HTTP port is known
     void kill9();  // SIGKILL and reap
     int terminate();  // SIGTERM and reap; the exit status
+    bool wait_exit(int timeout_ms);  // reaps a process that ends by itself (a crash-point test hook)
     unsigned short port() const { return port_; }
     pid_t pid() const { return pid_; }
 

@@ -3,7 +3,8 @@
 
 #include <boost/json.hpp>
 
-#include "app/webhook_auth.h"
+#include "connectors/webhook/signature.h"
+#include "core/secrets.h"
 #include "harness.h"
 
 using namespace fb::testing;
@@ -29,7 +30,7 @@ fb::config::Config signed_config(const std::string& state) {
 TEST_CASE("a signed webhook refuses wrong signatures, thousands of them, and takes the right one") {
     RunningApp daemon(signed_config(temp_path("signed.db")));
     auto body = sample("generic-rest/shipment-CK20261120-0042.json");
-    auto good = fb::app::hmac_sha256_hex("hook-secret-4f1c", body);
+    auto good = fb::connectors::webhook::hmac_sha256_hex("hook-secret-4f1c", body);
     CHECK(http_request(daemon.port(), "POST", "/webhooks/delivery", body).status == 401);
     for (int i = 0; i < 10000; ++i) {
         auto wrong = good;
@@ -47,7 +48,7 @@ TEST_CASE("a signed webhook refuses wrong signatures, thousands of them, and tak
 TEST_CASE("the trace API shows where a document is, behind the admin token") {
     RunningApp daemon(signed_config(temp_path("trace.db")));
     auto body = sample("generic-rest/shipment-CK20261120-0042.json");
-    auto sig = fb::app::hmac_sha256_hex("hook-secret-4f1c", body);
+    auto sig = fb::connectors::webhook::hmac_sha256_hex("hook-secret-4f1c", body);
     REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", body, {{"X-Signature", sig}}).status == 202);
     auto target = "/api/trace/delivery/CK20261120-0042";
     CHECK(http_request(daemon.port(), "GET", target).status == 401);
@@ -71,9 +72,9 @@ TEST_CASE("the trace API shows where a document is, behind the admin token") {
 }
 
 TEST_CASE("secrets compare in constant time and only equal secrets match") {
-    CHECK(fb::app::secrets_equal("abc", "abc"));
-    CHECK_FALSE(fb::app::secrets_equal("abc", "abd"));
-    CHECK_FALSE(fb::app::secrets_equal("abc", "abcd"));
-    CHECK(fb::app::signature_valid("k", "body", fb::app::hmac_sha256_hex("k", "body")));
-    CHECK_FALSE(fb::app::signature_valid("k", "body", ""));
+    CHECK(fb::core::secrets_equal("abc", "abc"));
+    CHECK_FALSE(fb::core::secrets_equal("abc", "abd"));
+    CHECK_FALSE(fb::core::secrets_equal("abc", "abcd"));
+    CHECK(fb::connectors::webhook::signature_valid("k", "body", fb::connectors::webhook::hmac_sha256_hex("k", "body")));
+    CHECK_FALSE(fb::connectors::webhook::signature_valid("k", "body", ""));
 }

@@ -93,7 +93,7 @@ TEST_CASE("malformed YAML, bad values and unset secrets are refused clearly") {
     std::string text = good;
     text.replace(text.find("type: webhook"), 13, "type: carrier_pigeon");
     CHECK(error_of(text) ==
-          "fb.yaml:10:21: unknown source type `carrier_pigeon` (known: webhook)");
+          "fb.yaml:10:21: unknown source type `carrier_pigeon` (known: webhook, file, http_poll)");
     text = good;
     text += "  - name: delivery\n    source: { type: webhook }\n    mapping: m.yaml\n";
     CHECK(error_of(text) == "fb.yaml:12:5: flow name `delivery` is used twice");

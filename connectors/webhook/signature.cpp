@@ -1,10 +1,11 @@
-#include "app/webhook_auth.h"
+#include "connectors/webhook/signature.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-namespace fb::app {
+#include "core/secrets.h"
+
+namespace fb::connectors::webhook {
 
 std::string hmac_sha256_hex(std::string_view secret, std::string_view body) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -17,13 +18,9 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view body) {
     return out;
 }
 
-bool secrets_equal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool signature_valid(std::string_view secret, std::string_view body, std::string_view header) {
     if (header.starts_with("sha256=")) header.remove_prefix(7);
-    return secrets_equal(hmac_sha256_hex(secret, body), header);
+    return core::secrets_equal(hmac_sha256_hex(secret, body), header);
 }
 
-}  // namespace fb::app
+}  // namespace fb::connectors::webhook

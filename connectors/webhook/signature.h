@@ -4,13 +4,11 @@
 #include <string>
 #include <string_view>
 
-namespace fb::app {
+namespace fb::connectors::webhook {
 
 // Lowercase hex HMAC-SHA256 of `body`.
 std::string hmac_sha256_hex(std::string_view secret, std::string_view body);
-// Constant-time comparison of two secrets (the time depends only on their lengths).
-bool secrets_equal(std::string_view a, std::string_view b);
 // `header` is the hex digest, optionally prefixed "sha256=".
 bool signature_valid(std::string_view secret, std::string_view body, std::string_view header);
 
-}  // namespace fb::app
+}  // namespace fb::connectors::webhook

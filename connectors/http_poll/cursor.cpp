@@ -1,0 +1,141 @@
+#include "connectors/http_poll/cursor.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+
+#include "connectors/http_poll/json_path.h"
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {  // Howard Hinnant's algorithm
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return std::int64_t(era) * 146097 + std::int64_t(doe) - 719468;
+}
+
+std::optional<std::int64_t> parse_text(const std::string& s, int tz_offset_minutes) {
+    long long ms = 0;
+    if (std::sscanf(s.c_str(), "/Date(%lld", &ms) == 1) return ms;  // SAP OData v2
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    char sep;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) return std::nullopt;
+    std::size_t at = n;
+    if (at < s.size() && (s[at] == 'T' || s[at] == ' ')) {
+        if (std::sscanf(s.c_str() + at, "%c%2d:%2d:%2d%n", &sep, &h, &mi, &sec, &n) != 4) return std::nullopt;
+        at += n;
+    }
+    long long frac_ms = 0;
+    if (at < s.size() && s[at] == '.') {
+        int digits = 0;
+        for (++at; at < s.size() && std::isdigit(static_cast<unsigned char>(s[at])); ++at, ++digits)
+            if (digits < 3) frac_ms = frac_ms * 10 + (s[at] - '0');
+        for (; digits < 3; ++digits) frac_ms *= 10;
+    }
+    int offset = tz_offset_minutes;
+    if (at < s.size()) {
+        if (s[at] == 'Z' || s[at] == 'z') offset = 0;
+        else if (s[at] == '+' || s[at] == '-') {
+            int oh = 0, om = 0;
+            if (std::sscanf(s.c_str() + at + 1, "%2d:%2d", &oh, &om) < 1) return std::nullopt;
+            offset = (s[at] == '-' ? -1 : 1) * (oh * 60 + om);
+        } else
+            return std::nullopt;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    auto days = days_from_civil(y, mo, d);
+    return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset * 60ll) * 1000 + frac_ms;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_time(const json::value& v, int tz_offset_minutes) {
+    if (v.is_string()) return parse_text(std::string(v.as_string()), tz_offset_minutes);
+    if (v.is_int64() || v.is_uint64()) {
+        auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64());
+        return n < 100'000'000'000 ? n * 1000 : n;  // seconds until the year 5138, else ms
+    }
+    return std::nullopt;
+}
+
+std::string format_utc(std::int64_t ms) { return format_local(ms, 0).append("Z"); }
+
+std::string format_local(std::int64_t ms, int tz_offset_minutes) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000 + tz_offset_minutes * 60ll);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return buf;
+}
+
+std::string Cursor::to_json() const {
+    return json::serialize(json::object{{"time_ms", time_ms}, {"time", time}, {"id", id}});
+}
+
+std::optional<Cursor> Cursor::from_json(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.as_object();
+    Cursor c;
+    if (const auto* t = o.if_contains("time_ms"); t && t->is_int64()) c.time_ms = t->as_int64();
+    if (const auto* t = o.if_contains("time"); t && t->is_string()) c.time = std::string(t->as_string());
+    if (const auto* t = o.if_contains("id"); t && t->is_string()) c.id = std::string(t->as_string());
+    return c;
+}
+
+Cursor Cursor::initial(const Spec::Cursor& spec) {
+    Cursor c;
+    c.time = spec.initial;
+    c.time_ms = parse_time(json::value(spec.initial), spec.tz_offset_minutes).value_or(0);
+    return c;
+}
+
+Cursor advance(const Cursor& current, const json::array& records, const Spec::Cursor& spec,
+               std::int64_t until_ms, std::size_t& unreadable) {
+    Cursor best = current;
+    for (const auto& r : records) {
+        const auto* t = find_path(r, spec.time);
+        auto ms = t ? parse_time(*t, spec.tz_offset_minutes) : std::nullopt;
+        if (!ms) {
+            ++unreadable;
+            continue;
+        }
+        Cursor c{*ms, text_of(*t), ""};
+        if (!spec.id.empty())
+            if (const auto* id = find_path(r, spec.id)) c.id = text_of(*id);
+        if (c.time_ms > until_ms) continue;  // not settled yet: read again next time
+        if (best < c) best = c;
+    }
+    return best;
+}
+
+json::object cursor_context(const Cursor& c, const Spec::Cursor& spec) {
+    auto since = c.time_ms - spec.overlap.count();
+    return json::object{{"time", c.time},
+                        {"time_ms", c.time_ms},
+                        {"id", c.id},
+                        {"since", format_utc(since)},
+                        {"since_local", format_local(since, spec.tz_offset_minutes)},
+                        {"since_ms", since}};
+}
+
+void add_times(json::object& context, std::int64_t now_ms, std::int64_t until_ms, const Spec::Cursor& spec) {
+    context["now"] = format_utc(now_ms);
+    context["now_ms"] = now_ms;
+    context["until"] = format_utc(until_ms);
+    context["until_local"] = format_local(until_ms, spec.tz_offset_minutes);
+    context["until_ms"] = until_ms;
+}
+
+}  // namespace fb::connectors::http_poll

@@ -1,0 +1,197 @@
+// The poll loop: page after page, each page's documents and the cursor it moves to committed in
+// one transaction before the next page is asked for; failures retried with backoff (honouring
+// Retry-After) without moving the cursor; paused while the outbox is over its high-water mark.
+#include "connectors/http_poll/http_poll.h"
+
+#include <boost/json/serialize.hpp>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "connectors/http_poll/json_path.h"
+#include "connectors/http_poll/poller.h"
+#include "core/crash_point.h"
+#include "core/ids.h"
+#include "ingest/source_context.h"
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t now_ms() { return core::now_unix_ms(); }
+
+class PollSource : public core::Source {
+public:
+    explicit PollSource(ingest::SourceContext& ctx)
+        : ctx_(ctx),
+          spec_(ctx.spec<Spec>()),
+          poller_(spec_),
+          polls_(ctx.counter("fieldbridge_source_polls_total", "Polls started")),
+          pages_(ctx.counter("fieldbridge_source_pages_total", "Pages fetched and committed")),
+          records_(ctx.counter("fieldbridge_source_records_total", "Records read from the ERP")),
+          logins_(ctx.counter("fieldbridge_source_logins_total", "Session logins")),
+          lag_(ctx.gauge("fieldbridge_source_lag_seconds", "Now minus the cursor's time")),
+          last_success_(ctx.gauge("fieldbridge_source_last_success_timestamp_seconds",
+                                  "When a poll last completed (unix seconds)")) {}
+    ~PollSource() override { stop(); }
+
+    void start() override { thread_ = std::thread([this] { run(); }); }
+    void stop() override {
+        ctx_.stop();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run();
+    // One poll; true when it should be followed at once (catch-up).
+    bool poll();
+    bool commit(const Page& page, const Cursor& next);
+    void hold_back_last_group(Page& page, boost::json::array& carry);
+    void count_error(const Page& page);
+
+    ingest::SourceContext& ctx_;
+    const Spec& spec_;
+    Poller poller_;
+    Cursor cursor_;
+    int failures_ = 0;
+    std::uint64_t logins_seen_ = 0;
+    metrics::Counter &polls_, &pages_, &records_, &logins_;
+    metrics::Gauge &lag_, &last_success_;
+    std::thread thread_;
+};
+
+void PollSource::run() {
+    pthread_setname_np(pthread_self(), "fb-poll");
+    bool started = false;
+    // Nothing the ERP or the disk does may end this thread: a failure is reported and retried.
+    for (int failures = 0; !ctx_.stopping();) {
+        try {
+            if (!started) {
+                auto stored = ctx_.checkpoint("cursor");
+                auto parsed = stored ? Cursor::from_json(*stored) : std::nullopt;
+                cursor_ = parsed ? *parsed : Cursor::initial(spec_.cursor);
+                started = true;
+            }
+            if (!ctx_.wait_for_room()) break;
+            bool again = poll();
+            failures = 0;
+            if (!again && !ctx_.sleep_for(spec_.every)) break;
+        } catch (const std::exception& e) {
+            spdlog::error("flow {}: poll source: {}", ctx_.flow().name, e.what());
+            ctx_.failing(e.what());
+            ctx_.sleep_for(ctx_.retry().delay(++failures));
+        }
+    }
+}
+
+void PollSource::count_error(const Page& page) {
+    ctx_.counter("fieldbridge_source_errors_total", "Failed requests, by kind",
+                 std::string("kind=\"") + to_string(page.error) + "\"")
+        .add();
+}
+
+bool PollSource::poll() {
+    polls_.add();
+    const Cursor start = cursor_;  // every page of one poll asks from the same place
+    PageState state;
+    std::size_t pages = 0;
+    json::array carry;  // group_rows: the last document's rows, waiting for the rest of them
+    for (;;) {
+        if (!ctx_.wait_for_room()) return false;  // backpressure: the ERP waits, nothing is lost
+        auto page = poller_.fetch(start, state, now_ms());
+        if (auto l = poller_.logins(); l > logins_seen_) logins_.add(l - logins_seen_), logins_seen_ = l;
+        if (page.error != Page::Error::none) {
+            count_error(page);
+            ctx_.failing(page.reason);
+            spdlog::warn("flow {}: poll failed ({}): {}", ctx_.flow().name, to_string(page.error), page.reason);
+            // The same page again, later; the cursor stays where the last commit left it.
+            if (!ctx_.sleep_for(ctx_.retry().delay(++failures_, page.retry_after))) return false;
+            continue;
+        }
+        failures_ = 0;
+        records_.add(page.records.size());
+        if (spec_.group_rows) hold_back_last_group(page, carry);
+        std::size_t unreadable = 0;
+        auto next = advance(cursor_, page.records, spec_.cursor, now_ms() - spec_.cursor.settle.count(), unreadable);
+        if (unreadable)
+            spdlog::warn("flow {}: {} record(s) without a readable {} — the cursor ignores them",
+                         ctx_.flow().name, unreadable, spec_.cursor.time);
+        if (!commit(page, next)) return false;
+        core::crash_point("poll.committed");
+        ctx_.healthy();
+        pages_.add();
+        cursor_ = next;
+        lag_.set((now_ms() - cursor_.time_ms) / 1000);
+        if (!page.next) break;
+        if (++pages >= spec_.max_pages) {
+            last_success_.set(now_ms() / 1000);
+            return spec_.catch_up;  // cut short: more is waiting
+        }
+        state = *page.next;
+    }
+    last_success_.set(now_ms() / 1000);
+    return false;
+}
+
+// Prepends the rows carried from the previous page; when more pages follow, the rows of the
+// page's last document move to `carry` (they may continue on the next page).
+void PollSource::hold_back_last_group(Page& page, json::array& carry) {
+    json::array rows = std::move(carry);
+    carry = {};
+    for (auto& r : page.records) rows.push_back(std::move(r));
+    if (page.next && !rows.empty()) {
+        const auto* last = find_path(rows.back(), spec_.cursor.id);
+        auto id = last ? text_of(*last) : std::string();
+        std::size_t cut = rows.size();
+        while (cut > 0) {
+            const auto* v = find_path(rows[cut - 1], spec_.cursor.id);
+            if ((v ? text_of(*v) : std::string()) != id) break;
+            --cut;
+        }
+        if (cut > 0)  // a page that is one document only waits whole
+            for (std::size_t i = cut; i < rows.size(); ++i) carry.push_back(std::move(rows[i]));
+        if (cut > 0) rows.resize(cut);
+        else carry = std::move(rows), rows = {};
+    }
+    page.records = std::move(rows);
+}
+
+bool PollSource::commit(const Page& page, const Cursor& next) {
+    const auto& flow = ctx_.flow();
+    core::Batch batch;
+    // The page's records go to the mapping as one list, so `columns:` and `group_by` can turn
+    // rows into documents (Kingdee: one row per line item).
+    const json::value input = spec_.map_answer ? page.body : json::value(page.records);
+    if (!page.records.empty() || spec_.map_answer)
+        ledger::add_mapped(batch.submissions, flow.name, flow.document_type, ctx_.mapping(), input,
+                           json::serialize(input), flow.writeback.enabled());
+    batch.checkpoints.push_back({"cursor", next.to_json()});
+    for (int failures = 0; !ctx_.stopping();) {
+        auto outcomes = ctx_.commit(batch);
+        bool error = std::any_of(outcomes.begin(), outcomes.end(),
+                                 [](const auto& o) { return o.kind == ledger::Outcome::Kind::error; });
+        if (!error) {
+            ctx_.count(outcomes);
+            return true;
+        }
+        ctx_.failing("state store unavailable; the page will be committed when it is back");
+        ctx_.sleep_for(ctx_.retry().delay(++failures));
+    }
+    return false;
+}
+
+std::shared_ptr<const core::SourceSpec> read(config::Section& s, const std::string& base_dir) {
+    return read_spec(s, base_dir);
+}
+
+std::unique_ptr<core::Source> make(ingest::SourceContext& ctx) { return std::make_unique<PollSource>(ctx); }
+
+}  // namespace
+
+const Connector connector{"http_poll", &read, &make};
+
+}  // namespace fb::connectors::http_poll

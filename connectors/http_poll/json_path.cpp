@@ -1,0 +1,47 @@
+#include "connectors/http_poll/json_path.h"
+
+#include <boost/json/serialize.hpp>
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+const json::value* find_path(const json::value& root, std::string_view path) {
+    if (path.starts_with("$")) path.remove_prefix(1);
+    const json::value* at = &root;
+    while (at && !path.empty()) {
+        if (path.front() == '.') {
+            path.remove_prefix(1);
+            auto end = path.find_first_of(".[");
+            auto key = path.substr(0, end);
+            path = end == path.npos ? std::string_view() : path.substr(end);
+            at = at->is_object() ? at->as_object().if_contains(key) : nullptr;
+        } else if (path.starts_with("['")) {
+            auto close = path.find("']");
+            if (close == path.npos) return nullptr;
+            auto key = path.substr(2, close - 2);
+            path = path.substr(close + 2);
+            at = at->is_object() ? at->as_object().if_contains(key) : nullptr;
+        } else if (path.front() == '[') {
+            auto close = path.find(']');
+            if (close == path.npos || !at->is_array()) return nullptr;
+            std::size_t i = 0;
+            for (char c : path.substr(1, close - 1)) {
+                if (c < '0' || c > '9') return nullptr;
+                i = i * 10 + (c - '0');
+            }
+            path = path.substr(close + 1);
+            at = i < at->as_array().size() ? &at->as_array()[i] : nullptr;
+        } else {
+            return nullptr;
+        }
+    }
+    return at;
+}
+
+std::string text_of(const json::value& v) {
+    if (v.is_string()) return std::string(v.as_string());
+    if (v.is_null()) return "";
+    return json::serialize(v);
+}
+
+}  // namespace fb::connectors::http_poll

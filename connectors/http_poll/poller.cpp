@@ -1,0 +1,198 @@
+#include "connectors/http_poll/poller.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "connectors/http_poll/json_path.h"
+#include "decode/decode.h"
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+const char* to_string(Page::Error e) {
+    switch (e) {
+        case Page::Error::none: return "none";
+        case Page::Error::transport: return "transport";
+        case Page::Error::status: return "status";
+        case Page::Error::error_answer: return "error_answer";
+        case Page::Error::login: return "login";
+        case Page::Error::request: return "request";
+        case Page::Error::decode: return "decode";
+    }
+    return "none";
+}
+
+namespace {
+
+http::ClientRequest to_client_request(const mapping::RequestResult& r) {
+    http::ClientRequest out{r.method, r.url, r.headers, {}};
+    if (r.body.is_string()) out.body = std::string(r.body.as_string());
+    else if (!r.body.is_null()) {
+        out.body = json::serialize(r.body);
+        if (http::find_header(out.headers, "Content-Type").empty())
+            out.headers.emplace_back("Content-Type", "application/json");
+    }
+    return out;
+}
+
+// A next link may be absolute, or relative to the request it answers (OData v4 allows both).
+std::string resolve_link(const std::string& base, const std::string& link) {
+    if (link.starts_with("http://") || link.starts_with("https://")) return link;
+    auto scheme_end = base.find("://");
+    auto host_end = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    auto origin = base.substr(0, host_end);
+    if (link.starts_with("/")) return origin + link;
+    auto path = base.substr(0, base.find('?'));
+    return path.substr(0, path.rfind('/') + 1) + link;
+}
+
+}  // namespace
+
+Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
+    if (spec.login) {
+        const auto* login = spec.login.get();
+        session_ = std::make_unique<http::Session>(
+            client_, login->session,
+            [this, login] {
+                json::object ctx{{"vars", spec_.vars}};
+                add_times(ctx, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count(), 0, spec_.cursor);
+                auto r = to_client_request(login->request->map_request(ctx));
+                spec_.auth.apply(r);
+                return r;
+            },
+            [login](const http::ClientResponse& r) { return login->expired.matches(r.body); });
+    }
+}
+
+std::vector<std::string> Poller::secrets() const {
+    auto s = spec_.auth.secrets();
+    s.insert(s.end(), spec_.var_secrets.begin(), spec_.var_secrets.end());
+    if (session_) {
+        auto v = session_->current();
+        if (!v.empty()) s.push_back(v);
+    }
+    return s;
+}
+
+bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
+                   const std::string& session, http::ClientRequest& out, std::string& error) const {
+    json::object ctx{{"cursor", cursor_context(cursor, spec_.cursor)},
+                     {"page", {{"number", state.number}, {"offset", state.offset},
+                               {"size", spec_.size}, {"token", state.token}}},
+                     {"session", session},
+                     {"vars", spec_.vars}};
+    add_times(ctx, now_ms, now_ms - spec_.cursor.settle.count(), spec_.cursor);
+    auto r = spec_.request->map_request(ctx);
+    if (r.kind != mapping::MapResult::Kind::mapped) {
+        error = r.error ? r.error->message() : "the request mapping's `when` said no request";
+        return false;
+    }
+    out = to_client_request(r);
+    if (!state.next_url.empty()) {  // the ERP's next link replaces the URL (and the body)
+        out.url = resolve_link(out.url, state.next_url);
+        out.method = "GET";
+        out.body.clear();
+    }
+    spec_.auth.apply(out);
+    return true;
+}
+
+Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms) {
+    Page page;
+    std::string error;
+    if (!build(cursor, state, now_ms, session_ ? session_->current() : "", page.sent, error)) {
+        page.error = Page::Error::request;
+        page.reason = "the request mapping " + spec_.request_file + " failed: " + error;
+        page.retryable = false;
+        return page;
+    }
+    http::ClientResult result;
+    if (session_) {
+        auto r = session_->send([&](const std::string& s) {
+            http::ClientRequest req;
+            build(cursor, state, now_ms, s, req, error);
+            page.sent = req;
+            return req;
+        });
+        if (r.login_failed) {
+            page.error = Page::Error::login;
+            page.reason = http::mask_secrets(r.login_error, secrets());
+            page.retry_after = http::retry_after(r.result.response);
+            return page;
+        }
+        result = std::move(r.result);
+    } else {
+        result = client_.send(page.sent);
+    }
+    if (!result.ok()) {
+        page.error = Page::Error::transport;
+        page.reason = std::string(http::to_string(result.error)) + ": " + result.message;
+        page.retryable = http::retryable(result.error);
+        return page;
+    }
+    const auto& res = result.response;
+    if (res.status / 100 != 2) {
+        page.error = Page::Error::status;
+        page.retry_after = http::retry_after(res);
+        page.retryable = res.status == 408 || res.status == 429 || res.status >= 500;
+        page.reason = "HTTP " + std::to_string(res.status) +
+                      (result.redirected() ? " redirect to " + std::string(res.header("Location")) + " (not followed)" : "") +
+                      ": " + http::mask_secrets(res.body.substr(0, 300), secrets());
+        return page;
+    }
+    decode::Limits limits;
+    limits.max_bytes = spec_.client.max_body_bytes;
+    auto decoded = decode::decode_json(res.body, limits);
+    if (!decoded.ok()) {
+        page.error = Page::Error::decode;
+        page.reason = "the answer is not JSON: " + decoded.error;
+        return page;
+    }
+    page.body = std::move(decoded.value);
+    if (spec_.error.matches(res.body)) {
+        page.error = Page::Error::error_answer;
+        page.reason = "the ERP answered an error (" + spec_.error.path + "): " +
+                      http::mask_secrets(res.body.substr(0, 300), secrets());
+        return page;
+    }
+    const auto* records = find_path(page.body, spec_.records);
+    if (!records || !(records->is_array() || records->is_null())) {
+        page.error = Page::Error::decode;
+        page.reason = "no list of records at " + spec_.records + " in the answer: " + res.body.substr(0, 200);
+        return page;
+    }
+    if (records->is_array()) page.records = records->as_array();
+    bool empty = page.records.empty();
+    bool full = page.records.size() >= spec_.size;
+    PageState next = state;
+    switch (spec_.paging) {
+        case Spec::Paging::none: break;
+        case Spec::Paging::next_link:
+            if (const auto* link = find_path(page.body, spec_.next); link && link->is_string() && !link->as_string().empty() && !empty) {
+                next.next_url = resolve_link(page.sent.url, std::string(link->as_string()));
+                page.next = next;
+            }
+            break;
+        case Spec::Paging::offset:
+            if (full) {
+                next.offset += page.records.size();
+                page.next = next;
+            }
+            break;
+        case Spec::Paging::page_number:
+            if (full) {
+                ++next.number;
+                page.next = next;
+            }
+            break;
+        case Spec::Paging::token:
+            if (const auto* t = find_path(page.body, spec_.next); t && !text_of(*t).empty() && !empty) {
+                next.token = text_of(*t);
+                page.next = next;
+            }
+            break;
+    }
+    return page;
+}
+
+}  // namespace fb::connectors::http_poll

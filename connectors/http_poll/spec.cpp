@@ -1,0 +1,131 @@
+#include "connectors/http_poll/spec.h"
+
+#include <boost/json/parse.hpp>
+
+#include <regex>
+
+#include "config/section.h"
+#include "connectors/http_poll/json_path.h"
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+bool BodyRule::matches(std::string_view body) const {
+    if (path.empty()) return false;
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 64;
+    auto root = json::parse(body, ec, {}, opts);
+    if (ec) return false;
+    const auto* v = find_path(root, path);
+    if (!v) return false;
+    if (present_only) return !v->is_null();
+    return text_of(*v) == equals;
+}
+
+namespace {
+
+std::shared_ptr<const mapping::Mapping> request_mapping(config::Section& s, const std::string& key,
+                                                        const std::string& base_dir, bool required) {
+    auto file = s.string(key, "", required);
+    if (file.empty()) return nullptr;
+    auto m = mapping::Mapping::load(config::resolve(base_dir, file));
+    if (!m->is_request())
+        s.fail(s.get(key), s.where() + "." + key + ": " + file +
+                               " is a work-order mapping; a poll request is a mapping with `request:`");
+    return m;
+}
+
+BodyRule read_rule(config::Section& parent, const std::string& key) {
+    BodyRule r;
+    auto n = parent.get(key);
+    if (!n) return r;
+    auto s = parent.child(n, parent.where() + "." + key);
+    r.path = s.string("path", "", true);
+    r.equals = s.string("equals", "");
+    r.present_only = !s.has("equals");
+    s.reject_unknown();
+    return r;
+}
+
+int read_offset(config::Section& s, const std::string& key) {
+    auto text = s.string(key, "+00:00");
+    static const std::regex re(R"(([+-])(\d\d):(\d\d))");
+    std::smatch m;
+    if (!std::regex_match(text, m, re))
+        s.fail(s.get(key), s.where() + "." + key + " must be an offset like +08:00, found `" + text + "`");
+    int minutes = std::stoi(m[2]) * 60 + std::stoi(m[3]);
+    return m[1] == "-" ? -minutes : minutes;
+}
+
+}  // namespace
+
+std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std::string& base_dir) {
+    auto spec = std::make_shared<Spec>();
+    spec->request_file = config::resolve(base_dir, s.string("request", "", true));
+    spec->request = request_mapping(s, "request", base_dir, true);
+    for (auto& [k, v] : s.string_map("vars")) {
+        spec->vars[k] = v;
+        for (const char* word : {"password", "secret", "token", "key"})
+            if (k.find(word) != std::string::npos) spec->var_secrets.push_back(v);
+    }
+    spec->every = s.duration("every", spec->every);
+    spec->catch_up = s.boolean("catch_up", spec->catch_up);
+    spec->client.timeout = s.duration("timeout", spec->client.timeout);
+    spec->client.max_body_bytes = s.integer("max_body_bytes", spec->client.max_body_bytes, 1024, 1ll << 30);
+    if (auto tls = s.get("tls")) {
+        auto t = s.child(tls, s.where() + ".tls");
+        spec->client.ca_file = config::resolve(base_dir, t.string("ca_file", ""));
+        spec->client.verify_peer = t.boolean("verify", true);
+        t.reject_unknown();
+    }
+    spec->auth = http::read_auth(s);
+    spec->records = s.string("records", spec->records);
+    spec->map_answer = s.choice("map", "records", {"records", "answer"}) == "answer";
+    spec->error = read_rule(s, "error");
+    spec->group_rows = s.boolean("group_rows", false);
+
+    auto p = s.section("paging");
+    auto kind = p.choice("type", "none", {"none", "next_link", "offset", "page_number", "token"});
+    spec->paging = kind == "next_link" ? Spec::Paging::next_link
+                   : kind == "offset" ? Spec::Paging::offset
+                   : kind == "page_number" ? Spec::Paging::page_number
+                   : kind == "token" ? Spec::Paging::token
+                                     : Spec::Paging::none;
+    spec->next = p.string("next", "", spec->paging == Spec::Paging::next_link || spec->paging == Spec::Paging::token);
+    spec->size = p.integer("size", spec->size, 1, 100000);
+    spec->max_pages = p.integer("max_pages", spec->max_pages, 1, 1000000);
+    p.reject_unknown();
+
+    auto c = s.section("cursor");
+    if (spec->group_rows && !c.has("id"))
+        s.fail(s.get("group_rows"), s.where() + ".group_rows needs cursor.id: the rows of one document share it");
+    spec->cursor.time = c.string("time", "", true);
+    spec->cursor.id = c.string("id", "");
+    spec->cursor.initial = c.string("initial", spec->cursor.initial);
+    spec->cursor.overlap = c.duration("overlap", spec->cursor.overlap);
+    spec->cursor.settle = c.duration("settle", spec->cursor.settle);
+    spec->cursor.tz_offset_minutes = read_offset(c, "tz_offset");
+    c.reject_unknown();
+
+    if (auto l = s.get("login")) {
+        auto ls = s.child(l, s.where() + ".login");
+        auto login = std::make_shared<Spec::Login>();
+        login->request = request_mapping(ls, "request", base_dir, true);
+        auto from = ls.choice("from", "body", {"body", "cookie", "header"});
+        login->session.from = from == "cookie" ? http::SessionSpec::From::cookie
+                              : from == "header" ? http::SessionSpec::From::header
+                                                 : http::SessionSpec::From::body;
+        login->session.name = ls.string("name", "", true);
+        if (ls.has("relogin_status")) {
+            login->session.relogin_status.clear();
+            for (const auto& code : ls.strings("relogin_status")) login->session.relogin_status.push_back(std::stoi(code));
+        }
+        login->expired = read_rule(ls, "expired");
+        ls.reject_unknown();
+        spec->login = login;
+    }
+    return spec;
+}
+
+}  // namespace fb::connectors::http_poll

@@ -1,0 +1,79 @@
+// The `http_poll` source's config: the request (a request mapping over {cursor, page, session,
+// now, until}), where the records are, how pages follow one another, the cursor, the session,
+// what counts as an error in an HTTP 200, and the pace.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/source_spec.h"
+#include "http/auth.h"
+#include "http/client.h"
+#include "http/session.h"
+#include "mapping/mapping.h"
+
+namespace fb::config {
+class Section;
+}
+
+namespace fb::connectors::http_poll {
+
+// "The answer means X" when the value at `path` of the JSON body is present (`equals` empty) or
+// equals `equals` (compared as text: true, false, 0, "100").
+struct BodyRule {
+    std::string path;
+    std::string equals;
+    bool present_only = false;
+    bool empty() const { return path.empty(); }
+    bool matches(std::string_view body) const;
+};
+
+struct Spec : core::SourceSpec {
+    std::shared_ptr<const mapping::Mapping> request;  // request mapping over the poll context
+    std::string request_file;
+    boost::json::object vars;  // `vars:` as $.vars in every request (base URL, company id, user…)
+    std::vector<std::string> var_secrets;  // values of vars named *password*, *secret*, *token*, *key*
+    std::chrono::milliseconds every{30000};
+    bool catch_up = true;  // while pages come back full, poll again at once
+    http::ClientOptions client;
+    http::Auth auth;
+
+    std::string records = "$";  // path to the list of records in the answer
+    // The mapping sees the page's list of records (default; its `columns:` and `group_by` apply
+    // to the list), or the whole answer (for a mapping with its own `documents:`).
+    bool map_answer = false;
+    BodyRule error;             // an HTTP 200 that is a failure (JSON-RPC "error", IsSuccess: false)
+    // Rows of one document (the same cursor id, e.g. a Kingdee bill's line items) are never
+    // committed apart: the rows of the last document on a page wait for the next page.
+    bool group_rows = false;
+
+    enum class Paging { none, next_link, offset, page_number, token };
+    Paging paging = Paging::none;
+    std::string next;      // next_link: path to the next URL; token: path to the next token
+    std::size_t size = 100;  // offset / page_number: the page size (a shorter page is the last)
+    std::size_t max_pages = 1000;  // per poll: a guard against an ERP that pages forever
+
+    struct Cursor {
+        std::string time;  // path in a record to its change time
+        std::string id;    // path to its id (ties on the time are ordered by it)
+        std::string initial = "1970-01-01T00:00:00Z";
+        std::chrono::milliseconds overlap{5 * 60 * 1000};
+        std::chrono::milliseconds settle{0};
+        int tz_offset_minutes = 0;  // for times written without a zone (and *_local in requests)
+    } cursor;
+
+    struct Login {
+        std::shared_ptr<const mapping::Mapping> request;  // request mapping over {now}
+        http::SessionSpec session;
+        BodyRule expired;  // an answer that means "log in again" beyond relogin_status
+    };
+    std::shared_ptr<const Login> login;  // null: no login
+};
+
+std::shared_ptr<const core::SourceSpec> read_spec(config::Section& source, const std::string& base_dir);
+
+}  // namespace fb::connectors::http_poll

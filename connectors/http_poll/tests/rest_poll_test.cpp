@@ -1,0 +1,319 @@
+// http_poll against a plain REST ERP (bearer token or login session, next links) on loopback:
+// paging, the gap-safe cursor, changes between polls, failures retried without moving the
+// cursor, re-login, kill -9 while polling, and the dry run.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "connectors/http_poll/http_poll.h"
+#include "daemon_process.h"
+#include "harness.h"
+#include "publish/kafka.h"
+#include "rest_erp.h"
+#include "store/database.h"
+#include "support/temp_dir.h"
+
+using namespace fb::testing;
+namespace json = boost::json;
+
+namespace {
+
+template <class F>
+bool eventually(F ok, int seconds = 60) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (ok()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ok();
+}
+
+std::optional<std::string> stored(const std::string& state, const std::string& sql) {
+    try {
+        fb::store::Database db(state, fb::store::Database::Mode::read_only);
+        fb::store::Statement q(db.handle(), sql);
+        if (!q.step()) return std::nullopt;
+        std::string v(q.text(0));
+        q.reset();
+        return v;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::int64_t count(const std::string& state, const std::string& sql) {
+    auto v = stored(state, sql);
+    return v ? std::stoll(*v) : -1;
+}
+
+// The cursor's id (DocNo of the last record committed), or "".
+std::string cursor_id(const std::string& state) {
+    auto v = stored(state, "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
+    return v.value_or("");
+}
+
+struct Poll {
+    fb::test::TempDir dir{"http-poll"};
+    fb::publish::EmbeddedCluster kafka{1, 2, {"fsm.work-orders", "fsm.dead-letter"}};
+    fb::test::RestErp erp;
+    std::string state = dir.str("state.db");
+
+    std::string yaml(const std::string& extra = "", const std::string& auth = "auth: { bearer: erp-token-7f3a }",
+                     const std::string& request = "mappings/generic-rest/poll-shipments.yaml") const {
+        // Absolute paths: a config written to the temp folder (the kill -9 test) resolves
+        // relative ones from there.
+        auto abs = [](const std::string& p) { return p.starts_with("/") ? p : std::string(FB_SOURCE_DIR) + "/" + p; };
+        return "state: { path: " + state + ", synchronous: normal }\n"
+               "kafka: { brokers: \"" + kafka.bootstrap() + "\" }\n"
+               "http: { listen: 127.0.0.1:0 }\n"
+               "flows:\n"
+               "  - name: delivery\n"
+               "    document_type: shipment\n"
+               "    mapping: " + abs("mappings/generic-rest/shipment-to-delivery.yaml") + "\n"
+               "    source:\n"
+               "      type: http_poll\n"
+               "      request: " + abs(request) + "\n"
+               "      vars: { base: \"" + erp.base() + "\", user: fieldbridge, password: s3cret-pw }\n"
+               "      " + auth + "\n"
+               "      every: 200ms\n"
+               "      records: $.data\n"
+               "      paging: { type: next_link, next: $.next, size: 3 }\n"
+               "      cursor: { time: $.ModifyTime, id: $.DocNo, overlap: 5m, settle: 0s }\n" + extra;
+    }
+    fb::config::Config config(const std::string& extra = "", const std::string& auth = "auth: { bearer: erp-token-7f3a }",
+                              const std::string& request = "mappings/generic-rest/poll-shipments.yaml") const {
+        return fb::config::parse(yaml(extra, auth, request), "poll-test.yaml", FB_SOURCE_DIR);
+    }
+    // Work-order events by event id, and how many of each type.
+    std::map<std::string, json::object> events(std::size_t at_least) const {
+        std::map<std::string, json::object> out;
+        for (const auto& m : consume_at_least(kafka.bootstrap(), "fsm.work-orders", at_least, 60000))
+            out[std::string(json::parse(m.value).at("event_id").as_string())] = json::parse(m.value).as_object();
+        return out;
+    }
+    std::size_t of_type(const std::map<std::string, json::object>& events, const char* type) const {
+        return std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.second.at("type") == type; });
+    }
+    std::int64_t polls(RunningApp& app) const {
+        auto text = http_request(app.port(), "GET", "/metrics").body;
+        auto at = text.find("fieldbridge_source_polls_total{flow=\"delivery\"");
+        return at == std::string::npos ? 0 : std::stoll(text.substr(text.find('}', at) + 2));
+    }
+};
+
+std::string at(int minute, int second = 0) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "2026-11-20T10:%02d:%02d+08:00", minute, second);
+    return buf;
+}
+
+}  // namespace
+
+TEST_CASE("REST + bearer + next links: every record becomes one work order, the cursor ends on the last") {
+    Poll t;
+    for (int i = 0; i < 7; ++i) t.erp.put("CK-" + std::to_string(100 + i), at(i));
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-106"; }));
+    auto events = t.events(7);
+    CHECK(events.size() == 7);
+    CHECK(t.of_type(events, "work_order.created") == 7);
+    CHECK(count(t.state, "SELECT count(*) FROM documents WHERE flow = 'delivery'") == 7);
+    auto metrics = http_request(app.port(), "GET", "/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("fieldbridge_source_records_total{flow=\"delivery\",connector=\"http_poll\"}"));
+    CHECK_THAT(metrics, Catch::Contains("fieldbridge_source_lag_seconds{flow=\"delivery\",connector=\"http_poll\"}"));
+}
+
+TEST_CASE("rows sharing one timestamp across a page boundary are all read, once") {
+    Poll t;
+    for (int i = 0; i < 5; ++i) t.erp.put("SAME-" + std::to_string(i), at(30));  // pages of 3: 3 + 2
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "SAME-4"; }));
+    auto p = t.polls(app);
+    REQUIRE(eventually([&] { return t.polls(app) >= p + 3; }));  // the overlap re-reads them: unchanged
+    auto events = t.events(5);
+    CHECK(events.size() == 5);
+    CHECK(t.of_type(events, "work_order.created") == 5);
+}
+
+TEST_CASE("a record committed late with an older time inside the overlap window is still read") {
+    Poll t;
+    for (int i = 0; i < 4; ++i) t.erp.put("CK-" + std::to_string(200 + i), at(10 + i));
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-203"; }));
+    // Committed in the ERP only now, stamped two minutes before the cursor (overlap: 5 minutes).
+    t.erp.put("LATE-1", at(11, 30));
+    auto events = t.events(5);
+    CHECK(events.size() == 5);
+    bool late = std::any_of(events.begin(), events.end(), [](const auto& e) {
+        return e.second.at("source").at("document_id") == "LATE-1";
+    });
+    CHECK(late);
+    CHECK(cursor_id(t.state) == "CK-203");  // the cursor never moves back
+}
+
+TEST_CASE("a record changed between two polls yields one work_order.updated and nothing else") {
+    Poll t;
+    for (int i = 0; i < 3; ++i) t.erp.put("CK-" + std::to_string(300 + i), at(20 + i));
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-302"; }));
+    t.erp.put("CK-301", at(40), "望京西路50号院 新地址");
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-301"; }));
+    auto p = t.polls(app);
+    REQUIRE(eventually([&] { return t.polls(app) >= p + 3; }));
+    auto events = t.events(4);
+    CHECK(events.size() == 4);
+    CHECK(t.of_type(events, "work_order.created") == 3);
+    CHECK(t.of_type(events, "work_order.updated") == 1);
+}
+
+TEST_CASE("500s and timeouts are retried without moving the cursor past the failing page") {
+    Poll t;
+    for (int i = 0; i < 6; ++i) t.erp.put("CK-" + std::to_string(400 + i), at(i));
+    t.erp.block_from_offset(3);  // the second page fails until allowed
+    RunningApp app(t.config("      timeout: 300ms\n"));
+    REQUIRE(eventually([&] { return t.erp.failures_sent() >= 3; }));
+    CHECK(cursor_id(t.state) == "CK-402");  // the first page only
+    // Degraded once Kafka is known reachable (readiness says "not connected yet" for a moment).
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+    auto ready = http_request(app.port(), "GET", "/readyz").json();
+    CHECK_THAT(std::string(ready.at("sources").at("delivery").as_string()), Catch::Contains("HTTP 500"));
+    t.erp.block_from_offset(-1);
+    t.erp.hang_next(1);  // and one answer that never comes: a timeout
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-405"; }));
+    CHECK(t.events(6).size() == 6);
+    auto metrics = http_request(app.port(), "GET", "/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("fieldbridge_source_errors_total{flow=\"delivery\",connector=\"http_poll\",kind=\"status\"}"));
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
+}
+
+TEST_CASE("an expired session (401) logs in again and the page is not lost") {
+    Poll t;
+    for (int i = 0; i < 6; ++i) t.erp.put("CK-" + std::to_string(500 + i), at(i));
+    RunningApp app(t.config("      login: { request: mappings/generic-rest/poll-login.yaml, from: body, name: $.token }\n",
+                            "auth: {}", "mappings/generic-rest/poll-shipments-session.yaml"));
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-505"; }));
+    CHECK(t.erp.logins() == 1);
+    t.erp.expire_session();
+    t.erp.put("CK-506", at(10));
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-506"; }));
+    CHECK(t.erp.logins() == 2);
+    CHECK(t.events(7).size() == 7);
+}
+
+TEST_CASE("kill -9 right after a page's commit: the restart loses and doubles nothing") {
+    Poll t;
+    for (int i = 0; i < 8; ++i) t.erp.put("CK-" + std::to_string(600 + i), at(i));
+    auto config = t.dir.str("fieldbridge.yaml");
+    std::ofstream(config) << t.yaml();
+    {
+        setenv("FIELDBRIDGE_TEST_CRASH_AT", "poll.committed", 1);
+        DaemonProcess daemon(config, t.dir.str("daemon-1.log"));
+        daemon.start();
+        unsetenv("FIELDBRIDGE_TEST_CRASH_AT");
+        REQUIRE(daemon.wait_exit(60000));
+    }
+    CHECK(cursor_id(t.state) == "CK-602");  // one page committed, then the kill
+    DaemonProcess daemon(config, t.dir.str("daemon-2.log"));
+    daemon.start();
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-607"; }));
+    CHECK(count(t.state, "SELECT count(*) FROM outbox WHERE topic = 'fsm.work-orders'") == 8);
+    auto events = t.events(8);
+    CHECK(events.size() == 8);
+    CHECK(t.of_type(events, "work_order.created") == 8);
+    daemon.terminate();
+}
+
+TEST_CASE("the dry run prints the request with its secret masked, the records, the cursor and the work orders, and commits nothing") {
+    Poll t;
+    for (int i = 0; i < 2; ++i) t.erp.put("CK-" + std::to_string(700 + i), at(i));
+    std::ostringstream out;
+    CHECK(fb::connectors::http_poll::dry_run(t.config(), "delivery", 2, out) == 0);
+    auto text = out.str();
+    CHECK_THAT(text, Catch::Contains("request: GET " + t.erp.base() + "/api/shipments?updated_since="));
+    CHECK_THAT(text, Catch::Contains("Authorization: Bearer ***"));
+    CHECK_THAT(text, !Catch::Contains("erp-token-7f3a"));
+    CHECK_THAT(text, Catch::Contains("records: 2"));
+    CHECK_THAT(text, Catch::Contains("\"id\":\"CK-701\""));
+    CHECK_THAT(text, Catch::Contains("\"source_ref\": \"CK-700\""));
+    CHECK_THAT(text, Catch::Contains("nothing was committed"));
+    CHECK_FALSE(std::filesystem::exists(t.state));
+}
+
+TEST_CASE("http_poll config mistakes name file:line:col") {
+    Poll t;
+    auto error = [&](const std::string& extra, const std::string& request = "mappings/generic-rest/poll-shipments.yaml") {
+        try {
+            fb::config::parse(t.yaml(extra, "auth: {}", request), "p.yaml", FB_SOURCE_DIR);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error("") == "no error");
+    CHECK_THAT(error("      catch_upp: true\n"), Catch::StartsWith("p.yaml:17:7: unknown key `catch_upp`") &&
+                                                   Catch::Contains("did you mean `catch_up`"));
+    CHECK_THAT(error("      login: { request: mappings/generic-rest/poll-login.yaml, from: bodyy, name: x }\n"),
+               Catch::StartsWith("p.yaml:17:") && Catch::Contains("not one of body, cookie, header"));
+    CHECK_THAT(error("", "mappings/generic-rest/shipment-to-delivery.yaml"),
+               Catch::Contains("is a work-order mapping"));
+}
+
+TEST_CASE("backpressure: polling pauses while the outbox is over its high-water mark, and resumes") {
+    Poll t;
+    for (int i = 0; i < 9; ++i) t.erp.put("CK-" + std::to_string(800 + i), at(i));
+    t.kafka.set_broker_down(1, true);  // nothing leaves the outbox
+    auto text = "outbox: { high_water: 3, low_water: 1 }\n" + t.yaml();
+    RunningApp app(fb::config::parse(text, "bp.yaml", FB_SOURCE_DIR));
+    auto paused = [&] {
+        auto m = http_request(app.port(), "GET", "/metrics").body;
+        auto at = m.find("fieldbridge_source_paused_total{flow=\"delivery\"");
+        return at == std::string::npos ? 0 : std::stoll(m.substr(m.find('}', at) + 2));
+    };
+    REQUIRE(eventually([&] { return paused() >= 1; }));
+    CHECK(cursor_id(t.state) == "CK-802");  // the first page only: the second waits for room
+    auto queries = t.erp.queries();
+    t.kafka.set_broker_down(1, false);
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-808"; }));
+    CHECK(t.erp.queries() > queries);
+    CHECK(t.events(9).size() == 9);
+}
+
+TEST_CASE("a failing poll source degrades readiness and leaves the other flows running") {
+    Poll t;
+    t.erp.put("CK-900", at(1));
+    t.erp.fail_next(1000000);  // the ERP is down for the whole test
+    auto text = t.yaml() +
+                "  - name: hooks\n"
+                "    source: { type: webhook }\n"
+                "    mapping: mappings/generic-rest/shipment-to-delivery.yaml\n";
+    RunningApp app(fb::config::parse(text, "two.yaml", FB_SOURCE_DIR));
+    REQUIRE(eventually([&] { return t.erp.failures_sent() >= 2; }));
+    auto reply = http_request(app.port(), "POST", "/webhooks/hooks", sample("generic-rest/shipment-CK20261120-0042.json"),
+                              {{"Content-Type", "application/json"}});
+    CHECK(reply.status == 202);
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+    auto ready = http_request(app.port(), "GET", "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(ready.json().at("sources").at("hooks") == "ok");
+    CHECK_THAT(std::string(ready.json().at("sources").at("delivery").as_string()), Catch::StartsWith("failing since"));
+    auto events = t.events(1);
+    REQUIRE(events.size() == 1);
+    CHECK(events.begin()->second.at("source").at("flow") == "hooks");
+    CHECK(cursor_id(t.state).empty());
+}
+
+TEST_CASE("the dialect example config (REST, Kingdee, SAP) loads and validates") {
+    setenv("ERP_TOKEN", "t", 1);
+    setenv("KINGDEE_PASSWORD", "k", 1);
+    setenv("S4_PASSWORD", "s", 1);
+    auto config = fb::config::load(std::string(FB_SOURCE_DIR) + "/deploy/examples/poll-dialects.yaml");
+    REQUIRE(config.flows.size() == 3);
+    for (const auto& f : config.flows) CHECK(f.source.type == "http_poll");
+    auto flows = fb::app::load_flows(config, nullptr);
+    CHECK(flows.size() == 3);
+}

@@ -1,0 +1,129 @@
+#include "http/session.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+
+namespace fb::http {
+namespace json = boost::json;
+
+std::optional<std::string> json_path_string(std::string_view text, std::string_view path) {
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 64;
+    auto root = json::parse(text, ec, {}, opts);
+    if (ec) return std::nullopt;
+    if (path.starts_with("$")) path.remove_prefix(1);
+    const json::value* at = &root;
+    while (!path.empty()) {
+        if (path.front() == '.') {
+            path.remove_prefix(1);
+            auto end = path.find_first_of(".[");
+            auto key = path.substr(0, end);
+            path = end == path.npos ? std::string_view() : path.substr(end);
+            if (!at->is_object()) return std::nullopt;
+            at = at->as_object().if_contains(key);
+        } else if (path.front() == '[') {
+            auto close = path.find(']');
+            if (close == path.npos || !at->is_array()) return std::nullopt;
+            std::size_t i = 0;
+            for (char c : path.substr(1, close - 1)) {
+                if (c < '0' || c > '9') return std::nullopt;
+                i = i * 10 + (c - '0');
+            }
+            path = path.substr(close + 1);
+            at = i < at->as_array().size() ? &at->as_array()[i] : nullptr;
+        } else {
+            return std::nullopt;
+        }
+        if (!at) return std::nullopt;
+    }
+    if (at->is_string()) return std::string(at->as_string());
+    if (at->is_int64()) return std::to_string(at->as_int64());
+    if (at->is_uint64()) return std::to_string(at->as_uint64());
+    return std::nullopt;
+}
+
+std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response) {
+    std::optional<std::string> v;
+    switch (spec.from) {
+        case SessionSpec::From::body: v = json_path_string(response.body, spec.name); break;
+        case SessionSpec::From::header:
+            if (auto h = response.header(spec.name); !h.empty()) v = std::string(h);
+            break;
+        case SessionSpec::From::cookie:
+            for (const auto& [k, value] : response.headers) {
+                if (!boost::beast::iequals(k, "Set-Cookie")) continue;
+                std::string_view c = value;
+                auto eq = c.find('=');
+                if (eq == c.npos || c.substr(0, eq) != spec.name) continue;
+                auto rest = c.substr(eq + 1);
+                v = std::string(rest.substr(0, rest.find(';')));
+            }
+            break;
+    }
+    if (v && v->empty()) v.reset();
+    return v;
+}
+
+Session::Session(const Client& client, SessionSpec spec, std::function<ClientRequest()> login,
+                 std::function<bool(const ClientResponse&)> expired)
+    : client_(client), spec_(std::move(spec)), login_(std::move(login)), expired_(std::move(expired)) {}
+
+void Session::invalidate() {
+    std::lock_guard lock(mutex_);
+    value_.reset();
+}
+
+std::string Session::current() const {
+    std::lock_guard lock(mutex_);
+    return value_.value_or("");
+}
+
+bool Session::login(Result& out) {
+    auto answer = client_.send(login_());
+    ++logins_;
+    if (!answer.ok()) {
+        out.result = std::move(answer);
+        out.login_failed = true;
+        out.login_error = "login: " + out.result.message;
+        return false;
+    }
+    auto v = answer.response.status / 100 == 2 ? session_value(spec_, answer.response) : std::nullopt;
+    if (!v) {
+        out.login_failed = true;
+        out.login_error = "login answered " + std::to_string(answer.response.status) +
+                          " without a session value (" + spec_.name + "): " +
+                          answer.response.body.substr(0, 300);
+        out.result = std::move(answer);
+        return false;
+    }
+    value_ = std::move(v);
+    return true;
+}
+
+Session::Result Session::send(const Build& build) {
+    std::lock_guard lock(mutex_);  // one request at a time shares one session
+    Result out;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        bool fresh = false;
+        if (!value_) {
+            if (!login(out)) return out;
+            fresh = true;
+        }
+        out.result = client_.send(build(*value_));
+        if (!out.result.ok()) return out;
+        const auto& res = out.result.response;
+        bool is_expired = std::count(spec_.relogin_status.begin(), spec_.relogin_status.end(),
+                                     res.status) > 0 ||
+                          (expired_ && expired_(res));
+        if (!is_expired) return out;
+        value_.reset();
+        if (fresh) return out;  // a session just issued and refused: logging in again won't help
+    }
+    return out;
+}
+
+}  // namespace fb::http

@@ -1,0 +1,65 @@
+// A login session shared by sources and sinks: a login request whose answer yields a session
+// value (a token in the body, a cookie, a header), used by later requests, and renewed when the
+// ERP answers that it has expired (401/403 or a configured answer) without losing the request.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/client.h"
+
+namespace fb::http {
+
+struct SessionSpec {
+    enum class From { body, cookie, header };
+    From from = From::body;
+    // body: a path into the JSON answer (`$.result.session_id`, `$.KDSVCSessionId`);
+    // cookie: the cookie's name (`kdservice-sessionid`); header: the header's name.
+    std::string name;
+    std::vector<int> relogin_status{401, 403};
+};
+
+// The value `spec` names in a login answer, if it is there and not empty.
+std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response);
+// The value at a `$.a.b[0].c` path of a JSON text; nullopt when absent or not JSON.
+std::optional<std::string> json_path_string(std::string_view json_text, std::string_view path);
+
+class Session {
+public:
+    using Build = std::function<ClientRequest(const std::string& session)>;
+    // `login` builds the login request each time (it may carry the time); `expired` says when an
+    // answer means "log in again" beyond the spec's status codes (Kingdee answers 200 with an
+    // error body), and may be empty.
+    Session(const Client& client, SessionSpec spec, std::function<ClientRequest()> login,
+            std::function<bool(const ClientResponse&)> expired = {});
+
+    // Sends `build(session)`, logging in first when there is no session; an answer that says the
+    // session expired logs in again and sends once more. A failed login is a result with status
+    // and body of the login answer and `login_failed` set.
+    struct Result {
+        ClientResult result;
+        bool login_failed = false;
+        std::string login_error;
+    };
+    Result send(const Build& build);
+    void invalidate();
+    std::uint64_t logins() const { return logins_; }
+    std::string current() const;  // for masking in logs
+
+private:
+    bool login(Result& out);
+
+    const Client& client_;
+    SessionSpec spec_;
+    std::function<ClientRequest()> login_;
+    std::function<bool(const ClientResponse&)> expired_;
+    mutable std::mutex mutex_;
+    std::optional<std::string> value_;
+    std::uint64_t logins_ = 0;
+};
+
+}  // namespace fb::http

@@ -1,0 +1,144 @@
+// Shared request auth (static headers, basic, bearer, API key) and the login session, against
+// a loopback server that checks what it receives and expires sessions.
+#include <catch2/catch.hpp>
+
+#include <boost/beast/http/field.hpp>
+
+#include "config/section.h"
+#include "http/auth.h"
+#include "http/session.h"
+#include "support/loopback_server.h"
+
+using namespace fb::http;
+using fb::test::LoopbackServer;
+using fb::test::reply;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+Auth parse_auth(const std::string& yaml) {
+    auto root = YAML::Load(yaml);
+    fb::config::Section s(root, "test.yaml", "source");
+    auto a = read_auth(s);
+    s.reject_unknown();
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("auth: basic, bearer, API key and static headers are sent as configured") {
+    LoopbackServer server([](const fb::test::Request& req) {
+        return reply(200, std::string(req[bhttp::field::authorization]) + "|" +
+                              std::string(req["X-API-Key"]) + "|" + std::string(req["sap-client"]) +
+                              "|" + std::string(req.target()));
+    });
+    Client client;
+    auto send = [&](const Auth& a) {
+        ClientRequest r{"GET", server.url("/q?x=1")};
+        a.apply(r);
+        return client.send(r).response.body;
+    };
+    CHECK(send(parse_auth("auth: { basic: { user: erp, password: s3cret } }")) ==
+          "Basic ZXJwOnMzY3JldA==|||/q?x=1");
+    CHECK(send(parse_auth("auth: { bearer: tok-123, headers: { sap-client: '100' } }")) ==
+          "Bearer tok-123||100|/q?x=1");
+    CHECK(send(parse_auth("auth: { api_key: { value: k-1, header: X-API-Key } }")) == "|k-1||/q?x=1");
+    CHECK(send(parse_auth("auth: { api_key: { value: 'k 1', query: api_key } }")) ==
+          "|||/q?x=1&api_key=k%201");
+}
+
+TEST_CASE("auth: mistakes name file:line:col") {
+    CHECK_THROWS_WITH(parse_auth("auth:\n  bearer: a\n  basic: { user: u, password: p }\n"),
+                      Catch::Contains("test.yaml:2:3") && Catch::Contains("choose one"));
+    CHECK_THROWS_WITH(parse_auth("auth: { api_key: { value: k } }"),
+                      Catch::Contains("test.yaml:1:18") && Catch::Contains("`header` or `query`"));
+    CHECK_THROWS_WITH(parse_auth("auth: { beare: x }"), Catch::Contains("did you mean `bearer`"));
+}
+
+TEST_CASE("secrets are masked in text meant for people") {
+    auto a = parse_auth("auth: { basic: { user: erp, password: s3cret } }");
+    auto text = mask_secrets("Authorization: Basic ZXJwOnMzY3JldA== password=s3cret", a.secrets());
+    CHECK(text == "Authorization: Basic *** password=***");
+}
+
+TEST_CASE("a session: login yields a body token, 401 logs in again and the request is sent once more") {
+    int issued = 0;
+    std::string valid;
+    int refused = 0;
+    LoopbackServer server([&](const fb::test::Request& req) {
+        if (req.target() == "/login") {
+            valid = "tok-" + std::to_string(++issued);
+            return reply(200, R"({"result":{"session_id":")" + valid + R"("}})");
+        }
+        if (std::string(req[bhttp::field::authorization]) != "Bearer " + valid) {
+            ++refused;
+            return reply(401, R"({"error":"session expired"})");
+        }
+        return reply(200, R"({"rows":[1,2]})");
+    });
+    Client client;
+    Session session(client, {SessionSpec::From::body, "$.result.session_id"},
+                    [&] { return ClientRequest{"POST", server.url("/login"), {}, "{}"}; });
+    auto build = [&](const std::string& s) {
+        return ClientRequest{"GET", server.url("/rows"), {{"Authorization", "Bearer " + s}}};
+    };
+    auto first = session.send(build);
+    REQUIRE(first.result.ok());
+    CHECK(first.result.response.status == 200);
+    CHECK(session.logins() == 1);
+    CHECK(session.send(build).result.response.status == 200);
+    CHECK(session.logins() == 1);  // the session is reused
+
+    valid = "expired-on-the-server";  // the ERP drops the session
+    auto again = session.send(build);
+    CHECK(again.result.response.status == 200);
+    CHECK(session.logins() == 2);
+    CHECK(refused == 1);
+}
+
+TEST_CASE("a session from a cookie, and an expiry recognised in an HTTP 200 answer") {
+    int logins = 0;
+    bool expired = false;
+    LoopbackServer server([&](const fb::test::Request& req) {
+        if (req.target() == "/login") {
+            ++logins;
+            expired = false;
+            auto res = reply(200, R"({"LoginResultType":1})");
+            res.insert(bhttp::field::set_cookie, "other=1; Path=/");
+            res.insert(bhttp::field::set_cookie, "kdservice-sessionid=sid-" + std::to_string(logins) + "; Path=/; HttpOnly");
+            return res;
+        }
+        if (expired) return reply(200, R"({"IsSuccess":false,"MsgCode":1})");
+        return reply(200, "[[\"ok\"]]|" + std::string(req[bhttp::field::cookie]));
+    });
+    Client client;
+    Session session(
+        client, {SessionSpec::From::cookie, "kdservice-sessionid"},
+        [&] { return ClientRequest{"POST", server.url("/login")}; },
+        [](const ClientResponse& r) { return r.body.find("\"MsgCode\":1") != std::string::npos; });
+    auto build = [&](const std::string& s) {
+        return ClientRequest{"POST", server.url("/query"), {{"Cookie", "kdservice-sessionid=" + s}}};
+    };
+    CHECK(session.send(build).result.response.body == "[[\"ok\"]]|kdservice-sessionid=sid-1");
+    expired = true;
+    CHECK(session.send(build).result.response.body == "[[\"ok\"]]|kdservice-sessionid=sid-2");
+    CHECK(session.logins() == 2);
+}
+
+TEST_CASE("a login that yields no session value is a failure that says why") {
+    LoopbackServer server([](const fb::test::Request&) { return reply(200, R"({"error":"bad password"})"); });
+    Client client;
+    Session session(client, {SessionSpec::From::body, "$.token"},
+                    [&] { return ClientRequest{"POST", server.url("/login")}; });
+    auto r = session.send([&](const std::string&) { return ClientRequest{"GET", server.url("/x")}; });
+    CHECK(r.login_failed);
+    CHECK_THAT(r.login_error, Catch::Contains("$.token") && Catch::Contains("bad password"));
+    CHECK(server.requests() == 1);  // the request itself was never sent without a session
+}
+
+TEST_CASE("json paths read nested values and array items") {
+    CHECK(json_path_string(R"({"a":{"b":[{"c":"x"},{"c":7}]}})", "$.a.b[1].c") == "7");
+    CHECK(json_path_string(R"({"a":{"b":[{"c":"x"}]}})", "$.a.b[0].c") == "x");
+    CHECK_FALSE(json_path_string(R"({"a":1})", "$.b"));
+    CHECK_FALSE(json_path_string("not json", "$.a"));
+}
