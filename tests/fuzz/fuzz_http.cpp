@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "app/webhook_auth.h"
+#include "connectors/webhook/signature.h"
 #include "config/config.h"
 #include "http/server.h"
 
@@ -103,7 +103,7 @@ fb::http::Response answer(const fb::http::Request& req) {
     if (req.method() != bhttp::verb::post)
         return fb::http::error_response(req, bhttp::status::method_not_allowed,
                                         "webhooks take POST");
-    if (!fb::app::signature_valid(secret, req.body(), req["X-Signature"]))
+    if (!fb::connectors::webhook::signature_valid(secret, req.body(), req["X-Signature"]))
         return fb::http::error_response(req, bhttp::status::unauthorized,
                                         "missing or wrong X-Signature signature");
     return fb::http::make_response(req, bhttp::status::accepted,

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/webhook_auth.h"
+#include "connectors/webhook/signature.h"
 #include "decode/decode.h"
 #include "mapping/fixtures.h"
 #include "mapping/mapping.h"
@@ -46,7 +46,7 @@ std::string http_post(const std::string& body, const std::string& type, bool sig
     std::string req =
         "POST /webhooks/shipments HTTP/1.1\r\nHost: fieldbridge\r\nContent-Type: " + type + "\r\n";
     if (sign)
-        req += "X-Signature: sha256=" + fb::app::hmac_sha256_hex("fuzz-secret", body) + "\r\n";
+        req += "X-Signature: sha256=" + fb::connectors::webhook::hmac_sha256_hex("fuzz-secret", body) + "\r\n";
     if (!chunked) return req + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     req += "Transfer-Encoding: chunked\r\n\r\n";
     for (std::size_t at = 0; at < body.size(); at += 700) {
