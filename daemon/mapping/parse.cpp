@@ -414,7 +414,11 @@ class Parser {
                            (std::isdigit(static_cast<unsigned char>(t_[p_])) || t_[p_] == '-')) {
                     std::size_t s = p_;
                     if (t_[p_] == '-') ++p_;
+                    std::size_t digits = p_;
                     while (p_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[p_]))) ++p_;
+                    // Found by fuzzing: `[-]` and `[99999999999999999999]` made stoll throw.
+                    if (p_ == digits) fail_at(s, "expected digits after `-` in an index");
+                    if (p_ - digits > 9) fail_at(s, "an index of more than 9 digits");
                     step.kind = PathStep::Kind::index;
                     step.index = std::stoll(std::string(t_.substr(s, p_ - s)));
                 } else {

@@ -179,3 +179,12 @@ TEST_CASE("an unknown variable suggests a `let:` name") {
     CHECK_THAT(e, Catch::Contains("m.yaml:6:10: unknown variable `$shipto` (name it under `let:`) "
                                   "(did you mean `ship_to`?)"));
 }
+
+TEST_CASE("an index without digits or too long to be one is a compile error, not a crash") {
+    // Found by the fuzz target fuzz_mapping_compile: both made the compiler throw out of range.
+    CHECK_THAT(field_error("  source_ref: $.Lines[-].Code\n"),
+               Catch::Contains("expected digits after `-` in an index"));
+    CHECK_THAT(field_error("  source_ref: $.Lines[99999999999999999999].Code\n"),
+               Catch::Contains("an index of more than 9 digits"));
+    CHECK(field_error("  source_ref: $.Lines[-1].Code\n") == "no error");
+}
