@@ -1,5 +1,7 @@
 #include "mapping/schema_check.h"
 
+#include <cmath>
+
 #include <boost/json/object.hpp>
 #include <optional>
 #include <regex>
@@ -36,7 +38,9 @@ unsigned type_bit(std::string_view t) {
 
 bool is_integer(const json::value& v) {
     if (v.is_int64() || v.is_uint64()) return true;
-    return v.is_double() && v.get_double() == double(std::int64_t(v.get_double()));
+    // A whole double, compared without converting it (found by fuzzing: 1e62 → int64 is undefined).
+    return v.is_double() && std::isfinite(v.get_double()) &&
+           std::trunc(v.get_double()) == v.get_double();
 }
 
 std::size_t utf8_length(std::string_view s) {
