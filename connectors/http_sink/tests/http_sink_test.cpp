@@ -273,3 +273,28 @@ TEST_CASE("fieldbridge check validates http and jsonrpc sinks, and names the lin
     CHECK(bad != 0);
     CHECK_THAT(why, Catch::Contains("check.yaml:25:15") && Catch::Contains("etag is for OData-style http sinks"));
 }
+
+TEST_CASE("http sink over TLS: a peer verified with tls.ca_file is answered, an untrusted one is refused for good") {
+    fb::test::TempDir dir("http-sink-tls");
+    auto files = fb::test::make_self_signed(dir.str());
+    fb::test::LoopbackServer erp(
+        [](const fb::test::Request&) {
+            auto res = fb::test::reply(429, R"({"error":"slow down"})");
+            res.set("Retry-After", "7");
+            return res;
+        },
+        files);
+    HttpSink trusted(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"
+                             "        tls: { ca_file: " + files.cert + " }\n"));
+    auto a = trusted.send(post("/w"), timeout);
+    CHECK(a.status == 429);
+    CHECK(a.headers.at("retry-after") == "7");  // lower-case names, as the engine reads them
+    auto v = fb::writeback::classify(a, nullptr, {});
+    CHECK(v.kind == fb::writeback::Verdict::Kind::retry);
+    CHECK(v.retry_after == std::chrono::seconds(7));
+
+    HttpSink untrusted(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"));
+    auto refused = untrusted.send(post("/w"), timeout);
+    CHECK(refused.refusal == ErpAnswer::Refusal::permanent);
+    CHECK(fb::writeback::classify(refused, nullptr, {}).kind == fb::writeback::Verdict::Kind::permanent);
+}
