@@ -46,8 +46,9 @@ max_len_of() {
 smoke_runs_of() {
   case $1 in
     mapping_compile) echo 4000 ;;
-    csv | http) echo 15000 ;;
-    mapping_eval | erp_answer | status_event) echo 30000 ;;
+    csv | status_event) echo 30000 ;;
+    http) echo 40000 ;;
+    charset) echo 120000 ;;
     *) echo 60000 ;;
   esac
 }
