@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, runs the whole test suite, then each fuzz target for a short
-# smoke run (FB_FUZZ_SECONDS each, 15 by default; tests/fuzz/run.sh).
+# Installs what is missing, builds, runs the whole test suite, then the fuzz smoke (every seed
+# replayed, then a fixed-seed run per target: the same on every clone; tests/fuzz/run.sh), and a
+# random campaign of FB_FUZZ_SECONDS per target when that is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
@@ -14,4 +15,5 @@ if [ -n "$(ls -A "$TMPDIR")" ]; then
   ls -A "$TMPDIR" >&2
   exit 1
 fi
-tests/fuzz/run.sh "${FB_FUZZ_SECONDS:-15}"
+tests/fuzz/run.sh smoke
+[ -z "${FB_FUZZ_SECONDS:-}" ] || tests/fuzz/run.sh "$FB_FUZZ_SECONDS"

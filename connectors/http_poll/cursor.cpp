@@ -62,7 +62,8 @@ std::optional<std::int64_t> parse_time(const json::value& v, int tz_offset_minut
     if (v.is_string()) return parse_text(std::string(v.as_string()), tz_offset_minutes);
     if (v.is_int64() || v.is_uint64()) {
         auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64());
-        return n < 100'000'000'000 ? n * 1000 : n;  // seconds until the year 5138, else ms
+        // Seconds between the years -1200 and 5138, else ms (also what keeps n * 1000 in range).
+        return n < 100'000'000'000 && n > -100'000'000'000 ? n * 1000 : n;
     }
     return std::nullopt;
 }

@@ -230,8 +230,10 @@ std::chrono::milliseconds retry_after(const ClientResponse& response) {
     std::istringstream in(text);
     in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S");
     if (in.fail()) return std::chrono::milliseconds(-1);
-    auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(at - std::chrono::system_clock::now());
+    // In seconds: system_clock's nanoseconds overflow past the year 2262 (a date from a hostile ERP).
+    auto at = std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
     return std::max(delay, std::chrono::milliseconds(0));
 }
 

@@ -48,7 +48,10 @@ std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
     else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
     else if (a.status == 0 && a.refusal != core::ErpAnswer::Refusal::none) out = a.refusal_reason;  // the sink refused or gave up before an answer
     else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
-    if (out.size() > limit) out = out.substr(0, limit) + "…";
+    if (out.size() > limit) {  // cut between characters: the trace keeps it as UTF-8 text
+        while (limit > 0 && (static_cast<unsigned char>(out[limit]) & 0xC0) == 0x80) --limit;
+        out = out.substr(0, limit) + "…";
+    }
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "decode/charset.h"
 #include "mapping/mapping.h"
 #include "writeback/classify.h"
 
@@ -57,4 +58,20 @@ success: not exists($.response.body.error) and exists($.response.body.result) an
     CHECK_THAT(error.reason, Catch::Contains("success rule") && Catch::Contains("Record does not exist"));
     // A silent no-op (`null` result) is not a success either.
     CHECK(classify(answer(200, R"({"jsonrpc":"2.0","id":1,"result":null})"), rules.get(), ctx).kind == Kind::permanent);
+}
+
+TEST_CASE("an answer summary is cut between characters, so the trace keeps valid UTF-8") {
+    // Cut at a byte count, "HTTP 400 单据…" lost half a character (found by fuzz_erp_answer).
+    fb::core::ErpAnswer a;
+    a.status = 400;
+    a.body = "单据编号不存在";  // 3 bytes a character
+    for (std::size_t limit = 9; limit < 9 + a.body.size(); ++limit) {
+        auto s = fb::writeback::answer_summary(a, limit);
+        INFO(limit << ": " << s);
+        CHECK(fb::decode::utf8_problem(s).empty());
+        CHECK(s.size() <= limit + std::string("…").size());
+        CHECK(s.ends_with("…"));
+    }
+    CHECK(fb::writeback::answer_summary(a, 12) == "HTTP 400 单…");
+    CHECK(fb::writeback::answer_summary(a, 13) == "HTTP 400 单…");
 }

@@ -51,3 +51,24 @@ TEST_CASE("a status event breaking the contract or the limits is refused with th
     CHECK_FALSE(fb::status::parse_status_event(std::string(2000, ' '), limits, e, reason));
     CHECK_THAT(reason, Catch::Contains("over the limit of 1024"));
 }
+
+TEST_CASE("a status event with a huge occurred_at is refused, not a stack overflow in the date check") {
+    // valijson's date-time check is a std::regex that recurses per character: 250,000 digits
+    // (under the 256 KiB event limit) crashed the daemon, and again on every restart.
+    fb::config::StatusConfig limits;
+    for (std::string filler : {std::string(250'000, '1'), "2026-11-22T09:58:30." + std::string(250'000, '1') + "Z"}) {
+        std::string payload = R"({"event_id":"e-1","work_order_id":"WO-1","status":"completed","occurred_at":")" +
+                              filler + R"("})";
+        REQUIRE(payload.size() < limits.max_event_bytes);
+        fb::status::StatusEvent e;
+        std::string reason;
+        CHECK_FALSE(fb::status::parse_status_event(payload, limits, e, reason));
+        CHECK(reason.find("/occurred_at") != std::string::npos);
+        CHECK(reason.find("over 64") != std::string::npos);
+    }
+    // A date-time with many fraction digits is still one.
+    std::string ok = R"({"event_id":"e-1","work_order_id":"WO-1","status":"completed","occurred_at":"2026-11-22T09:58:30.123456789Z"})";
+    fb::status::StatusEvent e;
+    std::string reason;
+    CHECK(fb::status::parse_status_event(ok, limits, e, reason));
+}

@@ -202,3 +202,20 @@ TEST_CASE("a pattern the schema demands is checked on mapped values and on const
     CHECK_THROWS_WITH(work_order_mapping("  address: { text: t, country: China }\n"),
                       Catch::Contains("`China` does not fit work_order.address.country"));
 }
+
+TEST_CASE("a huge string copied into a date-time field fails naming the field, not a stack overflow") {
+    // The schema's explanation (valijson) checks date-time with a std::regex that recurses per
+    // character: 200,000 characters copied into due_by crashed the daemon.
+    auto m = work_order_mapping("  due_by: $.Due\n");
+    json::object doc{{"DocNo", "D-1"}, {"Due", std::string(200'000, '1')}, {"Customer", {{"Name", "x"}}}};
+    auto results = m->map(doc);
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].kind == MapResult::Kind::failed);
+    REQUIRE(results[0].error);
+    CHECK(results[0].error->field == "due_by");
+    CHECK(results[0].error->message().find("no date or time is over 64") != std::string::npos);
+    // A real date-time still passes.
+    auto ok = m->map(json::object{{"DocNo", "D-2"}, {"Due", "2026-11-22T09:58:30+08:00"}, {"Customer", {{"Name", "x"}}}});
+    REQUIRE(ok.size() == 1);
+    CHECK(ok[0].kind == MapResult::Kind::mapped);
+}
