@@ -135,7 +135,7 @@ TEST_CASE("http sink: 500s then success, and an answer slower than the timeout t
     CHECK(attempt_results(state.path, "delivery", "FLAKY-500") == std::vector<std::string>{"retry", "retry", "success"});
     auto flaky = erp.received("POST", target_of("FLAKY-500"));
     CHECK(flaky.size() == 3);
-    CHECK(keys_of(flaky) == std::set<std::string>{"f-500"});
+    CHECK(keys_of(flaky) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-FLAKY-500", "completed")});
 
     auto slow = trace(state.path, "delivery", "FLAKY-SLOW").at("writebacks").at(0).at("attempts").as_array();
     INFO(json::serialize(slow));
@@ -146,5 +146,5 @@ TEST_CASE("http sink: 500s then success, and an answer slower than the timeout t
     CHECK(slow[1].at("result") == "success");
     auto seen = erp.received("POST", target_of("FLAKY-SLOW"));
     CHECK(seen.size() == 2);  // the ERP saw it twice: the same key lets it apply it once
-    CHECK(keys_of(seen) == std::set<std::string>{"f-slow"});
+    CHECK(keys_of(seen) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-FLAKY-SLOW", "completed")});
 }
