@@ -340,3 +340,20 @@ TEST_CASE("details per record, a second level over an earlier detail's result, b
     CHECK(p2[2].at("default_code") == "DV-502");
     CHECK(page.detail_requests.size() == 1 + 2 + 2);  // moves, two partners, two product batches
 }
+
+TEST_CASE("a detail answer over max_body_bytes fails the page, naming the detail") {
+    OdooPoll t;
+    t.erp.partner(7, "黄经理", "+86 138 7600 1234");
+    t.erp.picking(1, "2026-11-20 08:41:07", 60);  // 60 moves: an answer of ~15 KB
+    t.erp.picking(2, "2026-11-20 08:42:07", 1);
+    auto text = t.yaml() + "      max_body_bytes: 4096\n";
+    auto config = fb::config::parse(text, "odoo.yaml", FB_SOURCE_DIR);
+    const auto* spec = dynamic_cast<const fb::connectors::http_poll::Spec*>(config.flow("odoo-out")->source.spec.get());
+    REQUIRE(spec);
+    fb::connectors::http_poll::Poller poller(*spec);
+    auto page = poller.fetch(fb::connectors::http_poll::Cursor::initial(spec->cursor), {}, fb::core::now_unix_ms());
+    CHECK(page.error == fb::connectors::http_poll::Page::Error::transport);
+    CHECK_THAT(page.reason, Catch::StartsWith("detail `move_lines`: too_large"));
+    CHECK(t.erp.calls("stock.move").size() == 1);  // the page itself fitted: its moves did not
+    CHECK(t.erp.calls("res.partner").empty());      // and nothing after the failed detail was asked
+}
