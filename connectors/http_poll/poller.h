@@ -50,9 +50,12 @@ struct Page : Exchange {
 class Poller {
 public:
     explicit Poller(const Spec& spec);
-    // Asked before every request: once true, no further request of the page (nor of its details)
-    // is sent, so a shutdown waits for at most the one request in flight.
-    void stop_when(std::function<bool()> stopping) { stopping_ = std::move(stopping); }
+    // Once true, no further request of the page (nor of its details) is sent, and the one in
+    // flight is abandoned: a shutdown does not wait for a hung ERP. Set before the first fetch.
+    void stop_when(std::function<bool()> stopping) {
+        stopping_ = stopping;
+        client_.abandon_when(std::move(stopping));
+    }
     bool stopped() const { return stopping_ && stopping_(); }
     // Fetches the page `state` of a poll that started at `cursor`, then its details: a detail
     // that fails fails the page (nothing of it is committed).

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -189,6 +190,18 @@ TEST_CASE("500s and timeouts are retried without moving the cursor past the fail
     auto metrics = http_request(app.port(), "GET", "/metrics").body;
     CHECK_THAT(metrics, Catch::Contains("fieldbridge_source_errors_total{flow=\"delivery\",connector=\"http_poll\",kind=\"status\"}"));
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
+}
+
+TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
+    Poll t;
+    t.erp.put("CK-450", at(1));
+    t.erp.hang_next(1);  // the first page is never answered
+    auto app = std::make_unique<RunningApp>(t.config("      timeout: 120s\n"));
+    REQUIRE(eventually([&] { return t.erp.failures_sent() >= 1; }));  // the request is in flight
+    auto stopped = std::async(std::launch::async, [&] { app.reset(); });
+    // Without abandoning it the stop would wait for the 120 s timeout.
+    CHECK(stopped.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    CHECK(cursor_id(t.state).empty());
 }
 
 TEST_CASE("an expired session (401) logs in again and the page is not lost") {
