@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/section.h"
+#include "connectors/http_sink/spec.h"
 #include "connectors/registry.h"
 
 #include <cstdlib>
@@ -134,8 +135,10 @@ void read_sink(Section s, SinkConfig& k, const std::string& base_dir) {
         else
             iconv_close(cd);
         k.csv_rows = s.string("csv_rows", "");
+    } else if (k.type == "http" || k.type == "jsonrpc") {
+        k.spec = connectors::http_sink::read_spec(s, base_dir, k.type == "jsonrpc");
     } else {
-        s.fail(s.get("type"), "unknown writeback sink type `" + k.type + "` (known: file_export)");
+        s.fail(s.get("type"), "unknown writeback sink type `" + k.type + "` (known: file_export, http, jsonrpc)");
     }
     s.reject_unknown();
 }

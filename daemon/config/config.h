@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sink.h"
 #include "core/source_spec.h"
 
 namespace fb::config {
@@ -88,7 +89,8 @@ struct LifecycleConfig {
 
 // Where a flow's writeback requests go (`writeback.sink`). One type per connector folder.
 struct SinkConfig {
-    std::string type;  // file_export
+    std::string type;  // file_export, http, jsonrpc
+    std::shared_ptr<const core::SinkSpec> spec;  // http, jsonrpc: connectors/http_sink/spec.h
     // file_export
     std::string folder;
     std::string format = "json";   // json | csv

@@ -26,6 +26,17 @@ struct ErpAnswer {
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
     std::string error;  // for timeout / connection_error: what happened
+    // A sink that understands its protocol's answers says so here, and the engine need not trust
+    // the status: JSON-RPC carries its errors in an HTTP 200, a login can fail before the request.
+    enum class Refusal { none, retry, permanent };
+    Refusal refusal = Refusal::none;
+    std::string refusal_reason;  // what the sink read in the answer
+};
+
+// A sink connector's typed config, read and validated when the config loads
+// (connectors/<name>/spec.h derives from it).
+struct SinkSpec {
+    virtual ~SinkSpec() = default;
 };
 
 class ErpSink {

@@ -43,6 +43,7 @@ std::optional<std::string> json_path_string(std::string_view text, std::string_v
     if (at->is_string()) return std::string(at->as_string());
     if (at->is_int64()) return std::to_string(at->as_int64());
     if (at->is_uint64()) return std::to_string(at->as_uint64());
+    if (at->is_bool()) return std::string(at->as_bool() ? "true" : "false");  // IsSuccess: false
     return std::nullopt;
 }
 

@@ -46,6 +46,7 @@ std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
     std::string out;
     if (a.transport == core::ErpAnswer::Transport::timeout) out = "timeout: " + a.error;
     else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
+    else if (a.status == 0 && a.refusal != core::ErpAnswer::Refusal::none) out = a.refusal_reason;  // the sink refused or gave up before an answer
     else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
     if (out.size() > limit) out = out.substr(0, limit) + "…";
     return out;
@@ -57,6 +58,11 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
     if (a.transport != core::ErpAnswer::Transport::answered)
         return {K::retry, std::chrono::milliseconds(-1), answer_summary(a, 300)};
     Verdict v{K::retry, retry_after(a), answer_summary(a, 300)};
+    if (a.refusal != core::ErpAnswer::Refusal::none) {  // the sink read the answer's protocol
+        v.kind = a.refusal == core::ErpAnswer::Refusal::retry ? K::retry : K::permanent;
+        v.reason = a.status == 0 ? a.refusal_reason : a.refusal_reason + "; " + v.reason;
+        return v;
+    }
     int s = a.status;
     if (s >= 200 && s < 300) {
         if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/file_export/file_export_sink.h"
+#include "connectors/http_sink/http_sink.h"
 #include "core/ids.h"
 #include "core/pack.h"
 
@@ -17,6 +18,9 @@ using std::chrono::milliseconds;
 
 std::unique_ptr<core::ErpSink> make_sink(const config::SinkConfig& config) {
     if (config.type == "file_export") return std::make_unique<connectors::FileExportSink>(config);
+    if (config.type == "http" || config.type == "jsonrpc")
+        return std::make_unique<connectors::http_sink::HttpSink>(
+            std::dynamic_pointer_cast<const connectors::http_sink::Spec>(config.spec));
     throw std::invalid_argument("writeback sink type `" + config.type + "` is not built in");
 }
 

@@ -81,15 +81,17 @@ struct LoopbackServer::Impl {
     }
 };
 
-LoopbackServer::LoopbackServer(Handler handler, std::optional<TlsFiles> tls) : impl_(std::make_unique<Impl>()) {
+LoopbackServer::LoopbackServer(Handler handler, std::optional<TlsFiles> tls, unsigned short port)
+    : impl_(std::make_unique<Impl>()) {
     impl_->handler = std::move(handler);
     if (tls) {
         impl_->tls.emplace(asio::ssl::context::tls_server);
         impl_->tls->use_certificate_chain_file(tls->cert);
         impl_->tls->use_private_key_file(tls->key, asio::ssl::context::pem);
     }
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
     impl_->acceptor.open(endpoint.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor.bind(endpoint);
     impl_->acceptor.listen();
     asio::co_spawn(impl_->io, impl_->accept(), asio::detached);

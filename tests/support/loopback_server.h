@@ -26,7 +26,9 @@ struct TlsFiles {
 
 class LoopbackServer {
 public:
-    explicit LoopbackServer(Handler handler, std::optional<TlsFiles> tls = std::nullopt);
+    // `port` 0: any free one; another: that one (an ERP that comes back up where it was).
+    explicit LoopbackServer(Handler handler, std::optional<TlsFiles> tls = std::nullopt,
+                            unsigned short port = 0);
     ~LoopbackServer();
     unsigned short port() const;
     std::string url(const std::string& path = "/") const;  // http(s)://127.0.0.1:port/path

@@ -1,0 +1,303 @@
+#include "connectors/http_sink/http_sink.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include "connectors/http_sink/jsonrpc.h"
+#include "core/ids.h"
+
+namespace fb::connectors::http_sink {
+namespace json = boost::json;
+using boost::beast::iequals;
+using Refusal = core::ErpAnswer::Refusal;
+
+namespace {
+
+constexpr std::size_t max_cookies = 32;
+
+core::ErpAnswer refused(Refusal how, std::string reason, int status = 0) {
+    core::ErpAnswer a;
+    a.status = status;
+    a.refusal = how;
+    a.refusal_reason = std::move(reason);
+    return a;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+bool is_2xx(int status) { return status >= 200 && status < 300; }
+
+// The request as the ETag read's URL template sees it: $.request.{method, url, path, query, body}.
+json::object request_context(const core::ErpRequest& r, const std::string& url) {
+    json::object query;
+    std::string path;
+    if (auto u = boost::urls::parse_uri_reference(url)) {
+        path = std::string(u->path());
+        for (auto p : u->params()) query[p.key] = p.value;
+    }
+    boost::system::error_code ec;
+    json::parse_options limits;
+    limits.max_depth = 64;
+    auto body = r.body.empty() ? json::value() : json::parse(r.body, ec, {}, limits);
+    if (ec) body = json::string(r.body);
+    json::object headers;
+    for (const auto& [k, v] : r.headers) headers[k] = v;
+    return {{"request", {{"method", r.method}, {"url", url}, {"path", path}, {"query", std::move(query)},
+                         {"headers", std::move(headers)}, {"body", std::move(body)}}}};
+}
+
+}  // namespace
+
+HttpSink::HttpSink(std::shared_ptr<const Spec> spec) : spec_(std::move(spec)) {
+    if (!spec_) throw std::invalid_argument("http sink without its spec");
+}
+
+HttpSink::~HttpSink() = default;
+
+void HttpSink::start(std::chrono::milliseconds timeout) {
+    if (client_ && client_->options().timeout == timeout) return;
+    auto options = spec_->client;
+    options.timeout = timeout;
+    session_.reset();
+    client_ = std::make_unique<http::Client>(options);
+    if (!spec_->login) return;
+    const auto* login = spec_->login.get();
+    session_ = std::make_unique<http::Session>(
+        *client_, login->session,
+        [this, login] {
+            json::object ctx{{"vars", spec_->vars}, {"now", core::now_rfc3339()}};
+            auto r = login->request->map_request(ctx);
+            http::ClientRequest out{r.method, target(r.url), r.headers, {}};
+            if (r.body.is_string()) out.body = std::string(r.body.get_string());
+            else if (!r.body.is_null()) {
+                out.body = json::serialize(r.body);
+                if (http::find_header(out.headers, "Content-Type").empty())
+                    out.headers.emplace_back("Content-Type", "application/json");
+            }
+            spec_->auth.apply(out);
+            return out;
+        },
+        [this, login](const http::ClientResponse& res) {
+            if (login->expired(res)) return true;
+            if (!spec_->jsonrpc) return false;
+            auto rpc = read_rpc_answer(res.body);
+            return rpc.kind == RpcAnswer::Kind::error && contains(spec_->rpc.session_expired, rpc.name);
+        });
+}
+
+std::string HttpSink::target(const std::string& url) const {
+    const auto& base = spec_->base_url;
+    if (base.empty()) return url;
+    if (url.starts_with("http://") || url.starts_with("https://")) {
+        auto rest = url.find_first_of("/?#", url.find("://") + 3);
+        auto base_origin = base.substr(0, base.find('/', base.find("://") + 3));
+        return base_origin + (rest == std::string::npos ? "" : url.substr(rest));
+    }
+    return base + (url.starts_with("/") ? "" : "/") + url;
+}
+
+std::string HttpSink::endpoint(const core::ErpRequest& request) const {
+    auto origin = origin_of(target(request.url));
+    return origin.empty() ? "http:(no base_url)" : origin;
+}
+
+std::vector<std::string> HttpSink::secrets() const {
+    auto out = spec_->auth.secrets();
+    out.insert(out.end(), spec_->var_secrets.begin(), spec_->var_secrets.end());
+    if (session_)
+        if (auto v = session_->current(); !v.empty()) out.push_back(v);
+    if (!csrf_token_.empty()) out.push_back(csrf_token_);
+    for (const auto& [name, value] : cookies_) out.push_back(value);
+    return out;
+}
+
+void HttpSink::keep_cookies(const http::ClientResponse& response) {
+    for (const auto& [k, v] : response.headers) {
+        if (!iequals(k, "Set-Cookie")) continue;
+        std::string_view c = v;
+        auto eq = c.find('=');
+        if (eq == 0 || eq == c.npos) continue;
+        std::string name(c.substr(0, eq));
+        auto rest = c.substr(eq + 1);
+        std::string value(rest.substr(0, rest.find(';')));
+        std::string attributes(rest.substr(std::min(rest.size(), value.size())));
+        std::transform(attributes.begin(), attributes.end(), attributes.begin(),
+                       [](unsigned char ch) { return std::tolower(ch); });
+        if (value.empty() || attributes.find("max-age=0") != std::string::npos) cookies_.erase(name);
+        else if (cookies_.size() < max_cookies || cookies_.contains(name)) cookies_[name] = value;
+    }
+}
+
+HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
+    const bool session_cookie = spec_->login && spec_->login->session.from == http::SessionSpec::From::cookie;
+    const std::string session_name = spec_->login ? spec_->login->session.name : "";
+    auto build = [&](const std::string& session) {
+        auto r = request;
+        spec_->auth.apply(r);
+        std::string cookie;
+        for (const auto& [k, v] : cookies_)
+            if (!(session_cookie && k == session_name)) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+        if (session_cookie && !session.empty()) cookie += (cookie.empty() ? "" : "; ") + session_name + "=" + session;
+        if (!cookie.empty()) r.headers.emplace_back("Cookie", cookie);
+        if (!spec_->session_header.empty() && !session.empty())
+            r.headers.emplace_back(spec_->session_header, spec_->session_prefix + session);
+        return r;
+    };
+    Exchange out;
+    if (session_) {
+        auto r = session_->send(build);
+        out.result = std::move(r.result);
+        out.login_failed = r.login_failed;
+        out.login_error = std::move(r.login_error);
+    } else {
+        out.result = client_->send(build(""));
+    }
+    if (out.result.ok() && !out.login_failed) keep_cookies(out.result.response);
+    return out;
+}
+
+core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) const {
+    auto secrets = this->secrets();
+    auto mask = [&](const std::string& text) { return http::mask_secrets(text, secrets); };
+    const auto& result = ex.result;
+    std::string prefix = step.empty() ? "" : step + ": ";
+    if (!result.ok()) {
+        auto why = mask(prefix + (ex.login_failed ? "login: " : "") + result.message);
+        switch (result.error) {
+            case http::TransportError::bad_url:
+            case http::TransportError::tls:
+            case http::TransportError::too_large:
+                return refused(Refusal::permanent, why);  // a person must fix the config or the ERP
+            default: break;
+        }
+        core::ErpAnswer a;
+        a.transport = result.error == http::TransportError::timeout ? core::ErpAnswer::Transport::timeout
+                                                                    : core::ErpAnswer::Transport::connection_error;
+        a.error = why;
+        return a;
+    }
+    core::ErpAnswer a;
+    a.status = result.response.status;
+    a.body = mask(result.response.body);
+    for (const auto& [k, v] : result.response.headers) {
+        std::string name = k;
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        auto& slot = a.headers[name];
+        slot += (slot.empty() ? "" : ", ") + mask(v);
+    }
+    if (ex.login_failed) {
+        a.refusal = Refusal::retry;  // credentials or the ERP's login: retried until writeback.retry.max_age
+        a.refusal_reason = mask(ex.login_error);
+        return a;
+    }
+    if (!step.empty()) {
+        if (is_2xx(a.status)) return a;
+        bool later = a.status == 408 || a.status == 429 || a.status >= 500;
+        a.refusal = later ? Refusal::retry : Refusal::permanent;
+        a.refusal_reason = step + " answered HTTP " + std::to_string(a.status);
+        return a;
+    }
+    if (spec_->jsonrpc && is_2xx(a.status)) {
+        auto rpc = read_rpc_answer(result.response.body);
+        if (rpc.kind == RpcAnswer::Kind::error) {
+            bool later = contains(spec_->rpc.retry_errors, rpc.name) || contains(spec_->rpc.session_expired, rpc.name);
+            a.refusal = later ? Refusal::retry : Refusal::permanent;
+            a.refusal_reason = mask("JSON-RPC error " + (rpc.name.empty() ? std::string("(no name)") : rpc.name) +
+                                    (rpc.message.empty() ? "" : ": " + rpc.message));
+        } else if (rpc.kind == RpcAnswer::Kind::not_rpc) {
+            a.refusal = Refusal::permanent;
+            a.refusal_reason = "answered HTTP " + std::to_string(a.status) + " with a body that is not a JSON-RPC response";
+        }
+    }
+    return a;
+}
+
+std::optional<core::ErpAnswer> HttpSink::fetch_csrf(const std::string& url) {
+    const auto& csrf = *spec_->csrf;
+    auto at = target(csrf.url);
+    if (origin_of(at).empty()) at = origin_of(url) + (csrf.url.starts_with("/") ? "" : "/") + csrf.url;
+    http::ClientRequest fetch{"GET", at, {{csrf.header, "Fetch"}, {"Accept", "application/json"}}, {}};
+    auto ex = exchange(fetch);
+    auto step = "CSRF token fetch GET " + at;
+    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) return answer(ex, step);
+    auto token = std::string(ex.result.response.header(csrf.header));
+    if (token.empty() || iequals(token, "Required") || iequals(token, "Fetch"))
+        return refused(Refusal::permanent, step + " answered without a token in " + csrf.header,
+                       ex.result.response.status);
+    csrf_token_ = token;
+    return std::nullopt;
+}
+
+std::optional<core::ErpAnswer> HttpSink::read_etag(const core::ErpRequest& request, const std::string& url,
+                                                   std::string& etag) {
+    const auto& spec = *spec_->etag;
+    std::string at = url;
+    if (spec.read) {
+        auto r = spec.read->map_request(request_context(request, url));
+        if (r.kind != mapping::MapResult::Kind::mapped)
+            return refused(Refusal::permanent, "the ETag read URL could not be made: " +
+                                                   (r.error ? r.error->message() : std::string("?")));
+        at = target(r.url);
+        if (origin_of(at).empty()) at = origin_of(url) + (r.url.starts_with("/") ? "" : "/") + r.url;
+    }
+    http::ClientRequest read{"GET", at, {{"Accept", "application/json"}}, {}};
+    auto ex = exchange(read);
+    auto step = "ETag read GET " + at;
+    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) return answer(ex, step);
+    const auto& res = ex.result.response;
+    if (!spec.body_path.empty()) etag = http::json_path_string(res.body, spec.body_path).value_or("");
+    else etag = std::string(res.header(spec.header));
+    if (etag.empty())
+        return refused(Refusal::permanent,
+                       step + " answered without an ETag (" +
+                           (spec.body_path.empty() ? "header " + spec.header : "body " + spec.body_path) + ")",
+                       res.status);
+    return std::nullopt;
+}
+
+core::ErpAnswer HttpSink::send(const core::ErpRequest& request, std::chrono::milliseconds timeout) {
+    start(timeout);
+    auto url = target(request.url);
+    if (origin_of(url).empty())
+        return refused(Refusal::permanent, "the request URL `" + request.url +
+                                               "` is not an absolute http(s) URL and the sink has no base_url");
+    http::ClientRequest req{request.method, url, request.headers, request.body};
+    if (spec_->jsonrpc) {
+        std::string error;
+        req.body = rpc_envelope(request.body, spec_->rpc.method, ++rpc_id_, error);
+        if (!error.empty()) return refused(Refusal::permanent, error);
+    }
+    if (!req.body.empty() && http::find_header(req.headers, "Content-Type").empty())
+        req.headers.emplace_back("Content-Type", "application/json");  // the engine serialises JSON
+
+    const bool modifying = !(iequals(req.method, "GET") || iequals(req.method, "HEAD") || iequals(req.method, "OPTIONS"));
+    if (modifying && spec_->csrf && csrf_token_.empty())
+        if (auto failed = fetch_csrf(url)) return *failed;
+    // Read right before every write, so a write after a 409/412/428 carries the ETag of now.
+    std::string etag;
+    if (modifying && spec_->etag)
+        if (auto failed = read_etag(request, url, etag)) return *failed;
+    auto with_tokens = [&] {
+        auto r = req;
+        if (modifying && spec_->csrf) r.headers.emplace_back(spec_->csrf->header, csrf_token_);
+        if (!etag.empty()) r.headers.emplace_back(spec_->etag->send_as, etag);
+        return r;
+    };
+    auto ex = exchange(with_tokens());
+    if (modifying && spec_->csrf && ex.result.ok() && !ex.login_failed && ex.result.response.status == 403 &&
+        iequals(ex.result.response.header(spec_->csrf->header), "Required")) {
+        csrf_token_.clear();  // expired with the ERP's session: fetch a new one, send once more
+        if (auto failed = fetch_csrf(url)) return *failed;
+        ex = exchange(with_tokens());
+    }
+    return answer(ex, "");
+}
+
+}  // namespace fb::connectors::http_sink

@@ -1,0 +1,48 @@
+#include "http/login.h"
+
+#include "config/section.h"
+
+namespace fb::http {
+
+bool LoginSpec::expired(const ClientResponse& response) const {
+    if (expired_path.empty()) return false;
+    auto v = json_path_string(response.body, expired_path);
+    return v && (expired_equals.empty() || *v == expired_equals);
+}
+
+std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::string& key,
+                                            const std::string& base_dir) {
+    auto node = parent.get(key);
+    if (!node) return nullptr;
+    auto s = parent.child(node, parent.where() + "." + key);
+    auto login = std::make_shared<LoginSpec>();
+    auto file = s.string("request", "", true);
+    login->request_file = config::resolve(base_dir, file);
+    login->request = mapping::Mapping::load(login->request_file);
+    if (!login->request->is_request())
+        s.fail(s.get("request"), s.where() + ".request: " + file +
+                                     " is a work-order mapping; a login is a mapping with `request:`");
+    auto from = s.choice("from", "body", {"body", "cookie", "header"});
+    login->session.from = from == "cookie"   ? SessionSpec::From::cookie
+                          : from == "header" ? SessionSpec::From::header
+                                             : SessionSpec::From::body;
+    login->session.name = s.string("name", "", true);
+    if (s.has("relogin_status")) {
+        login->session.relogin_status.clear();
+        for (const auto& code : s.strings("relogin_status")) {
+            if (code.empty() || code.size() > 3 || code.find_first_not_of("0123456789") != std::string::npos)
+                s.fail(s.get("relogin_status"), s.where() + ".relogin_status lists HTTP status codes, found `" + code + "`");
+            login->session.relogin_status.push_back(std::stoi(code));
+        }
+    }
+    if (auto e = s.get("expired")) {
+        auto es = s.child(e, s.where() + ".expired");
+        login->expired_path = es.string("path", "", true);
+        login->expired_equals = es.string("equals", "");
+        es.reject_unknown();
+    }
+    s.reject_unknown();
+    return login;
+}
+
+}  // namespace fb::http

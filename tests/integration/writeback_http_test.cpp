@@ -1,0 +1,148 @@
+// Writeback over the http sink to a generic REST ERP simulator (real HTTP on loopback): the
+// samples' sequence gives one request with the expected body; an ERP that is down, answers 500,
+// or answers slower than the timeout gets every writeback in the end, always under one key.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+
+#include "writeback_http_support.h"
+
+using namespace fb::testing;
+namespace json = boost::json;
+
+namespace {
+
+const std::string result_path = "/api/shipments/";
+
+// The ERP applies a delivery result once per idempotency key, as a careful ERP does.
+struct AppliedResults {
+    std::mutex mutex;
+    std::map<std::string, std::string> by_key;  // key → target
+    std::optional<fb::test::Response> apply(const Received& r) {
+        std::lock_guard lock(mutex);
+        by_key.emplace(r.header("idempotency-key"), r.target);
+        return answer(200, R"({"ok":true})");
+    }
+    std::size_t size() {
+        std::lock_guard lock(mutex);
+        return by_key.size();
+    }
+};
+
+std::string target_of(const std::string& doc) { return result_path + doc + "/delivery-result"; }
+
+}  // namespace
+
+TEST_CASE("http sink: the samples' event sequence yields exactly one POST with the expected body") {
+    StateFile state("wb-http-sequence.db");
+    ErpSimulator erp([](const Received&) { return answer(200, R"({"ok":true})"); });
+    FlowYaml flow;
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc("CK20261120-0042")).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {sample("status-events/1-accepted.json"), sample("status-events/2-en-route.json"),
+                    sample("status-events/3-arrived.json"), sample("status-events/4-completed.json"),
+                    sample("status-events/duplicate-completed.json"), sample("status-events/late-en-route.json")});
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 1; }));
+    REQUIRE(wait_for([&] {
+        return query_int(state.path, "SELECT count(*) FROM status_events WHERE work_order_id = "
+                                     "'WO-delivery-CK20261120-0042'") == 6;
+    }));
+    auto posts = erp.received("POST", result_path);
+    REQUIRE(posts.size() == 1);
+    CHECK(posts[0].target == target_of("CK20261120-0042"));
+    CHECK(posts[0].header("content-type") == "application/json");
+    auto expected = json::parse(read_file(FB_SOURCE_DIR "/mappings/generic-rest/tests/delivery-completion/"
+                                                        "4-completed.expected.json")).as_object();
+    CHECK(json::parse(posts[0].body) == expected.at("body"));
+    // The mapping names its own key (the event id): the worker then sends no second one.
+    CHECK(posts[0].header("idempotency-key") == "9b1c2f0e-1a7e-4c55-8f1a-000000000004");
+    auto t = trace(state.path, "delivery", "CK20261120-0042");
+    INFO(json::serialize(t));
+    CHECK(t.at("writebacks").at(0).at("attempts").at(0).at("endpoint").as_string() == "http://127.0.0.1:" + std::to_string(erp.port()));
+    CHECK(t.at("final_state") == "completed");
+}
+
+TEST_CASE("http sink: an ERP that is down for a while gets everything once it is back, its breaker opened and closed") {
+    StateFile state("wb-http-outage.db");
+    AppliedResults applied;
+    ErpSimulator erp([&](const Received& r) { return applied.apply(r); });
+    FlowYaml flow;
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    flow.extra = "      breaker: { failures: 3, cooldown: 300ms }\n      timeout: 20s\n";
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    erp.down();  // connection refused from now on
+
+    constexpr int n = 10;
+    std::vector<std::string> events;
+    for (int i = 0; i < n; ++i) {
+        auto doc = "DOWN-" + std::to_string(100 + i);
+        REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc(doc)).status == 202);
+        events.push_back(status_event("4-completed.json", "WO-delivery-" + doc, "end-" + doc));
+    }
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status", events);
+    auto metric = [&](const std::string& needle) {
+        return http_request(daemon.port(), "GET", "/metrics").body.find(needle) != std::string::npos;
+    };
+    auto breaker = "fieldbridge_writeback_breaker_state{flow=\"delivery\",endpoint=\"" + erp.url() + "\"} ";
+    REQUIRE(wait_for([&] { return metric(breaker + "1"); }));  // opened
+    REQUIRE(wait_for([&] {
+        return query_int(state.path, "SELECT count(*) FROM writeback_attempts WHERE http_status IS NULL "
+                                     "AND answer LIKE 'connection error:%'") >= 6;
+    }));
+    CHECK(writebacks_in(state.path, "pending") == n);
+    auto t = trace(state.path, "delivery", "DOWN-100");
+    CHECK(t.at("pending_erp_confirmation") == true);
+
+    erp.up();  // back, on the same port
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == n; }));
+    REQUIRE(wait_for([&] { return metric(breaker + "0"); }));  // closed again
+    CHECK(writebacks_in(state.path, "dead") == 0);
+    CHECK(applied.size() == n);  // each applied once
+    for (int i = 0; i < n; ++i) {
+        auto doc = "DOWN-" + std::to_string(100 + i);
+        INFO(doc);
+        auto posts = erp.received("POST", target_of(doc));
+        REQUIRE(posts.size() >= 1);
+        CHECK(keys_of(posts).size() == 1);  // one key per (work order, transition), whatever was resent
+    }
+}
+
+TEST_CASE("http sink: 500s then success, and an answer slower than the timeout then success, under one key") {
+    StateFile state("wb-http-flaky.db");
+    std::atomic<int> five_hundreds{0}, held{0};
+    ErpSimulator erp([&](const Received& r) -> std::optional<fb::test::Response> {
+        if (r.target == target_of("FLAKY-500") && five_hundreds++ < 2)
+            return answer(500, R"({"error":"database is locked"})");
+        if (r.target == target_of("FLAKY-SLOW") && held++ < 1) return std::nullopt;  // never answers
+        return answer(200, R"({"ok":true})");
+    });
+    FlowYaml flow;
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    flow.extra = "      timeout: 3s\n";
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    for (const std::string doc : {"FLAKY-500", "FLAKY-SLOW"})
+        REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc(doc)).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("4-completed.json", "WO-delivery-FLAKY-500", "f-500"),
+                    status_event("4-completed.json", "WO-delivery-FLAKY-SLOW", "f-slow")});
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 2; }));
+
+    CHECK(attempt_results(state.path, "delivery", "FLAKY-500") == std::vector<std::string>{"retry", "retry", "success"});
+    auto flaky = erp.received("POST", target_of("FLAKY-500"));
+    CHECK(flaky.size() == 3);
+    CHECK(keys_of(flaky) == std::set<std::string>{"f-500"});
+
+    auto slow = trace(state.path, "delivery", "FLAKY-SLOW").at("writebacks").at(0).at("attempts").as_array();
+    INFO(json::serialize(slow));
+    REQUIRE(slow.size() == 2);
+    CHECK(slow[0].at("result") == "retry");
+    CHECK(slow[0].at("http_status").is_null());
+    CHECK(slow[0].at("answer").as_string().starts_with("timeout:"));
+    CHECK(slow[1].at("result") == "success");
+    auto seen = erp.received("POST", target_of("FLAKY-SLOW"));
+    CHECK(seen.size() == 2);  // the ERP saw it twice: the same key lets it apply it once
+    CHECK(keys_of(seen) == std::set<std::string>{"f-slow"});
+}
