@@ -8,6 +8,7 @@
 
 #include "daemon_process.h"
 #include "publish/kafka.h"
+#include "writeback/queue.h"
 #include "writeback_http_support.h"
 
 using namespace fb::testing;
@@ -101,7 +102,7 @@ TEST_CASE("kill -9 across HTTP writeback: every writeback reaches the ERP, alway
         INFO(doc_no(i));
         auto posts = erp.received("POST", target(i));
         REQUIRE(posts.size() >= 1);
-        CHECK(keys_of(posts) == std::set<std::string>{"end-" + doc_no(i)});
+        CHECK(keys_of(posts) == std::set<std::string>{fb::writeback::idempotency_key(wo(i), outcome(i))});
         auto body = json::parse(posts.back().body);
         CHECK(body.at("Result") == (outcome(i) == "failed" ? "failed" : "delivered"));
         CHECK(query_int(state.path, "SELECT count(*) FROM work_orders WHERE work_order_id = '" + wo(i) +

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 
+#include "writeback/queue.h"
 #include "writeback_http_support.h"
 
 using namespace fb::testing;
@@ -57,8 +58,9 @@ TEST_CASE("http sink: the samples' event sequence yields exactly one POST with t
     auto expected = json::parse(read_file(FB_SOURCE_DIR "/mappings/generic-rest/tests/delivery-completion/"
                                                         "4-completed.expected.json")).as_object();
     CHECK(json::parse(posts[0].body) == expected.at("body"));
-    // The mapping names its own key (the event id): the worker then sends no second one.
-    CHECK(posts[0].header("idempotency-key") == "9b1c2f0e-1a7e-4c55-8f1a-000000000004");
+    // The mapping sends the daemon's key for (work order, transition), not the event's id.
+    CHECK(posts[0].header("idempotency-key") ==
+          fb::writeback::idempotency_key("WO-delivery-CK20261120-0042", "completed"));
     auto t = trace(state.path, "delivery", "CK20261120-0042");
     INFO(json::serialize(t));
     CHECK(t.at("writebacks").at(0).at("attempts").at(0).at("endpoint").as_string() == "http://127.0.0.1:" + std::to_string(erp.port()));

@@ -332,7 +332,8 @@ TEST_CASE("a writeback mapping turns a status event into an ERP request") {
     REQUIRE(m->is_request());
     json::object context{{"event", sample("status-events/4-completed.json")},
                          {"work_order", json::object{{"id", "WO-delivery-CK20261120-0042"}}},
-                         {"document", sample("generic-rest/shipment-CK20261120-0042.json")}};
+                         {"document", sample("generic-rest/shipment-CK20261120-0042.json")},
+                         {"writeback", json::object{{"idempotency_key", "k-WO-0042-completed"}}}};
     auto r = m->map_request(context);
     INFO((r.error ? r.error->message() : ""));
     REQUIRE(r.kind == MapResult::Kind::mapped);
@@ -340,7 +341,7 @@ TEST_CASE("a writeback mapping turns a status event into an ERP request") {
     CHECK(r.url == "https://erp.example.com/api/shipments/CK20261120-0042/delivery-result");
     CHECK(r.headers.size() == 2);
     CHECK(r.headers[1] == std::pair<std::string, std::string>{
-                              "Idempotency-Key", "9b1c2f0e-1a7e-4c55-8f1a-000000000004"});
+                              "Idempotency-Key", "k-WO-0042-completed"});
     CHECK(r.body.at("Result") == "delivered");
     CHECK(r.body.at("FinishedAt") == "2026-11-22 09:58:30");
     CHECK(r.body.at("Photos").as_array().size() == 2);
