@@ -34,8 +34,9 @@ Cursor stored_cursor(const config::Config& config, const config::FlowConfig& flo
     return Cursor::initial(spec.cursor);
 }
 
-void print_request(const http::ClientRequest& r, const std::vector<std::string>& secrets, std::ostream& out) {
-    out << "request: " << r.method << " " << http::mask_secrets(r.url, secrets) << "\n";
+void print_request(const char* label, const http::ClientRequest& r, const std::vector<std::string>& secrets,
+                   std::ostream& out) {
+    out << label << ": " << r.method << " " << http::mask_secrets(r.url, secrets) << "\n";
     for (const auto& [k, v] : r.headers) out << "  " << k << ": " << http::mask_secrets(v, secrets) << "\n";
     if (!r.body.empty()) out << "  body: " << http::mask_secrets(r.body, secrets) << "\n";
 }
@@ -63,7 +64,8 @@ int dry_run(const config::Config& config, const std::string& flow_name, int page
         auto now = core::now_unix_ms();
         auto page = poller.fetch(start, state, now);
         out << "--- page " << n << "\n";
-        print_request(page.sent, poller.secrets(), out);
+        print_request("request", page.sent, poller.secrets(), out);
+        for (const auto& d : page.detail_requests) print_request("detail request", d, poller.secrets(), out);
         if (page.error != Page::Error::none) {
             out << "error (" << to_string(page.error) << "): " << page.reason << "\n";
             return 1;

@@ -39,7 +39,10 @@ public:
                                   "When a poll last completed (unix seconds)")) {}
     ~PollSource() override { stop(); }
 
-    void start() override { thread_ = std::thread([this] { run(); }); }
+    void start() override {
+        poller_.stop_when([this] { return ctx_.stopping(); });
+        thread_ = std::thread([this] { run(); });
+    }
     void stop() override {
         ctx_.stop();
         if (thread_.joinable()) thread_.join();
@@ -105,6 +108,7 @@ bool PollSource::poll() {
         auto page = poller_.fetch(start, state, now_ms());
         if (auto l = poller_.logins(); l > logins_seen_) logins_.add(l - logins_seen_), logins_seen_ = l;
         if (page.error != Page::Error::none) {
+            if (ctx_.stopping()) return false;  // cut short by the shutdown: not the ERP's failure
             count_error(page);
             ctx_.failing(page.reason);
             spdlog::warn("flow {}: poll failed ({}): {}", ctx_.flow().name, to_string(page.error), page.reason);

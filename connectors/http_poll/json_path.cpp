@@ -5,10 +5,17 @@
 namespace fb::connectors::http_poll {
 namespace json = boost::json;
 
-const json::value* find_path(const json::value& root, std::string_view path) {
-    if (path.starts_with("$")) path.remove_prefix(1);
-    const json::value* at = &root;
+namespace {
+
+// Walks `path` from `at`; at a `[*]` it calls itself for each element (when `all` is given).
+const json::value* walk(const json::value* at, std::string_view path, std::vector<const json::value*>* all) {
     while (at && !path.empty()) {
+        if (path.starts_with("[*]")) {
+            if (!all || !at->is_array()) return nullptr;
+            for (const auto& e : at->as_array())
+                if (const auto* v = walk(&e, path.substr(3), all); v) all->push_back(v);
+            return nullptr;
+        }
         if (path.front() == '.') {
             path.remove_prefix(1);
             auto end = path.find_first_of(".[");
@@ -36,6 +43,18 @@ const json::value* find_path(const json::value& root, std::string_view path) {
         }
     }
     return at;
+}
+
+}  // namespace
+
+const json::value* find_path(const json::value& root, std::string_view path) {
+    if (path.starts_with("$")) path.remove_prefix(1);
+    return walk(&root, path, nullptr);
+}
+
+void find_all(const json::value& root, std::string_view path, std::vector<const json::value*>& out) {
+    if (path.starts_with("$")) path.remove_prefix(1);
+    if (const auto* v = walk(&root, path, &out)) out.push_back(v);
 }
 
 std::string text_of(const json::value& v) {

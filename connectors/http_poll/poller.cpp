@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/http_poll/json_path.h"
+#include "core/ids.h"
 #include "decode/decode.h"
 
 namespace fb::connectors::http_poll {
@@ -97,68 +98,107 @@ bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t no
     return true;
 }
 
-Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms) {
-    Page page;
+Exchange Poller::send_checked(const std::function<bool(const std::string&, http::ClientRequest&, std::string&)>& build,
+                              const BodyRule& error_rule, const std::string& what) {
+    Exchange out;
     std::string error;
-    if (!build(cursor, state, now_ms, session_ ? session_->current() : "", page.sent, error)) {
-        page.error = Page::Error::request;
-        page.reason = "the request mapping " + spec_.request_file + " failed: " + error;
-        page.retryable = false;
-        return page;
+    const std::string prefix = what.empty() ? "" : what + ": ";
+    if (stopped()) {
+        out.error = Exchange::Error::transport;
+        out.reason = prefix + "not sent: the source is stopping";
+        return out;
+    }
+    if (!build(session_ ? session_->current() : "", out.sent, error)) {
+        out.error = Exchange::Error::request;
+        out.reason = prefix + "the request mapping failed: " + error;
+        out.retryable = false;
+        return out;
     }
     http::ClientResult result;
     if (session_) {
         auto r = session_->send([&](const std::string& s) {
             http::ClientRequest req;
-            build(cursor, state, now_ms, s, req, error);
-            page.sent = req;
+            build(s, req, error);
+            out.sent = req;
             return req;
         });
         if (r.login_failed) {
-            page.error = Page::Error::login;
-            page.reason = http::mask_secrets(r.login_error, secrets());
-            page.retry_after = http::retry_after(r.result.response);
-            return page;
+            out.error = Exchange::Error::login;
+            out.reason = prefix + http::mask_secrets(r.login_error, secrets());
+            out.retry_after = http::retry_after(r.result.response);
+            return out;
         }
         result = std::move(r.result);
     } else {
-        result = client_.send(page.sent);
+        result = client_.send(out.sent);
     }
     if (!result.ok()) {
-        page.error = Page::Error::transport;
-        page.reason = std::string(http::to_string(result.error)) + ": " + result.message;
-        page.retryable = http::retryable(result.error);
-        return page;
+        out.error = Exchange::Error::transport;
+        out.reason = prefix + http::to_string(result.error) + ": " + result.message;
+        out.retryable = http::retryable(result.error);
+        return out;
     }
     const auto& res = result.response;
     if (res.status / 100 != 2) {
-        page.error = Page::Error::status;
-        page.retry_after = http::retry_after(res);
-        page.retryable = res.status == 408 || res.status == 429 || res.status >= 500;
-        page.reason = "HTTP " + std::to_string(res.status) +
-                      (result.redirected() ? " redirect to " + std::string(res.header("Location")) + " (not followed)" : "") +
-                      ": " + http::mask_secrets(res.body.substr(0, 300), secrets());
-        return page;
+        out.error = Exchange::Error::status;
+        out.retry_after = http::retry_after(res);
+        out.retryable = res.status == 408 || res.status == 429 || res.status >= 500;
+        out.reason = prefix + "HTTP " + std::to_string(res.status) +
+                     (result.redirected() ? " redirect to " + std::string(res.header("Location")) + " (not followed)" : "") +
+                     ": " + http::mask_secrets(res.body.substr(0, 300), secrets());
+        return out;
     }
     decode::Limits limits;
     limits.max_bytes = spec_.client.max_body_bytes;
     auto decoded = decode::decode_json(res.body, limits);
     if (!decoded.ok()) {
-        page.error = Page::Error::decode;
-        page.reason = "the answer is not JSON: " + decoded.error;
-        return page;
+        out.error = Exchange::Error::decode;
+        out.reason = prefix + "the answer is not JSON: " + decoded.error;
+        return out;
     }
-    page.body = std::move(decoded.value);
-    if (spec_.error.matches(res.body)) {
-        page.error = Page::Error::error_answer;
-        page.reason = "the ERP answered an error (" + spec_.error.path + "): " +
-                      http::mask_secrets(res.body.substr(0, 300), secrets());
-        return page;
+    out.body = std::move(decoded.value);
+    if (error_rule.matches(res.body)) {
+        out.error = Exchange::Error::error_answer;
+        out.reason = prefix + "the ERP answered an error (" + error_rule.path + "): " +
+                     http::mask_secrets(res.body.substr(0, 300), secrets());
     }
+    return out;
+}
+
+Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context, const BodyRule& error_rule,
+                          const std::string& what) {
+    add_times(context, core::now_unix_ms(), core::now_unix_ms() - spec_.cursor.settle.count(), spec_.cursor);
+    context["vars"] = spec_.vars;
+    return send_checked(
+        [&](const std::string& session, http::ClientRequest& out, std::string& error) {
+            context["session"] = session;
+            auto r = mapping.map_request(context);
+            if (r.kind != mapping::MapResult::Kind::mapped) {
+                error = r.error ? r.error->message() : "the request mapping's `when` said no request";
+                return false;
+            }
+            out = to_client_request(r);
+            spec_.auth.apply(out);
+            return true;
+        },
+        error_rule, what);
+}
+
+Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms) {
+    Page page;
+    static_cast<Exchange&>(page) = send_checked(
+        [&](const std::string& session, http::ClientRequest& out, std::string& error) {
+            return build(cursor, state, now_ms, session, out, error);
+        },
+        spec_.error, "");
+    if (page.error == Page::Error::request)  // name the file: the integrator's first question
+        page.reason = "the request mapping " + spec_.request_file + page.reason.substr(page.reason.find(" failed: "));
+    if (page.error != Page::Error::none) return page;
     const auto* records = find_path(page.body, spec_.records);
     if (!records || !(records->is_array() || records->is_null())) {
         page.error = Page::Error::decode;
-        page.reason = "no list of records at " + spec_.records + " in the answer: " + res.body.substr(0, 200);
+        page.reason = "no list of records at " + spec_.records + " in the answer: " +
+                      http::mask_secrets(json::serialize(page.body).substr(0, 200), secrets());
         return page;
     }
     if (records->is_array()) page.records = records->as_array();
@@ -192,6 +232,7 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
             }
             break;
     }
+    if (!spec_.details.empty() && !page.records.empty()) fetch_details(cursor, page);
     return page;
 }
 

@@ -8,9 +8,11 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/http_poll/cursor.h"
 #include "connectors/http_poll/spec.h"
@@ -27,7 +29,8 @@ struct PageState {
     std::string next_url;    // next_link paging: the ERP's next link
 };
 
-struct Page {
+// One request and its answer, checked: transport, HTTP status, JSON, the `error:` rule.
+struct Exchange {
     enum class Error { none, transport, status, error_answer, login, request, decode };
     Error error = Error::none;
     std::string reason;                  // for an error: what happened (secrets masked)
@@ -35,27 +38,50 @@ struct Page {
     std::chrono::milliseconds retry_after{-1};
     http::ClientRequest sent;            // the request (for the dry run, masked there)
     boost::json::value body;             // the decoded answer
-    boost::json::array records;          // at spec.records
-    std::optional<PageState> next;       // absent: this was the last page
 };
-const char* to_string(Page::Error e);
+const char* to_string(Exchange::Error e);
+
+struct Page : Exchange {
+    boost::json::array records;          // at spec.records, with the details merged in
+    std::optional<PageState> next;       // absent: this was the last page
+    std::vector<http::ClientRequest> detail_requests;  // the detail fetches sent, in order
+};
 
 class Poller {
 public:
     explicit Poller(const Spec& spec);
-    // Fetches the page `state` of a poll that started at `cursor`.
+    // Once true, no further request of the page (nor of its details) is sent, and the one in
+    // flight is abandoned: a shutdown does not wait for a hung ERP. Set before the first fetch.
+    void stop_when(std::function<bool()> stopping) {
+        stopping_ = stopping;
+        client_.abandon_when(std::move(stopping));
+    }
+    bool stopped() const { return stopping_ && stopping_(); }
+    // Fetches the page `state` of a poll that started at `cursor`, then its details: a detail
+    // that fails fails the page (nothing of it is committed).
     Page fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms);
     std::uint64_t logins() const { return session_ ? session_->logins() : 0; }
     // Every secret a request may carry: auth, the session value.
     std::vector<std::string> secrets() const;
 
+    // Builds a request from `mapping` over `context` (+ session, auth), sends it with the session,
+    // and checks the answer against `error_rule`. `what` names the request in reasons.
+    Exchange exchange(const mapping::Mapping& mapping, boost::json::object context, const BodyRule& error_rule,
+                      const std::string& what);
+
 private:
+    void fetch_details(const Cursor& cursor, Page& page);  // details.cpp
+    bool detail(const Spec::Detail& d, boost::json::object context, Page& page, boost::json::value& answer);
+    // Sends `build(session)` (with the session when there is one) and checks the answer.
+    Exchange send_checked(const std::function<bool(const std::string&, http::ClientRequest&, std::string&)>& build,
+                          const BodyRule& error_rule, const std::string& what);
     bool build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
                const std::string& session, http::ClientRequest& out, std::string& error) const;
 
     const Spec& spec_;
     http::Client client_;
     std::unique_ptr<http::Session> session_;
+    std::function<bool()> stopping_;
 };
 
 }  // namespace fb::connectors::http_poll

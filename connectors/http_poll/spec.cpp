@@ -108,6 +108,30 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->cursor.tz_offset_minutes = read_offset(c, "tz_offset");
     c.reject_unknown();
 
+    if (auto list = s.get("details")) {
+        if (!list.IsSequence()) s.fail(list, s.where() + ".details must be a list of detail fetches");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            auto d = s.child(list[i], s.where() + ".details[" + std::to_string(i) + "]");
+            Spec::Detail detail;
+            detail.name = d.string("name", "", true);
+            for (const auto& other : spec->details)
+                if (other.name == detail.name) d.fail(d.get("name"), d.where() + ".name: `" + detail.name + "` is used twice");
+            detail.request_file = config::resolve(base_dir, d.string("request", "", true));
+            detail.request = request_mapping(d, "request", base_dir, true);
+            detail.per_record = d.choice("per", "page", {"page", "record"}) == "record";
+            detail.ids = d.string("ids", "", !detail.per_record);
+            detail.records = d.string("records", detail.records);
+            detail.match = d.string("match", detail.match);
+            detail.first = d.choice("take", "all", {"all", "first"}) == "first";
+            detail.batch = d.integer("batch", 0, 0, 100000);
+            detail.error = d.has("error") ? read_rule(d, "error") : spec->error;
+            d.reject_unknown();
+            spec->details.push_back(std::move(detail));
+        }
+        if (spec->map_answer && !spec->details.empty())
+            s.fail(list, s.where() + ".details merge into the records: they need `map: records`, not `map: answer`");
+    }
+
     if (auto l = s.get("login")) {
         auto ls = s.child(l, s.where() + ".login");
         auto login = std::make_shared<Spec::Login>();

@@ -66,6 +66,23 @@ struct Spec : core::SourceSpec {
         int tz_offset_minutes = 0;  // for times written without a zone (and *_local in requests)
     } cursor;
 
+    // A further request per page (one for all the page's ids: batched) or per record, whose
+    // answer is merged into each record under `name` (details.cpp). Run in the order listed, so
+    // a later one can read an earlier one's result (`$.move_lines[*].product_id[0]`).
+    struct Detail {
+        std::string name;  // the key the answer goes under in each record
+        std::shared_ptr<const mapping::Mapping> request;  // over {ids, records | record, session, vars, cursor, now}
+        std::string request_file;
+        bool per_record = false;
+        std::string ids;            // in each record: the ids to fetch (a list, a scalar, `[*]` paths)
+        std::string records = "$";  // in the answer: its list of rows (per record: the value merged)
+        std::string match = "$.id"; // per page: in each answer row, the id that ties it to a record
+        bool first = false;         // `take: first`: one row (or null), not a list
+        std::size_t batch = 0;      // per page: at most this many ids per request (0: all at once)
+        BodyRule error;             // an HTTP 200 that is a failure (default: the source's `error:`)
+    };
+    std::vector<Detail> details;
+
     struct Login {
         std::shared_ptr<const mapping::Mapping> request;  // request mapping over {now}
         http::SessionSpec session;

@@ -209,14 +209,31 @@ ClientResult Client::send(const ClientRequest& request) const {
             out.message = t.host + ":" + t.port + ": " + ex.what();
         }
     };
+    bool abandoned = false;
+    // Runs the exchange; with abandon_when, closing the connection once asked (the pending
+    // operations then end at once, aborted) instead of waiting out the timeout.
+    auto run = [&](beast::tcp_stream& lowest) {
+        if (!stopping_) return void(io.run());
+        while (!io.stopped()) {
+            io.run_for(std::chrono::milliseconds(100));
+            if (!abandoned && !io.stopped() && stopping_()) {
+                abandoned = true;
+                lowest.close();
+            }
+        }
+    };
     if (t.tls) {
         auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls_->context);
         asio::co_spawn(io, exchange(*stream, t, request, options_, out), done);
-        io.run();
+        run(beast::get_lowest_layer(*stream));
     } else {
         beast::tcp_stream stream(io);
         asio::co_spawn(io, exchange(stream, t, request, options_, out), done);
-        io.run();
+        run(stream);
+    }
+    if (abandoned && !out.ok()) {
+        out.error = TransportError::timeout;
+        out.message = t.host + ":" + t.port + ": abandoned: fieldbridge is stopping";
     }
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,12 +77,17 @@ public:
 
     // Thread-safe; one exchange on a fresh connection. Never throws on anything the peer does.
     ClientResult send(const ClientRequest& request) const;
+    // Asked every 100 ms while a request is in flight: once true, the request is abandoned (its
+    // connection closed) and ends as a timeout, so a hung peer cannot hold a shutdown for the
+    // whole timeout. Set it before the client is shared between threads.
+    void abandon_when(std::function<bool()> stopping) { stopping_ = std::move(stopping); }
     const ClientOptions& options() const { return options_; }
 
 private:
     struct Tls;
     ClientOptions options_;
     std::unique_ptr<Tls> tls_;  // built once: loading a trust store is slow
+    std::function<bool()> stopping_;
 };
 
 // "Retry-After" as a delay: seconds, or an HTTP date; negative when absent or unreadable.

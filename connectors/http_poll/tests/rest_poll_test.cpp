@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -191,6 +192,18 @@ TEST_CASE("500s and timeouts are retried without moving the cursor past the fail
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
 }
 
+TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
+    Poll t;
+    t.erp.put("CK-450", at(1));
+    t.erp.hang_next(1);  // the first page is never answered
+    auto app = std::make_unique<RunningApp>(t.config("      timeout: 120s\n"));
+    REQUIRE(eventually([&] { return t.erp.failures_sent() >= 1; }));  // the request is in flight
+    auto stopped = std::async(std::launch::async, [&] { app.reset(); });
+    // Without abandoning it the stop would wait for the 120 s timeout.
+    CHECK(stopped.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    CHECK(cursor_id(t.state).empty());
+}
+
 TEST_CASE("an expired session (401) logs in again and the page is not lost") {
     Poll t;
     for (int i = 0; i < 6; ++i) t.erp.put("CK-" + std::to_string(500 + i), at(i));
@@ -307,13 +320,14 @@ TEST_CASE("a failing poll source degrades readiness and leaves the other flows r
     CHECK(cursor_id(t.state).empty());
 }
 
-TEST_CASE("the dialect example config (REST, Kingdee, SAP) loads and validates") {
+TEST_CASE("the dialect example config (REST, Kingdee, SAP, Odoo) loads and validates") {
     setenv("ERP_TOKEN", "t", 1);
     setenv("KINGDEE_PASSWORD", "k", 1);
     setenv("S4_PASSWORD", "s", 1);
+    setenv("ODOO_PASSWORD", "o", 1);
     auto config = fb::config::load(std::string(FB_SOURCE_DIR) + "/deploy/examples/poll-dialects.yaml");
-    REQUIRE(config.flows.size() == 3);
+    REQUIRE(config.flows.size() == 4);
     for (const auto& f : config.flows) CHECK(f.source.type == "http_poll");
     auto flows = fb::app::load_flows(config, nullptr);
-    CHECK(flows.size() == 3);
+    CHECK(flows.size() == 4);
 }

@@ -21,6 +21,7 @@ TEST_CASE("every example mapping in mappings/ passes its fixtures") {
     CHECK_THAT(out.str(), Catch::Contains(" passed, 0 failed"));
     CHECK_THAT(out.str(), Catch::Contains("sap-idoc"));
     CHECK_THAT(out.str(), Catch::Contains("yonyou-u8"));
+    CHECK_THAT(out.str(), Catch::Contains("odoo/tests/picking-to-delivery"));
 }
 
 TEST_CASE("map prints the work order and exits 0; a bad document exits 1 with the reason") {

@@ -1,0 +1,127 @@
+// Detail fetches: after a page, further requests whose answers are merged into its records under
+// their own keys — per page (one request for all the page's ids, in batches if the ERP limits
+// them; each answer row tied back to its records by `match`) or per record. A detail that fails
+// fails the whole page, so nothing is committed without its details.
+#include <boost/json/serialize.hpp>
+
+#include <map>
+#include <set>
+
+#include "connectors/http_poll/json_path.h"
+#include "connectors/http_poll/poller.h"
+
+namespace fb::connectors::http_poll {
+namespace json = boost::json;
+
+namespace {
+
+// Odoo writes `false` for an empty many2one; no id is null, false or "".
+bool is_id(const json::value& v) {
+    return !(v.is_null() || v.is_bool() || (v.is_string() && v.as_string().empty()));
+}
+
+// The ids `path` names in `record`: every value found, a list taken element by element.
+std::vector<json::value> ids_of(const json::value& record, const std::string& path) {
+    std::vector<const json::value*> found;
+    find_all(record, path, found);
+    std::vector<json::value> out;
+    for (const auto* v : found) {
+        if (v->is_array()) {
+            for (const auto& e : v->as_array())
+                if (is_id(e)) out.push_back(e);
+        } else if (is_id(*v)) {
+            out.push_back(*v);
+        }
+    }
+    return out;
+}
+
+json::value empty_value(const Spec::Detail& d) { return d.first ? json::value(nullptr) : json::value(json::array()); }
+
+}  // namespace
+
+// One detail request; false (and `page` failed, named after the detail) when it fails.
+bool Poller::detail(const Spec::Detail& d, json::object context, Page& page, json::value& answer) {
+    auto ex = exchange(*d.request, std::move(context), d.error, "detail `" + d.name + "`");
+    page.detail_requests.push_back(ex.sent);
+    if (ex.error == Exchange::Error::none) {
+        const auto* rows = find_path(ex.body, d.records);
+        if (rows && (d.per_record || rows->is_array() || rows->is_null())) {
+            answer = *rows;
+            return true;
+        }
+        ex.error = Exchange::Error::decode;
+        ex.reason = "detail `" + d.name + "`: no " + (d.per_record ? "value" : "list of rows") + " at " +
+                    d.records + " in the answer: " + http::mask_secrets(json::serialize(ex.body).substr(0, 200), secrets());
+    }
+    auto sent = std::move(page.sent);
+    static_cast<Exchange&>(page) = std::move(ex);
+    page.sent = std::move(sent);  // the dry run shows the page's request first
+    return false;
+}
+
+void Poller::fetch_details(const Cursor& cursor, Page& page) {
+    for (const auto& r : page.records)
+        if (!r.is_object()) {
+            page.error = Page::Error::decode;
+            page.reason = "details need records that are objects (to merge into), found " + json::serialize(r).substr(0, 100);
+            return;
+        }
+    for (const auto& d : spec_.details) {
+        if (d.per_record) {
+            for (auto& record : page.records) {
+                json::array ids;
+                if (!d.ids.empty()) {
+                    for (auto& id : ids_of(record, d.ids)) ids.push_back(std::move(id));
+                    if (ids.empty()) {  // nothing to fetch for this one
+                        record.as_object()[d.name] = empty_value(d);
+                        continue;
+                    }
+                }
+                json::value answer;
+                if (!detail(d, {{"ids", ids}, {"record", record}, {"cursor", cursor_context(cursor, spec_.cursor)}}, page, answer))
+                    return;
+                if (d.first && answer.is_array())
+                    answer = answer.as_array().empty() ? json::value(nullptr) : answer.as_array()[0];
+                record.as_object()[d.name] = std::move(answer);
+            }
+            continue;
+        }
+        // Per page: every id once, in the order first met.
+        json::array ids;
+        std::set<std::string> seen;
+        for (const auto& record : page.records)
+            for (auto& id : ids_of(record, d.ids))
+                if (seen.insert(text_of(id)).second) ids.push_back(std::move(id));
+        std::multimap<std::string, const json::value*> by_id;  // match value → answer rows
+        std::vector<json::value> answers;
+        answers.reserve(ids.empty() ? 0 : (d.batch ? (ids.size() + d.batch - 1) / d.batch : 1));
+        for (std::size_t from = 0; from < ids.size();) {
+            std::size_t to = d.batch ? std::min(ids.size(), from + d.batch) : ids.size();
+            json::array chunk(ids.begin() + from, ids.begin() + to);
+            json::value answer;
+            if (!detail(d, {{"ids", std::move(chunk)}, {"records", page.records}, {"cursor", cursor_context(cursor, spec_.cursor)}},
+                        page, answer))
+                return;
+            answers.push_back(std::move(answer));
+            from = to;
+        }
+        for (const auto& a : answers)
+            if (a.is_array())
+                for (const auto& row : a.as_array())
+                    if (const auto* m = find_path(row, d.match)) by_id.emplace(text_of(*m), &row);
+        for (auto& record : page.records) {
+            json::array rows;
+            std::set<const json::value*> taken;  // a row matching two of the record's ids comes once
+            for (const auto& id : ids_of(record, d.ids)) {
+                auto [lo, hi] = by_id.equal_range(text_of(id));
+                for (auto it = lo; it != hi; ++it)
+                    if (taken.insert(it->second).second) rows.push_back(*it->second);
+            }
+            if (d.first) record.as_object()[d.name] = rows.empty() ? json::value(nullptr) : rows[0];
+            else record.as_object()[d.name] = std::move(rows);
+        }
+    }
+}
+
+}  // namespace fb::connectors::http_poll

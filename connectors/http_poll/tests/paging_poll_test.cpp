@@ -1,0 +1,239 @@
+// http_poll paging against ERP simulators on loopback, one per style: page numbers, cursor
+// tokens and OData v4 `@odata.nextLink` (relative, as v4 allows). Each test proves that every
+// record is read once and that the end of data is recognised — by an empty page, a short page or
+// a missing next link — without asking for a page past it.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "connectors/http_poll/cursor.h"
+#include "harness.h"
+#include "publish/kafka.h"
+#include "store/database.h"
+#include "support/loopback_server.h"
+#include "support/temp_dir.h"
+
+using namespace fb::testing;
+namespace json = boost::json;
+
+namespace {
+
+template <class F>
+bool eventually(F ok) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (ok()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ok();
+}
+
+enum class Style { page_number, token, odata_v4 };
+
+// Shipments sorted by (ModifyTime, DocNo), served in pages of the style asked for. Every page
+// request is remembered (its page number, token or skip), so a test can prove which were asked.
+class PagedErp {
+public:
+    PagedErp(Style style, int records, bool token_on_last_page = false)
+        : style_(style), token_on_last_(token_on_last_page), server_([this](const fb::test::Request& r) { return handle(r); }) {
+        auto sample = json::parse(read_file(std::string(FB_SOURCE_DIR) + "/tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json"));
+        for (int i = 0; i < records; ++i) {
+            auto doc = sample.as_object();
+            doc["DocNo"] = "PG-" + std::to_string(100 + i);
+            char at[40];
+            std::snprintf(at, sizeof at, "2026-11-20T10:%02d:00+08:00", i);
+            doc["ModifyTime"] = at;
+            rows_.push_back(doc);
+        }
+    }
+    std::string base() const { return server_.url(""); }
+    std::set<std::string> asked() const {
+        std::lock_guard lock(mutex_);
+        return asked_;
+    }
+    int requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+private:
+    std::optional<fb::test::Response> handle(const fb::test::Request& req) {
+        std::lock_guard lock(mutex_);
+        ++requests_;
+        const std::string target_text(req.target());
+        auto target = boost::urls::parse_origin_form(target_text);
+        if (!target) return fb::test::reply(400, R"({"error":"bad target"})");
+        std::map<std::string, std::string> q;
+        for (auto p : target->params()) q[std::string(p.key)] = std::string(p.value);
+        auto since = fb::connectors::http_poll::parse_time(json::value(q["since"]), 0);
+        if (!since) return fb::test::reply(400, R"({"error":"since is missing or not a time"})");
+        std::vector<json::object> hits;
+        for (const auto& r : rows_)
+            if (fb::connectors::http_poll::parse_time(r.at("ModifyTime"), 0) >= since) hits.push_back(r);
+        std::size_t size = std::stoul(q.count("size") ? q["size"] : q["$top"]);
+        std::size_t from = 0;
+        json::object answer;
+        switch (style_) {
+            case Style::page_number: {
+                if (target->path() != "/api/shipments") return fb::test::reply(404, "{}");
+                std::size_t page = std::stoul(q["page"]);  // from 1
+                asked_.insert("page " + q["page"]);
+                from = (page - 1) * size;
+                break;
+            }
+            case Style::token:
+                if (target->path() != "/api/shipments") return fb::test::reply(404, "{}");
+                asked_.insert("token " + q["page_token"]);
+                from = q["page_token"].empty() ? 0 : std::stoul(q["page_token"].substr(1));  // "t6" → 6
+                break;
+            case Style::odata_v4:
+                if (target->path() != "/odata/v4/Shipments") return fb::test::reply(404, "{}");
+                asked_.insert("skip " + q["$skiptoken"]);
+                from = q["$skiptoken"].empty() ? 0 : std::stoul(q["$skiptoken"]);
+                answer["@odata.context"] = "$metadata#Shipments";
+                break;
+        }
+        json::array page;
+        for (std::size_t i = from; i < std::min(hits.size(), from + size); ++i) page.push_back(hits[i]);
+        bool more = from + size < hits.size();
+        auto next = std::to_string(from + size);
+        if (style_ == Style::token) {
+            answer["items"] = page;
+            // The last page has no token at all; or, with token_on_last_page, an ERP that always
+            // answers a token and ends with an empty page.
+            if (more || (token_on_last_ && !page.empty())) answer["next_page_token"] = "t" + next;
+        } else if (style_ == Style::odata_v4) {
+            answer["value"] = page;
+            if (more)  // relative to the request's URL, as OData v4 allows
+                answer["@odata.nextLink"] = "Shipments?since=" + q["since"] + "&$top=" + q["$top"] + "&$skiptoken=" + next;
+        } else {
+            answer["items"] = page;
+            answer["total"] = hits.size();
+        }
+        return fb::test::reply(200, json::serialize(answer));
+    }
+
+    Style style_;
+    bool token_on_last_;
+    mutable std::mutex mutex_;
+    std::vector<json::object> rows_;
+    std::set<std::string> asked_;
+    int requests_ = 0;
+    fb::test::LoopbackServer server_;
+};
+
+struct PagingPoll {
+    fb::test::TempDir dir{"paging"};
+    fb::publish::EmbeddedCluster kafka{1, 1, {"fsm.work-orders", "fsm.dead-letter"}};
+    std::string state = dir.str("state.db");
+
+    // A config polling `erp` with the request `url` (a template) and the source lines `source`.
+    fb::config::Config config(const PagedErp& erp, const std::string& url, const std::string& source) {
+        auto request = dir.str("poll-request.yaml");
+        std::ofstream(request) << "name: paging-test\nrequest:\n  method: GET\n  url: { template: \"" << url << "\" }\n";
+        auto yaml = "state: { path: " + state + ", synchronous: normal }\n"
+                    "kafka: { brokers: \"" + kafka.bootstrap() + "\" }\n"
+                    "http: { listen: 127.0.0.1:0 }\n"
+                    "flows:\n"
+                    "  - name: delivery\n"
+                    "    document_type: shipment\n"
+                    "    mapping: mappings/generic-rest/shipment-to-delivery.yaml\n"
+                    "    source:\n"
+                    "      type: http_poll\n"
+                    "      request: " + request + "\n"
+                    "      vars: { base: \"" + erp.base() + "\" }\n"
+                    "      every: 100ms\n"
+                    "      cursor: { time: $.ModifyTime, id: $.DocNo, overlap: 1h }\n" + source;
+        return fb::config::parse(yaml, "paging.yaml", FB_SOURCE_DIR);
+    }
+    std::string cursor_id() const {
+        try {
+            fb::store::Database db(state, fb::store::Database::Mode::read_only);
+            fb::store::Statement q(db.handle(), "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
+            if (!q.step()) return "";
+            std::string v(q.text(0));
+            q.reset();
+            return v;
+        } catch (const std::exception&) {
+            return "";
+        }
+    }
+    std::int64_t polls(RunningApp& app) const {
+        auto text = http_request(app.port(), "GET", "/metrics").body;
+        auto at = text.find("fieldbridge_source_polls_total{flow=\"delivery\"");
+        return at == std::string::npos ? 0 : std::stoll(text.substr(text.find('}', at) + 2));
+    }
+    // After the cursor reached `last` and two more polls ran (re-reading everything: the overlap
+    // is an hour): the work orders published, counted by document id.
+    std::map<std::string, int> work_orders(RunningApp& app, const std::string& last, std::size_t expected) {
+        REQUIRE(eventually([&] { return cursor_id() == last; }));
+        auto p = polls(app);
+        REQUIRE(eventually([&] { return polls(app) >= p + 2; }));
+        std::map<std::string, int> out;
+        for (const auto& m : consume_at_least(kafka.bootstrap(), "fsm.work-orders", expected))
+            ++out[std::string(json::parse(m.value).at("source").at("document_id").as_string())];
+        return out;
+    }
+};
+
+const char* page_url = "{{$.vars.base}}/api/shipments?since={{$.cursor.since}}&page={{$.page.number}}&size={{$.page.size}}";
+const char* token_url = "{{$.vars.base}}/api/shipments?since={{$.cursor.since}}&size={{$.page.size}}&page_token={{$.page.token}}";
+
+}  // namespace
+
+TEST_CASE("page_number paging: a short last page ends the poll, no page past it is asked for") {
+    PagingPoll t;
+    PagedErp erp(Style::page_number, 7);  // pages of 3: 3 + 3 + 1
+    RunningApp app(t.config(erp, page_url, "      records: $.items\n      paging: { type: page_number, size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-106", 7);
+    CHECK(orders.size() == 7);
+    for (const auto& [id, n] : orders) CHECK(n == 1);
+    CHECK(erp.asked() == std::set<std::string>{"page 1", "page 2", "page 3"});
+}
+
+TEST_CASE("page_number paging: an empty page after full ones ends the poll") {
+    PagingPoll t;
+    PagedErp erp(Style::page_number, 6);  // 3 + 3, then page 3 is empty
+    RunningApp app(t.config(erp, page_url, "      records: $.items\n      paging: { type: page_number, size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-105", 6);
+    CHECK(orders.size() == 6);
+    CHECK(erp.asked() == std::set<std::string>{"page 1", "page 2", "page 3"});
+}
+
+TEST_CASE("token paging: the next page's token comes from the answer, no token ends the poll") {
+    PagingPoll t;
+    PagedErp erp(Style::token, 7);
+    RunningApp app(t.config(erp, token_url,
+                            "      records: $.items\n      paging: { type: token, next: $.next_page_token, size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-106", 7);
+    CHECK(orders.size() == 7);
+    for (const auto& [id, n] : orders) CHECK(n == 1);
+    CHECK(erp.asked() == std::set<std::string>{"token ", "token t3", "token t6"});
+}
+
+TEST_CASE("token paging: an empty page ends the poll even when the ERP still answers a token") {
+    PagingPoll t;
+    PagedErp erp(Style::token, 6, true);  // t3, t6, then an empty page that still carries t9
+    RunningApp app(t.config(erp, token_url,
+                            "      records: $.items\n      paging: { type: token, next: $.next_page_token, size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-105", 6);
+    CHECK(orders.size() == 6);
+    CHECK(erp.asked() == std::set<std::string>{"token ", "token t3", "token t6"});
+}
+
+TEST_CASE("OData v4: a relative @odata.nextLink is followed, a page without one is the last") {
+    PagingPoll t;
+    PagedErp erp(Style::odata_v4, 8);  // 3 + 3 + 2
+    RunningApp app(t.config(erp, "{{$.vars.base}}/odata/v4/Shipments?since={{$.cursor.since}}&$top={{$.page.size}}",
+                            "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-107", 8);
+    CHECK(orders.size() == 8);
+    for (const auto& [id, n] : orders) CHECK(n == 1);
+    CHECK(erp.asked() == std::set<std::string>{"skip ", "skip 3", "skip 6"});
+}
