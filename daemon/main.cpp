@@ -53,7 +53,9 @@ int dead_letter_list(const std::string& config_path, bool all) {
     for (const auto& e : entries)
         std::cout << "#" << e.id << "  " << e.created_at << "  " << e.flow << "  " << e.stage
                   << "  " << (e.document_id.empty() ? "(no id)" : e.document_id) << "  "
-                  << e.reason << (e.replayed_at.empty() ? "" : "  [replayed " + e.replayed_at + "]")
+                  << e.reason
+                  << (e.repeats ? "  [arrived " + std::to_string(e.repeats + 1) + " times, last " + e.last_seen_at + "]" : "")
+                  << (e.replayed_at.empty() ? "" : "  [replayed " + e.replayed_at + "]")
                   << "\n";
     std::cout << entries.size() << " dead-letter entr" << (entries.size() == 1 ? "y" : "ies") << "\n";
     return 0;

@@ -39,13 +39,15 @@ std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed) {
     store::Statement q(db.handle(),
                        std::string("SELECT id, flow, stage, document_id, reason, created_at, "
-                                   "coalesce(replayed_at, '') FROM dead_letter") +
+                                   "coalesce(replayed_at, ''), repeats, coalesce(last_seen_at, '') "
+                                   "FROM dead_letter") +
                            (include_replayed ? "" : " WHERE replayed_at IS NULL") + " ORDER BY id");
     std::vector<DeadLetterEntry> out;
     while (q.step())
         out.push_back({q.integer(0), std::string(q.text(1)), std::string(q.text(2)),
                        std::string(q.text(3)), std::string(q.text(4)), std::string(q.text(5)),
-                       std::string(q.text(6))});
+                       std::string(q.text(6)), static_cast<int>(q.integer(7)),
+                       std::string(q.text(8))});
     return out;
 }
 

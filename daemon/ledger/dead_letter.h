@@ -18,6 +18,8 @@ namespace fb::ledger {
 struct DeadLetterEntry {
     std::int64_t id;
     std::string flow, stage, document_id, reason, created_at, replayed_at;
+    int repeats = 0;           // the same input failing the same way again, after the first
+    std::string last_seen_at;  // the last of those arrivals
 };
 
 // Inserts one entry (and its message for the dead-letter topic) in the caller's transaction;

@@ -170,6 +170,13 @@ constexpr std::array migrations{
         PRIMARY KEY (flow, key)
     ) WITHOUT ROWID;
     )sql",
+    // The same bad document arriving again (an ERP retrying it, a poll re-reading its overlap
+    // window) is one open entry that counts its arrivals, not one entry per arrival.
+    R"sql(
+    ALTER TABLE dead_letter ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE dead_letter ADD COLUMN last_seen_at TEXT;
+    CREATE INDEX dead_letter_document ON dead_letter (flow, document_id);
+    )sql",
 };
 
 }  // namespace

@@ -32,6 +32,12 @@ public:
         std::erase_if(rows_, [&](const auto& r) { return r.at("DocNo") == doc_no.c_str(); });
         rows_.push_back(doc);
     }
+    // The shipment's customer phone replaced by one no mapping can read (a record that fails).
+    void break_phone(const std::string& doc_no) {
+        std::lock_guard lock(mutex_);
+        for (auto& r : rows_)
+            if (r.at("DocNo") == doc_no.c_str()) r["Customer"].as_object()["Mobile"] = "12";
+    }
     void fail_next(int n, int status = 500) {
         std::lock_guard lock(mutex_);
         fail_ = n;

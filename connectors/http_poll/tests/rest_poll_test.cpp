@@ -172,6 +172,21 @@ TEST_CASE("a record changed between two polls yields one work_order.updated and 
     CHECK(t.of_type(events, "work_order.updated") == 1);
 }
 
+TEST_CASE("a record that fails its mapping is one dead-letter entry however often the overlap re-reads it") {
+    Poll t;
+    for (int i = 0; i < 4; ++i) t.erp.put("CK-" + std::to_string(500 + i), at(10 + i));
+    t.erp.break_phone("CK-501");
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-503"; }));
+    auto p = t.polls(app);
+    REQUIRE(eventually([&] { return t.polls(app) >= p + 3; }));  // each poll re-reads CK-501
+    CHECK(count(t.state, "SELECT count(*) FROM dead_letter WHERE document_id = 'CK-501'") == 1);
+    CHECK(count(t.state, "SELECT repeats FROM dead_letter WHERE document_id = 'CK-501'") >= 3);
+    CHECK(count(t.state, "SELECT count(*) FROM documents WHERE flow = 'delivery'") == 3);  // its neighbours flow
+    auto events = t.events(3);
+    CHECK(t.of_type(events, "work_order.created") == 3);
+}
+
 TEST_CASE("500s and timeouts are retried without moving the cursor past the failing page") {
     Poll t;
     for (int i = 0; i < 6; ++i) t.erp.put("CK-" + std::to_string(400 + i), at(i));
