@@ -61,7 +61,7 @@ Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
                 spec_.auth.apply(r);
                 return r;
             },
-            [login](const http::ClientResponse& r) { return login->expired.matches(r.body); });
+            [login](const http::ClientResponse& r) { return login->expired(r); });
     }
 }
 

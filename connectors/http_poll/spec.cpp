@@ -6,6 +6,7 @@
 
 #include "config/section.h"
 #include "connectors/http_poll/json_path.h"
+#include "http/login.h"
 
 namespace fb::connectors::http_poll {
 namespace json = boost::json;
@@ -132,23 +133,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
             s.fail(list, s.where() + ".details merge into the records: they need `map: records`, not `map: answer`");
     }
 
-    if (auto l = s.get("login")) {
-        auto ls = s.child(l, s.where() + ".login");
-        auto login = std::make_shared<Spec::Login>();
-        login->request = request_mapping(ls, "request", base_dir, true);
-        auto from = ls.choice("from", "body", {"body", "cookie", "header"});
-        login->session.from = from == "cookie" ? http::SessionSpec::From::cookie
-                              : from == "header" ? http::SessionSpec::From::header
-                                                 : http::SessionSpec::From::body;
-        login->session.name = ls.string("name", "", true);
-        if (ls.has("relogin_status")) {
-            login->session.relogin_status.clear();
-            for (const auto& code : ls.strings("relogin_status")) login->session.relogin_status.push_back(std::stoi(code));
-        }
-        login->expired = read_rule(ls, "expired");
-        ls.reject_unknown();
-        spec->login = login;
-    }
+    spec->login = http::read_login(s, "login", base_dir);
     return spec;
 }
 

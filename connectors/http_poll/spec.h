@@ -13,6 +13,7 @@
 #include "core/source_spec.h"
 #include "http/auth.h"
 #include "http/client.h"
+#include "http/login.h"
 #include "http/session.h"
 #include "mapping/mapping.h"
 
@@ -83,12 +84,7 @@ struct Spec : core::SourceSpec {
     };
     std::vector<Detail> details;
 
-    struct Login {
-        std::shared_ptr<const mapping::Mapping> request;  // request mapping over {now}
-        http::SessionSpec session;
-        BodyRule expired;  // an answer that means "log in again" beyond relogin_status
-    };
-    std::shared_ptr<const Login> login;  // null: no login
+    std::shared_ptr<const http::LoginSpec> login;  // null: no login (daemon/http/login.h)
 };
 
 std::shared_ptr<const core::SourceSpec> read_spec(config::Section& source, const std::string& base_dir);
