@@ -6,6 +6,7 @@
 
 #include "config/section.h"
 #include "connectors/http_poll/json_path.h"
+#include "http/endpoint_config.h"
 #include "http/login.h"
 
 namespace fb::connectors::http_poll {
@@ -65,21 +66,11 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     auto spec = std::make_shared<Spec>();
     spec->request_file = config::resolve(base_dir, s.string("request", "", true));
     spec->request = request_mapping(s, "request", base_dir, true);
-    for (auto& [k, v] : s.string_map("vars")) {
-        spec->vars[k] = v;
-        for (const char* word : {"password", "secret", "token", "key"})
-            if (k.find(word) != std::string::npos) spec->var_secrets.push_back(v);
-    }
+    http::read_vars(s, spec->vars, spec->var_secrets);
     spec->every = s.duration("every", spec->every);
     spec->catch_up = s.boolean("catch_up", spec->catch_up);
     spec->client.timeout = s.duration("timeout", spec->client.timeout);
-    spec->client.max_body_bytes = s.integer("max_body_bytes", spec->client.max_body_bytes, 1024, 1ll << 30);
-    if (auto tls = s.get("tls")) {
-        auto t = s.child(tls, s.where() + ".tls");
-        spec->client.ca_file = config::resolve(base_dir, t.string("ca_file", ""));
-        spec->client.verify_peer = t.boolean("verify", true);
-        t.reject_unknown();
-    }
+    http::read_client_limits(s, base_dir, spec->client);
     spec->auth = http::read_auth(s);
     spec->records = s.string("records", spec->records);
     spec->map_answer = s.choice("map", "records", {"records", "answer"}) == "answer";

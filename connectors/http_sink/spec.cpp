@@ -3,6 +3,7 @@
 #include <boost/url/parse.hpp>
 
 #include "config/section.h"
+#include "http/endpoint_config.h"
 
 namespace fb::connectors::http_sink {
 
@@ -56,19 +57,9 @@ std::shared_ptr<const Spec> read_spec(config::Section& s, const std::string& bas
         s.fail(s.get("base_url"), s.where() + ".base_url must be an http(s) URL, found `" + spec->base_url + "`");
     if (!spec->base_url.empty() && !spec->base_url.starts_with("http://") && !spec->base_url.starts_with("https://"))
         s.fail(s.get("base_url"), s.where() + ".base_url must start with http:// or https://");
-    spec->client.max_body_bytes = s.integer("max_body_bytes", spec->client.max_body_bytes, 1024, 1ll << 30);
-    if (auto tls = s.get("tls")) {
-        auto t = s.child(tls, s.where() + ".tls");
-        spec->client.ca_file = config::resolve(base_dir, t.string("ca_file", ""));
-        spec->client.verify_peer = t.boolean("verify", true);
-        t.reject_unknown();
-    }
+    http::read_client_limits(s, base_dir, spec->client);
     spec->auth = http::read_auth(s);
-    for (auto& [k, v] : s.string_map("vars")) {
-        spec->vars[k] = v;
-        for (const char* word : {"password", "secret", "token", "key"})
-            if (k.find(word) != std::string::npos) spec->var_secrets.push_back(v);
-    }
+    http::read_vars(s, spec->vars, spec->var_secrets);
     spec->login = http::read_login(s, "login", base_dir);
     if (auto h = s.get("session_header")) {
         auto hs = s.child(h, s.where() + ".session_header");
