@@ -18,6 +18,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/temp_dir.h"
+#include "support/eventually.h"
 
 using namespace fb::testing;
 namespace fs = std::filesystem;
@@ -29,16 +30,6 @@ const std::string gbk_sample = std::string(FB_SOURCE_DIR) + "/tests/fixtures/sam
 const std::string yonyou_mapping = std::string(FB_SOURCE_DIR) + "/mappings/yonyou-u8/dispatchlist-to-delivery.yaml";
 
 // Waits for `ok` up to 60 s, looking every 20 ms.
-template <class F>
-bool eventually(F ok) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return ok();
-}
-
 std::vector<std::string> names_in(const fs::path& dir) {
     std::vector<std::string> out;
     std::error_code ec;

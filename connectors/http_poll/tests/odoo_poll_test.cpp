@@ -21,21 +21,12 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/temp_dir.h"
+#include "support/eventually.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
 
 namespace {
-
-template <class F>
-bool eventually(F ok) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return ok();
-}
 
 std::string src(const std::string& p) { return std::string(FB_SOURCE_DIR) + "/" + p; }
 

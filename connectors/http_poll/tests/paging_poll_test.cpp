@@ -18,21 +18,12 @@
 #include "store/database.h"
 #include "support/loopback_server.h"
 #include "support/temp_dir.h"
+#include "support/eventually.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
 
 namespace {
-
-template <class F>
-bool eventually(F ok) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return ok();
-}
 
 enum class Style { page_number, token, odata_v4 };
 

@@ -18,21 +18,12 @@
 #include "rest_erp.h"
 #include "store/database.h"
 #include "support/temp_dir.h"
+#include "support/eventually.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
 
 namespace {
-
-template <class F>
-bool eventually(F ok, int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return ok();
-}
 
 std::optional<std::string> stored(const std::string& state, const std::string& sql) {
     try {

@@ -19,22 +19,13 @@
 #include "store/database.h"
 #include "support/loopback_server.h"
 #include "support/temp_dir.h"
+#include "support/eventually.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-template <class F>
-bool eventually(F ok) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return ok();
-}
 
 class S4 {
 public:
