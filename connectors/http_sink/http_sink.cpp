@@ -67,6 +67,7 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
     options.timeout = timeout;
     session_.reset();
     client_ = std::make_unique<http::Client>(options);
+    client_->abandon_when([this] { return stopping_.load(); });
     if (!spec_->login) return;
     const auto* login = spec_->login.get();
     session_ = std::make_unique<http::Session>(

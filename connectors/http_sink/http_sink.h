@@ -3,6 +3,7 @@
 // back masked of every secret. Classifying and retrying are the engine's (daemon/writeback/).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +25,8 @@ public:
     std::string endpoint(const core::ErpRequest& request) const override;
     // One worker thread per sink calls this.
     core::ErpAnswer send(const core::ErpRequest& request, std::chrono::milliseconds timeout) override;
+
+    void stop() override { stopping_ = true; }
 
     std::uint64_t logins() const { return session_ ? session_->logins() : 0; }
 
@@ -50,6 +53,7 @@ private:
     std::map<std::string, std::string> cookies_;  // what the ERP set (SAP ties its CSRF token to them)
     std::string csrf_token_;
     std::uint64_t rpc_id_ = 0;
+    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace fb::connectors::http_sink

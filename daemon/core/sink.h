@@ -46,6 +46,9 @@ public:
     // the circuit breaker, so one ERP that is down never holds back another.
     virtual std::string endpoint(const ErpRequest& request) const = 0;
     virtual ErpAnswer send(const ErpRequest& request, std::chrono::milliseconds timeout) = 0;
+    // From another thread, when the daemon stops: a request in flight may be abandoned (it ends
+    // as a timeout and is sent again after the restart, under the same idempotency key).
+    virtual void stop() {}
 };
 
 }  // namespace fb::core

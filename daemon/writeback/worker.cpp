@@ -66,6 +66,7 @@ void Worker::stop() {
         stopping_ = true;
     }
     cv_.notify_one();
+    sink_->stop();  // a request the ERP holds does not hold the shutdown for writeback.timeout
     if (thread_.joinable()) thread_.join();
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <map>
 
 #include "writeback/queue.h"
@@ -147,4 +148,34 @@ TEST_CASE("http sink: 500s then success, and an answer slower than the timeout t
     auto seen = erp.received("POST", target_of("FLAKY-SLOW"));
     CHECK(seen.size() == 2);  // the ERP saw it twice: the same key lets it apply it once
     CHECK(keys_of(seen) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-FLAKY-SLOW", "completed")});
+}
+
+TEST_CASE("http sink: a request the ERP holds does not hold the shutdown, and is sent again after the restart under its key") {
+    StateFile state("wb-http-hung.db");
+    std::atomic<bool> answering{false};
+    ErpSimulator erp([&](const Received&) -> std::optional<fb::test::Response> {
+        if (!answering) return std::nullopt;  // received, never answered
+        return answer(200, R"({"ok":true})");
+    });
+    FlowYaml flow;
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    flow.extra = "      timeout: 120s\n";
+    auto config = http_loop_config(state.path, {flow});
+    auto daemon = std::make_unique<RunningApp>(config);
+    REQUIRE(http_request(daemon->port(), "POST", "/webhooks/delivery", shipment_doc("HUNG-1")).status == 202);
+    publish_status(daemon->app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("4-completed.json", "WO-delivery-HUNG-1", "h-1")});
+    REQUIRE(wait_for([&] { return erp.received("POST", target_of("HUNG-1")).size() == 1; }));
+    auto stopped = std::async(std::launch::async, [&] { daemon.reset(); });
+    // Without abandoning the request the stop would wait out the 120 s timeout.
+    CHECK(stopped.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    stopped.get();
+    CHECK(writebacks_in(state.path, "done") == 0);
+
+    answering = true;
+    daemon = std::make_unique<RunningApp>(config);
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 1; }));
+    auto posts = erp.received("POST", target_of("HUNG-1"));
+    CHECK(posts.size() == 2);
+    CHECK(keys_of(posts) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-HUNG-1", "completed")});
 }
