@@ -153,16 +153,26 @@ TEST_CASE("a file still being written is not taken before it is stable") {
     RunningApp app(drop.config("complete: stable, stable_for: 3s"));
     auto bytes = read_file(gbk_sample);
     auto cut = bytes.find('\n', bytes.size() / 2) + 1;
+    auto scans = [&] {
+        auto text = http_request(app.port(), "GET", "/metrics").body;
+        auto at = text.find("fieldbridge_file_scans_total{flow=\"dispatch\"");
+        return at == std::string::npos ? 0 : std::stoi(text.substr(text.find('}', at) + 2));
+    };
     {
         std::ofstream out(drop.inbox / "slow.csv", std::ios::binary);
         out << bytes.substr(0, cut);
         out.flush();
-        // Written in pieces, each long before the file has been still for 3 s.
-        for (std::size_t i = cut; i < bytes.size(); ++i) {
-            out << bytes[i];
-            out.flush();
-            if (i % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        // Written in pieces, one after each rescan the daemon makes (1 s apart): it sees the size
+        // change every time, over more scans than `stable_for` spans, and must leave the file.
+        constexpr int pieces = 6;
+        auto step = (bytes.size() - cut) / pieces;
+        for (int i = 0; i < pieces; ++i) {
+            auto seen = scans();
+            REQUIRE(eventually([&] { return scans() > seen; }));
             CHECK(fs::exists(drop.inbox / "slow.csv"));
+            auto end = i + 1 == pieces ? bytes.size() : cut + step * (i + 1);
+            out << bytes.substr(cut + step * i, end - (cut + step * i));
+            out.flush();
         }
     }
     REQUIRE(eventually([&] { return fs::exists(drop.sub("done") / "slow.csv"); }));
