@@ -8,7 +8,8 @@ packages=(cmake ninja-build g++ ccache pkg-config
   libpugixml-dev libspdlog-dev libcli11-dev libhowardhinnant-date-dev libvalijson-dev
   libphonenumber8 liblz4-dev libabsl-dev libprotobuf-dev libre2-dev kcat curl sqlite3 tzdata
   prometheus                   # promtool: the tests check deploy/prometheus/alerts.yml
-  clang-14 libclang-rt-14-dev)  # the fuzz targets (tests/fuzz)
+  clang-14 libclang-rt-14-dev   # the fuzz targets (tests/fuzz)
+  chromium)                    # the operator's page, tested in a headless browser (tests/browser)
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -32,4 +33,18 @@ if [ ! -f .deps/phonenumber/usr/include/phonenumbers/phonenumberutil.h ]; then
   mkdir -p .deps/phonenumber
   dpkg-deb -x "$tmp"/libphonenumber-dev_*.deb .deps/phonenumber
   rm -rf "$tmp"
+fi
+
+# The browser test drives chromium with playwright-core from the npm registry (tests/browser,
+# pinned by its package-lock.json). Node.js and npm from Debian unless some are already there.
+need=()
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
+   cp package-lock.json node_modules/.installed-lock.json)
 fi

@@ -9,6 +9,7 @@
 #include "connectors/webhook/signature.h"
 #include "decode/decode.h"
 #include "ingest/source_context.h"
+#include "support/async_run.h"
 
 namespace fb::connectors::webhook {
 namespace asio = boost::asio;
@@ -32,30 +33,6 @@ auto async_commit(ingest::SourceContext& ctx, core::Batch batch, Token&& token) 
             });
         },
         token, std::move(batch));
-}
-
-// Runs `fn` on the pool and resumes the coroutine on its own executor with the result; an
-// exception thrown by `fn` is rethrown in the coroutine.
-template <class F, class Token>
-auto async_run(asio::thread_pool& pool, F fn, Token&& token) {
-    using R = std::invoke_result_t<F&>;
-    return asio::async_initiate<Token, void(std::exception_ptr, R)>(
-        [&pool](auto handler, F fn) {
-            asio::post(pool, [handler = std::move(handler), fn = std::move(fn)]() mutable {
-                std::exception_ptr error;
-                R result{};
-                try {
-                    result = fn();
-                } catch (...) {
-                    error = std::current_exception();
-                }
-                auto ex = asio::get_associated_executor(handler);
-                asio::post(ex, [handler = std::move(handler), error, r = std::move(result)]() mutable {
-                    handler(error, std::move(r));
-                });
-            });
-        },
-        token, std::move(fn));
 }
 
 // A request body turned into submissions, or the reason a single document could not be read.
@@ -149,7 +126,7 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
     // Decoding and mapping run on the worker threads: the HTTP thread only reads and answers.
     // Named locals, not structured bindings or temporaries, across co_await: GCC 12 destroys
     // those twice in a coroutine frame.
-    Parsed parsed = co_await async_run(
+    Parsed parsed = co_await support::async_run(
         ctx_.workers(), [&] { return parse_body(ctx_.flow(), ctx_.mapping(), req.body(), batch); },
         asio::use_awaitable);
     if (!parsed.error.empty()) {

@@ -14,7 +14,7 @@
 #include "connectors/registry.h"
 #include "core/secrets.h"
 #include "decode/decode.h"
-#include "ledger/trace.h"
+#include "operator/admin_api.h"
 
 namespace fb::app {
 namespace asio = boost::asio;
@@ -64,6 +64,10 @@ App::App(config::Config config)
     relay_ = std::make_unique<publish::Relay>(config_, bootstrap_, *intake_, metrics_);
     intake_->on_commit([relay = relay_.get()] { relay->wake(); });
     loop_ = std::make_unique<status::Loop>(config_, bootstrap_, metrics_);
+    admin_ = std::make_unique<operator_page::AdminApi>(
+        config_, workers_,
+        operator_page::AdminApi::Hooks{[this] { return readiness_body(); },
+                                       [this] { relay_->wake(); }});
     server_ = std::make_unique<http::Server>(io_, config_.http,
                                              [this](http::Request& r) { return handle(r); });
     spdlog::info("http listening on {}:{}; state {}; {} flow(s)", config_.http.address,
@@ -130,8 +134,7 @@ asio::awaitable<http::Response> App::handle(http::Request& req) {
     if (target == "/metrics")
         co_return http::make_response(req, bhttp::status::ok, metrics_.render(),
                                       "text/plain; version=0.0.4");
-    constexpr std::string_view trace = "/api/trace/";
-    if (target.starts_with(trace)) co_return trace_document(req, target.substr(trace.size()));
+    if (admin_->owns(target)) co_return co_await admin_->handle(req, target);
     if (auto it = endpoints_.find(std::string(target)); it != endpoints_.end())
         co_return co_await it->second(req);
     constexpr std::string_view hooks = "/webhooks/";
@@ -147,6 +150,13 @@ asio::awaitable<http::Response> App::handle(http::Request& req) {
 // Ready = a document sent now would be accepted and soon published: the state store takes
 // writes, the outbox is under its high-water mark, Kafka is reachable. Each check is named.
 http::Response App::readiness(const http::Request& req) {
+    auto status = readiness_body();
+    bool ready = status.at("ready").as_bool();
+    return http::make_response(req, ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                               json::serialize(status));
+}
+
+json::object App::readiness_body() {
     auto store = intake_->store_problem();
     bool outbox_ok = !intake_->over_high_water();
     auto kafka = relay_->kafka_problem();
@@ -177,28 +187,7 @@ http::Response App::readiness(const http::Request& req) {
     for (const auto& [flow, state] : health_.snapshot()) sources[flow] = state;
     status["sources"] = std::move(sources);
     status["status"] = !ready ? "unavailable" : health_.all_ok() ? "ok" : "degraded";
-    return http::make_response(req, ready ? bhttp::status::ok : bhttp::status::service_unavailable,
-                               json::serialize(status));
-}
-
-// GET /api/trace/<flow>/<document id>, with "Authorization: Bearer <admin_token>".
-http::Response App::trace_document(const http::Request& req, std::string_view path) {
-    const auto& token = config_.http.admin_token;
-    if (token.empty())
-        return http::error_response(req, bhttp::status::forbidden,
-                                    "the admin API is off: set http.admin_token");
-    auto given = std::string_view(req[bhttp::field::authorization]);
-    if (!given.starts_with("Bearer ") || !core::secrets_equal(given.substr(7), token))
-        return http::error_response(req, bhttp::status::unauthorized, "missing or wrong admin token");
-    auto slash = path.find('/');
-    if (slash == path.npos)
-        return http::error_response(req, bhttp::status::bad_request,
-                                    "expected /api/trace/<flow>/<document id>");
-    if (!admin_db_)
-        admin_db_ = std::make_unique<store::Database>(config_.state.path, store::Database::Mode::read_only);
-    auto result = ledger::trace_document(*admin_db_, std::string(path.substr(0, slash)),
-                                         std::string(path.substr(slash + 1)));
-    return http::make_response(req, bhttp::status::ok, json::serialize(result));
+    return status;
 }
 
 }  // namespace fb::app

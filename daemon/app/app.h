@@ -14,6 +14,7 @@
 #include "ingest/intake.h"
 #include "ingest/source_context.h"
 #include "mapping/mapping.h"
+#include "operator/admin_api.h"
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
 #include "publish/relay.h"
@@ -47,7 +48,7 @@ private:
     void start_sources();
     http::Response readiness(const http::Request& req);
     void drain(std::chrono::steady_clock::time_point deadline);
-    http::Response trace_document(const http::Request& req, std::string_view path);
+    boost::json::object readiness_body();  // /readyz and the operator's page
 
     config::Config config_;
     metrics::Registry metrics_;
@@ -59,12 +60,12 @@ private:
     std::unique_ptr<status::Loop> loop_;  // status consumer and writeback workers
     boost::asio::io_context io_;
     boost::asio::thread_pool workers_;  // decode and map request bodies
+    std::unique_ptr<operator_page::AdminApi> admin_;  // /ui and /api/…
     std::unique_ptr<http::Server> server_;
     ingest::SourceHealth health_;
     ingest::EndpointRegistry endpoints_;  // filled before the io thread runs, then read-only
     std::vector<std::unique_ptr<ingest::SourceContext>> contexts_;
     std::vector<std::unique_ptr<core::Source>> sources_;
-    std::unique_ptr<store::Database> admin_db_;  // read-only, io thread only
 };
 
 }  // namespace fb::app
