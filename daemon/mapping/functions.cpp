@@ -234,6 +234,20 @@ Val fn_distinct(const Expr& e, EvalContext& ctx) {
     return list_of(out);
 }
 
+// flatten([$.po_no], $.items[*].so, $.ref): one list of every argument's elements (a single
+// value counts as a list of one), leaving out empty ones: a PO number beside the lines' orders.
+Val fn_flatten(const Expr& e, EvalContext& ctx) {
+    auto& out = ctx.scratch_list();
+    auto& xs = ctx.scratch_list();
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+        xs.clear();
+        elements(arg(e, i, ctx), xs);
+        for (const auto& x : xs)
+            if (!blank(x, ctx)) out.push_back(x);
+    }
+    return list_of(out);
+}
+
 Val fn_exists(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
     bool declared_empty = !v.absent() && blank(v, ctx);  // one of the mapping's `empty:`
@@ -455,6 +469,7 @@ const std::vector<Function> table = {
     {"first", 1, 1, T::any, {T::any}, fn_first, "first element"},
     {"last", 1, 1, T::any, {T::any}, fn_last, "last element"},
     {"distinct", 1, 1, T::list, {T::any}, fn_distinct, "elements without repeats"},
+    {"flatten", 1, -1, T::list, {T::any}, fn_flatten, "one list of the arguments' elements"},
     {"exists", 1, 1, T::boolean, {T::any}, fn_exists, "the value is present and not null"},
     {"empty", 1, 1, T::boolean, {T::any}, fn_empty, "missing, null, \"\" or an empty list"},
     {"coalesce", 1, -1, T::any, {T::any}, fn_coalesce, "the first argument that is present"},
