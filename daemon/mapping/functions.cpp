@@ -81,7 +81,9 @@ std::size_t utf8_offset(std::string_view s, std::int64_t cp) {
 
 std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
     Val v = arg(e, i, ctx), n;
-    if (!to_number(v, n) || (n.kind == Val::Kind::real && n.d != std::floor(n.d)))
+    // A real beyond ±2^53 has no exact integer, and converting one beyond int64 is undefined.
+    if (!to_number(v, n) || (n.kind == Val::Kind::real &&
+                             (n.d != std::floor(n.d) || std::fabs(n.d) > 9007199254740992.0)))
         bad_arg(e, i, v, "an integer");
     return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
 }
@@ -317,6 +319,8 @@ Val fn_substr(const Expr& e, EvalContext& ctx) {
     std::int64_t n = std::int64_t(utf8_length(s));
     if (start < 0) start = std::max<std::int64_t>(0, n + start);
     std::int64_t len = e.args.size() > 2 ? int_arg(e, 2, ctx) : n;
+    start = std::min(start, n);  // so start + len cannot overflow
+    len = std::min(len, n);
     std::size_t from = utf8_offset(s, start),
                 to = utf8_offset(s, start + std::max<std::int64_t>(0, len));
     return Val::of_string(s.substr(from, to - from));
@@ -416,6 +420,8 @@ Val fn_pad_left(const Expr& e, EvalContext& ctx) {
     auto s = text_arg(e, 0, ctx, absent);
     if (absent) return Val{};
     std::int64_t width = int_arg(e, 1, ctx);
+    // The width may come from the document: bounded like every text the language makes.
+    if (width > 65536) bad_arg(e, 1, arg(e, 1, ctx), "a width of at most 65536");
     std::string_view pad = e.args.size() > 2 ? text_arg(e, 2, ctx, a2) : std::string_view{};
     if (pad.empty()) pad = " ";
     auto& out = ctx.scratch_string();

@@ -235,3 +235,27 @@ TEST_CASE("a fixture's work order compares exactly, in the long form too") {
     CHECK_THAT(out.str(), Catch::EndsWith("1 passed, 1 failed\n"));
     fs::remove_all(dir);
 }
+
+TEST_CASE("a width or index read from a hostile document is bounded, never a crash") {
+    auto m = work_order_mapping("  notes: { expr: 'pad_left($.X, $.N, \"0\")' }\n");
+    auto pad = [&](const std::string& n) {
+        return field_of(map_one(*m, R"({"DocNo": "1", "X": "7", "N": )" + n + "}"), "notes");
+    };
+    CHECK(pad("3") == R"("007")");
+    // A trillion characters would exhaust memory; a width past int64 was undefined behaviour.
+    CHECK_THAT(pad("1000000000000"), Catch::Contains("expected a width of at most 65536 as argument 2 of pad_left()"));
+    CHECK_THAT(pad("99999999999999999999"), Catch::Contains("expected an integer as argument 2 of pad_left()"));
+    CHECK_THAT(pad("1e300"), Catch::Contains("expected an integer as argument 2 of pad_left()"));
+    auto sub = work_order_mapping("  notes: { expr: 'substr($.X, $.N, 2)' }\n");
+    CHECK_THAT(field_of(map_one(*sub, R"({"DocNo": "1", "X": "abc", "N": 1e19})"), "notes"),
+               Catch::Contains("expected an integer as argument 2 of substr()"));
+    CHECK(field_of(map_one(*sub, R"({"DocNo": "1", "X": "abc", "N": 123456789012})"), "notes") == "nothing");
+}
+
+TEST_CASE("substr with the largest integers reads the text's end, without overflow") {
+    auto sub = work_order_mapping("  notes: { expr: 'substr($.X, $.S, $.N)' }\n");
+    CHECK(field_of(map_one(*sub, R"({"DocNo": "1", "X": "abc", "S": 1, "N": 9223372036854775807})"),
+                   "notes") == R"("bc")");
+    CHECK(field_of(map_one(*sub, R"({"DocNo": "1", "X": "abc", "S": 9223372036854775807,
+                                     "N": 9223372036854775807})"), "notes") == "nothing");
+}
