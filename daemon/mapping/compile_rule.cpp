@@ -27,9 +27,22 @@ bool is_rule_key(const std::string& k) {
     return std::find(rule_keys.begin(), rule_keys.end(), k) != rule_keys.end();
 }
 
+void set_flow(YAML::Node n) {
+    if (!n.IsMap() && !n.IsSequence()) return;
+    n.SetStyle(YAML::EmitterStyle::Flow);
+    if (n.IsMap())
+        for (auto kv : n) set_flow(kv.second);
+    else
+        for (auto e : n) set_flow(e);
+}
+
+// The rule on one line for messages, even when written as a block map: a multi-line rule
+// would break the one-line error of a dead-letter entry and of `map --explain`.
 std::string flow_text(const YAML::Node& n) {
+    YAML::Node copy = YAML::Clone(n);
+    set_flow(copy);
     YAML::Emitter e;
-    e << YAML::Flow << n;
+    e << YAML::Flow << copy;
     return e.c_str();
 }
 
@@ -190,53 +203,12 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
                                         schema->at("properties").as_object().contains(k)))
                     fail(kv.first, "`" + k +
                                        "` needs a value to work on: one of `path`, `expr`, "
-                                       "`template`, `concat`, `value`, `each` or `fields`");
+                                       "`template`, `concat`, `value`, `each` or `fields` (for "
+                                       "an output object with a field named `" + k +
+                                       "`, put the object under `fields:`: `{ fields: { " + k +
+                                       ": … } }`)");
             }
-        r = is_rule ? object_rule(n, schema, where) : nullptr;
-        if (!r) {
-            // An object of output fields.
-            std::string type = schema_type(schema);
-            if (!type.empty() && type != "object") {
-                std::string key = n.begin()->first.Scalar();
-                fail(n.begin()->first, "`" + key + "` is not a rule key" +
-                                           did_you_mean(key, rule_keys) + "; " + where + " is a " +
-                                           type + " in the work-order schema, not an object");
-            }
-            r = std::make_unique<Rule>();
-            r->source = Rule::Source::object;
-            r->origin = origin(n);
-            r->text = flow_text(n);
-            bool closed = false;
-            std::vector<std::string_view> known;
-            if (schema) {
-                auto a = schema->find("additionalProperties");
-                closed = a != schema->end() && a->value().is_bool() && !a->value().get_bool();
-                if (auto p = schema->find("properties");
-                    p != schema->end() && p->value().is_object())
-                    for (const auto& kv : p->value().get_object()) known.push_back(kv.key());
-            }
-            std::set<std::string> required;
-            if (schema)
-                if (auto q = schema->find("required"); q != schema->end() && q->value().is_array())
-                    for (const auto& x : q->value().get_array()) required.emplace(x.get_string());
-            for (const auto& kv : n) {
-                std::string key = kv.first.Scalar();
-                if (closed && std::find(known.begin(), known.end(), key) == known.end()) {
-                    auto hint = did_you_mean(key, known);
-                    if (hint.empty()) hint = did_you_mean(key, rule_keys);
-                    fail(kv.first, "unknown field `" + key + "` in " + where + hint);
-                }
-                r->fields.emplace_back(key, rule(kv.second, schema_child(schema, key),
-                                                 where + "." + key, required.count(key) > 0));
-            }
-            for (const auto& q : required) {
-                bool present = std::any_of(r->fields.begin(), r->fields.end(), [&](const auto& f) {
-                    return f.first == q && q != "id";
-                });
-                if (!present)
-                    fail(n, where + " needs `" + q + "`: the work-order schema requires it");
-            }
-        }
+        r = is_rule ? object_rule(n, schema, where) : object_fields(n, schema, where);
     } else {
         fail(n, where + " has no rule (an empty value)");
     }
@@ -261,7 +233,7 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
     // text, SAP's "2.000" a number, "Y" a boolean. An explicit `as` says otherwise.
     bool scalar = r->source != Rule::Source::object && r->source != Rule::Source::each &&
                   r->source != Rule::Source::list && r->source != Rule::Source::constant;
-    if (scalar && r->as == Coercion::none && !r->time && r->phone_region.empty()) {
+    if (scalar && r->as == Coercion::none && !r->time && !r->is_phone()) {
         std::string type = schema_type(schema);
         if (type == "string")
             r->as = Coercion::string;
@@ -271,6 +243,54 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
             r->as = Coercion::integer;
         else if (type == "boolean")
             r->as = Coercion::boolean;
+    }
+    return r;
+}
+
+// An object of output fields: every key is a field name, taken as written, and every value a
+// rule. `fields: {…}` compiles its map here directly, so a field may be named like a rule key.
+RulePtr Compiler::object_fields(const YAML::Node& n, const json::object* schema,
+                                const std::string& where) {
+    std::string type = schema_type(schema);
+    if (!type.empty() && type != "object") {
+        std::string key = n.begin()->first.Scalar();
+        fail(n.begin()->first, "`" + key + "` is not a rule key" +
+                                   did_you_mean(key, rule_keys) + "; " + where + " is a " +
+                                   type + " in the work-order schema, not an object");
+    }
+    auto r = std::make_unique<Rule>();
+    r->source = Rule::Source::object;
+    r->origin = origin(n);
+    r->text = flow_text(n);
+    bool closed = false;
+    std::vector<std::string_view> known;
+    if (schema) {
+        auto a = schema->find("additionalProperties");
+        closed = a != schema->end() && a->value().is_bool() && !a->value().get_bool();
+        if (auto p = schema->find("properties");
+            p != schema->end() && p->value().is_object())
+            for (const auto& kv : p->value().get_object()) known.push_back(kv.key());
+    }
+    std::set<std::string> required;
+    if (schema)
+        if (auto q = schema->find("required"); q != schema->end() && q->value().is_array())
+            for (const auto& x : q->value().get_array()) required.emplace(x.get_string());
+    for (const auto& kv : n) {
+        std::string key = kv.first.Scalar();
+        if (closed && std::find(known.begin(), known.end(), key) == known.end()) {
+            auto hint = did_you_mean(key, known);
+            if (hint.empty()) hint = did_you_mean(key, rule_keys);
+            fail(kv.first, "unknown field `" + key + "` in " + where + hint);
+        }
+        r->fields.emplace_back(key, rule(kv.second, schema_child(schema, key),
+                                         where + "." + key, required.count(key) > 0));
+    }
+    for (const auto& q : required) {
+        bool present = std::any_of(r->fields.begin(), r->fields.end(), [&](const auto& f) {
+            return f.first == q && q != "id";
+        });
+        if (!present)
+            fail(n, where + " needs `" + q + "`: the work-order schema requires it");
     }
     return r;
 }
@@ -332,9 +352,22 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
     for (const auto& kv : n) {
         std::string k = kv.first.Scalar();
         if (k == "order" && order_allowed) continue;
-        if (!is_rule_key(k))
-            fail(kv.first, "unknown key `" + k + "` in a rule" + did_you_mean(k, rule_keys) +
-                               " (to make an object with this field, put it under `fields:`)");
+        if (!is_rule_key(k)) {
+            // `kwargs: { fields: [id, name], limit: 5 }` (Odoo): an object meant, a rule read.
+            std::string source;
+            for (const auto& x : n)
+                if (std::find(source_keys.begin(), source_keys.end(), x.first.Scalar()) !=
+                    source_keys.end())
+                    source = x.first.Scalar();
+            auto hint = did_you_mean(k, rule_keys);
+            if (!hint.empty())
+                fail(kv.first, "unknown key `" + k + "` in a rule" + hint +
+                                   " (to make an object with this field, put it under `fields:`)");
+            fail(kv.first, "unknown key `" + k + "` in a rule: this map reads as a rule because "
+                               "of its `" + source + "` key; for an output object with fields `" +
+                               source + "` and `" + k + "`, put the object under `fields:`: "
+                               "`{ fields: { " + source + ": …, " + k + ": … } }`");
+        }
         if (std::find(source_keys.begin(), source_keys.end(), k) != source_keys.end())
             sources.push_back(k);
     }
@@ -375,13 +408,13 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
         check_constant(n["value"], r->constant, schema, where);
         r->constant_val = from_json(r->constant);
     } else if (src == "fields") {
-        if (!n["fields"].IsMap()) fail(n["fields"], "`fields` takes a map of output fields");
-        auto inner = rule(n["fields"], schema, where);
+        if (!n["fields"].IsMap())
+            fail(n["fields"], "`fields` takes a map of output fields (for an output object with "
+                              "a field named `fields`, write `{ fields: { fields: … } }`)");
+        auto inner = object_fields(n["fields"], schema, where);
         inner->origin = r->origin;
         inner->text = r->text;
         r = std::move(inner);
-        if (r->source != Rule::Source::object)
-            fail(n["fields"], "`fields` takes a map of output fields");
     } else {  // each
         if (!schema_type(schema).empty() && schema_type(schema) != "array")
             fail(n, where + " is " + schema_type(schema) + " in the work-order schema, not a list");
@@ -395,9 +428,7 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
             fail(n["value"], "`each` takes `fields` or `value`, not both");
         if (n["fields"]) {
             if (!n["fields"].IsMap()) fail(n["fields"], "`fields` takes a map of output fields");
-            r->item = rule(n["fields"], schema_items(schema), where + "[]");
-            if (r->item->source != Rule::Source::object)
-                fail(n["fields"], "`fields` takes a map of output fields");
+            r->item = object_fields(n["fields"], schema_items(schema), where + "[]");
         } else if (n["value"]) {
             r->item = rule(n["value"], schema_items(schema), where + "[]");
         } else {
@@ -456,18 +487,29 @@ void Compiler::modifiers(Rule& r, const YAML::Node& n, const json::object* schem
                               did_you_mean(as, {"string", "number", "integer", "boolean"}));
         r.as = *c;
     }
-    for (const char* k : {"as", "time", "format", "phone"})
+    for (const char* k : {"as", "time", "format"})
         if (n[k] && n[k].IsScalar() && !n[k].Scalar().empty() &&
             (n[k].Scalar()[0] == '$' || n[k].Scalar()[0] == '@'))
             fail(n[k], std::string("`") + k + "` must be a constant written in the mapping, not `" +
-                           n[k].Scalar() + "` (only `tz`, `output_tz`, `at` and `add` may read "
-                           "the document)");
+                           n[k].Scalar() + "` (only `tz`, `output_tz`, `at`, `add` and "
+                           "`phone` may read the document)");
+    for (const char* k : {"as", "time", "format"})
+        if (n[k] && n[k].IsMap())
+            fail(n[k], std::string("`") + k + "` must be a constant written in the mapping, not a rule");
     for (const char* k : {"tz", "at", "add", "format", "output_tz"})
         if (n[k] && !n["time"]) fail(n[k], std::string("`") + k + "` belongs with `time`");
     if (n["time"]) time_rule(r, n, where);
     if (n["phone"]) {
-        r.phone_region = scalar(n["phone"], "`phone`");
-        if (!is_phone_region(r.phone_region))
+        // A region is a constant, or a rule read per document (`phone: $.shipToCountry`, or a
+        // lookup from the ERP's country names) for an ERP whose customers span countries.
+        const YAML::Node& p = n["phone"];
+        bool from_document = p.IsMap() || (p.IsScalar() && !p.Scalar().empty() &&
+                                           (p.Scalar()[0] == '$' || p.Scalar()[0] == '@'));
+        if (from_document)
+            r.phone_region_rule = rule(p, nullptr, where + " (phone)");
+        else
+            r.phone_region = scalar(p, "`phone`");
+        if (!from_document && !is_phone_region(r.phone_region))
             fail(n["phone"], "`" + r.phone_region +
                                  "` is not a phone region (a two-letter country code such as CN)");
         if (n["time"]) fail(n["phone"], "a rule is a time or a phone number, not both");
@@ -534,6 +576,10 @@ void Compiler::time_rule(Rule& r, const YAML::Node& n, const std::string& where)
     }
     // A zone is a constant IANA name, or a path/expression read per document (`$.partner.tz`).
     auto zone_of = [&](const char* key, const date::time_zone*& zone, RulePtr& from_document) {
+        if (n[key].IsMap()) {  // a rule: `tz: { path: $.Country, lookup: { DE: Europe/Berlin } }`
+            from_document = rule(n[key], nullptr, where + " (" + key + ")");
+            return;
+        }
         std::string name = scalar(n[key], key);
         if (!name.empty() && (name[0] == '$' || name[0] == '@')) {
             from_document = rule(n[key], nullptr, where + " (" + key + ")");

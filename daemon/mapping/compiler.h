@@ -38,6 +38,8 @@ class Compiler {
   private:
     std::string file_;
 
+    RulePtr object_fields(const YAML::Node& n, const json::object* schema,
+                          const std::string& where);
     RulePtr object_rule(const YAML::Node& n, const json::object* schema, const std::string& where);
     RulePtr scalar_rule(const YAML::Node& n, const json::object* schema, const std::string& where);
     void modifiers(Rule& r, const YAML::Node& n, const json::object* schema,

@@ -34,6 +34,9 @@ const json::value* start_of(const Path& p, const EvalContext& ctx) {
 
 const json::value* child(const json::value* v, const std::string& key) {
     if (!v) return nullptr;
+    // An XML element without attributes decodes to its bare text, so `.#text` reads that too:
+    // `$.Qty.#text` reads `<Qty unitCode="EA">2</Qty>` and a sender's plain `<Qty>2</Qty>`.
+    if (key == "#text" && v->is_string()) return v;
     if (const auto* o = v->if_object()) {
         auto it = o->find(key);
         return it == o->end() ? nullptr : &it->value();

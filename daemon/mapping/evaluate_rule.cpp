@@ -159,7 +159,7 @@ Val Evaluator::value(const Rule& r) {
         if (r.has_lookup) v = lookup(r, v);
         if (r.as != Coercion::none) v = coerce(v, r.as, ctx_);
         if (r.time) v = time(r, v);
-        if (!r.phone_region.empty()) v = phone(r, v);
+        if (r.is_phone()) v = phone(r, v);
         if (!finite(v)) throw EvalError{"a number within ±1.8e308", describe(v), ""};
     } catch (const EvalError& e) {
         fail(r, "", e);
@@ -256,9 +256,22 @@ const date::time_zone* Evaluator::zone(const Rule& r) {
 Val Evaluator::phone(const Rule& r, const Val& v) {
     std::string text;
     if (!to_text(v, text)) throw EvalError{"a phone number", describe(v), ""};
+    std::string region = r.phone_region;
+    if (r.phone_region_rule) {
+        // Nothing read leaves no region: a number in international form (+46 …) still converts.
+        Val from = value(*r.phone_region_rule);
+        if (!blank(from, ctx_) && (!to_text(from, region) || !is_phone_region(region)))
+            throw EvalError{"a phone region (a two-letter country code such as CN)",
+                            describe(from), std::string(r.phone_region_rule->input_path())};
+        if (blank(from, ctx_)) region = "ZZ";
+    }
     auto& out = ctx_.scratch_string();
-    if (!to_e164(text, r.phone_region, out))
-        throw EvalError{"a phone number (region " + r.phone_region + ")", describe(v), ""};
+    if (!to_e164(text, region, out))
+        throw EvalError{"a phone number (region " +
+                            (region == "ZZ" ? std::string("unknown: not in international form")
+                                            : region) +
+                            ")",
+                        describe(v), ""};
     return Val::of_string(out);
 }
 

@@ -81,7 +81,9 @@ std::size_t utf8_offset(std::string_view s, std::int64_t cp) {
 
 std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
     Val v = arg(e, i, ctx), n;
-    if (!to_number(v, n) || (n.kind == Val::Kind::real && n.d != std::floor(n.d)))
+    // A real beyond ±2^53 has no exact integer, and converting one beyond int64 is undefined.
+    if (!to_number(v, n) || (n.kind == Val::Kind::real &&
+                             (n.d != std::floor(n.d) || std::fabs(n.d) > 9007199254740992.0)))
         bad_arg(e, i, v, "an integer");
     return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
 }
@@ -234,6 +236,20 @@ Val fn_distinct(const Expr& e, EvalContext& ctx) {
     return list_of(out);
 }
 
+// flatten([$.po_no], $.items[*].so, $.ref): one list of every argument's elements (a single
+// value counts as a list of one), leaving out empty ones: a PO number beside the lines' orders.
+Val fn_flatten(const Expr& e, EvalContext& ctx) {
+    auto& out = ctx.scratch_list();
+    auto& xs = ctx.scratch_list();
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+        xs.clear();
+        elements(arg(e, i, ctx), xs);
+        for (const auto& x : xs)
+            if (!blank(x, ctx)) out.push_back(x);
+    }
+    return list_of(out);
+}
+
 Val fn_exists(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx);
     bool declared_empty = !v.absent() && blank(v, ctx);  // one of the mapping's `empty:`
@@ -303,6 +319,8 @@ Val fn_substr(const Expr& e, EvalContext& ctx) {
     std::int64_t n = std::int64_t(utf8_length(s));
     if (start < 0) start = std::max<std::int64_t>(0, n + start);
     std::int64_t len = e.args.size() > 2 ? int_arg(e, 2, ctx) : n;
+    start = std::min(start, n);  // so start + len cannot overflow
+    len = std::min(len, n);
     std::size_t from = utf8_offset(s, start),
                 to = utf8_offset(s, start + std::max<std::int64_t>(0, len));
     return Val::of_string(s.substr(from, to - from));
@@ -402,6 +420,8 @@ Val fn_pad_left(const Expr& e, EvalContext& ctx) {
     auto s = text_arg(e, 0, ctx, absent);
     if (absent) return Val{};
     std::int64_t width = int_arg(e, 1, ctx);
+    // The width may come from the document: bounded like every text the language makes.
+    if (width > 65536) bad_arg(e, 1, arg(e, 1, ctx), "a width of at most 65536");
     std::string_view pad = e.args.size() > 2 ? text_arg(e, 2, ctx, a2) : std::string_view{};
     if (pad.empty()) pad = " ";
     auto& out = ctx.scratch_string();
@@ -455,6 +475,7 @@ const std::vector<Function> table = {
     {"first", 1, 1, T::any, {T::any}, fn_first, "first element"},
     {"last", 1, 1, T::any, {T::any}, fn_last, "last element"},
     {"distinct", 1, 1, T::list, {T::any}, fn_distinct, "elements without repeats"},
+    {"flatten", 1, -1, T::list, {T::any}, fn_flatten, "one list of the arguments' elements"},
     {"exists", 1, 1, T::boolean, {T::any}, fn_exists, "the value is present and not null"},
     {"empty", 1, 1, T::boolean, {T::any}, fn_empty, "missing, null, \"\" or an empty list"},
     {"coalesce", 1, -1, T::any, {T::any}, fn_coalesce, "the first argument that is present"},

@@ -98,7 +98,7 @@ void bind_variables(const Plan& plan, Evaluator& ev, EvalContext& ctx) {
         // empty list is no value. A rule with modifiers makes one value, as anywhere.
         bool list = v->source == Rule::Source::path && v->path->multi && !v->when &&
                     !v->required && !v->default_value && !v->has_lookup &&
-                    v->as == Coercion::none && !v->time && v->phone_region.empty();
+                    v->as == Coercion::none && !v->time && !v->is_phone();
         if (!list) {
             ctx.variables.push_back(ev.value(*v));
             continue;

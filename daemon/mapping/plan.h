@@ -77,6 +77,8 @@ struct Rule {
     Coercion as = Coercion::none;
     std::unique_ptr<TimeRule> time;
     std::string phone_region;
+    RulePtr phone_region_rule;  // `phone: $.shipToCountry`: the region from the document
+    bool is_phone() const { return !phone_region.empty() || phone_region_rule; }
 
     // The output schema's demands on this value (work-order mappings), checked as it is made;
     // the compiler has already checked field names and required fields.
