@@ -29,7 +29,7 @@ json::object datetime(int y, int mo, int d, int h, int mi, int s, int us = 0) {
 }
 
 // A trytond on /<db>/: strict about the Authorization header and about datetimes in domains
-// (typed objects only), search_read(domain, offset, limit, order, fields, context) on
+// (typed objects only; a leaf with a string datetime is refused), search_read(domain, offset, limit, order, fields, context) on
 // stock.shipment.out, read(ids, fields) on stock.move.
 class Trytond {
 public:
@@ -127,14 +127,12 @@ private:
             --fail_search_;
             return error(id, "UserError", "The shipment \"CS-0001\" is being processed by another user.");
         }
-        // ["OR", [write_date >= X], [[write_date = null], [create_date >= X]]]
+        // ["OR", [write_date >= X], [create_date >= X]]: a shipment never edited has no write_date
         const auto& domain = params.at(0).as_array();
         std::optional<std::int64_t> since, since_created;
         if (domain.size() == 3 && domain[0] == "OR") {
             since = leaf_time(domain[1], "write_date");
-            if (domain[2].is_array() && domain[2].as_array().size() == 2 &&
-                domain[2].as_array()[0] == json::array{"write_date", "=", nullptr})  // never edited: NULL
-                since_created = leaf_time(domain[2].as_array()[1], "create_date");
+            since_created = leaf_time(domain[2], "create_date");
         }
         if (!since || !since_created) return error(id, "DomainValidationError", "Invalid domain: " + json::serialize(params.at(0)));
         auto offset = params.at(1).to_number<std::int64_t>();
@@ -142,7 +140,8 @@ private:
         offsets_.push_back(offset);
         std::vector<const json::object*> hits;
         for (const auto& s : shipments_) {
-            bool hit = s.at("write_date").is_null() ? when(s.at("create_date")) >= *since_created : when(s.at("write_date")) >= *since;
+            bool hit = (!s.at("write_date").is_null() && when(s.at("write_date")) >= *since) ||
+                       when(s.at("create_date")) >= *since_created;
             if (hit) hits.push_back(&s);
         }
         std::stable_sort(hits.begin(), hits.end(), [](const json::object* a, const json::object* b) {
