@@ -56,10 +56,42 @@ std::optional<std::int64_t> parse_text(const std::string& s, int tz_offset_minut
     return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset * 60ll) * 1000 + frac_ms;
 }
 
+// A datetime written as an object of its parts, as JSON-RPC ERPs type them (Tryton:
+// {"__class__": "datetime", "year": 2026, "month": 11, "day": 20, "hour": 16, …, "microsecond": 0}).
+std::optional<std::int64_t> parse_parts(const json::object& o, int tz_offset_minutes) {
+    auto part = [&](const char* key, std::int64_t fallback) -> std::optional<std::int64_t> {
+        const auto* v = o.if_contains(key);
+        if (!v) return fallback;
+        if (v->is_int64()) return v->as_int64();
+        if (v->is_uint64() && v->as_uint64() < 1'000'000'000) return std::int64_t(v->as_uint64());
+        return std::nullopt;
+    };
+    if (!o.contains("year") || !o.contains("month") || !o.contains("day")) return std::nullopt;
+    auto y = part("year", 0), mo = part("month", 0), d = part("day", 0), h = part("hour", 0),
+         mi = part("minute", 0), sec = part("second", 0), us = part("microsecond", 0);
+    if (!y || !mo || !d || !h || !mi || !sec || !us) return std::nullopt;
+    if (*y < 1 || *y > 9999 || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h < 0 || *h > 23 || *mi < 0 ||
+        *mi > 59 || *sec < 0 || *sec > 60 || *us < 0 || *us > 999999)
+        return std::nullopt;
+    auto days = days_from_civil(int(*y), unsigned(*mo), unsigned(*d));
+    return ((days * 86400 + *h * 3600 + *mi * 60 + *sec) - tz_offset_minutes * 60ll) * 1000 + *us / 1000;
+}
+
+// A date field and a clock-time field (SAP B1's UpdateDate "2026-11-20T00:00:00Z" or
+// "2026-11-20" and UpdateTime "16:41:07"): the date's digits with the clock time, at the offset.
+std::optional<std::string> date_and_time(const json::value& date, const json::value& clock) {
+    if (!date.is_string() || !clock.is_string()) return std::nullopt;
+    std::string d(date.as_string()), t(clock.as_string());
+    if (d.size() < 10 || t.size() < 5 || t.size() > 8) return std::nullopt;
+    if (t.size() == 5) t += ":00";  // HH:MM
+    return d.substr(0, 10) + "T" + t;
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parse_time(const json::value& v, int tz_offset_minutes) {
     if (v.is_string()) return parse_text(std::string(v.as_string()), tz_offset_minutes);
+    if (v.is_object()) return parse_parts(v.as_object(), tz_offset_minutes);
     if (v.is_int64() || v.is_uint64()) {
         auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64());
         // Seconds between the years -1200 and 5138, else ms (also what keeps n * 1000 in range).
@@ -77,6 +109,14 @@ std::string format_local(std::int64_t ms, int tz_offset_minutes) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     return buf;
+}
+
+bool Cursor::id_less(const std::string& a, const std::string& b) {
+    auto digits = [](const std::string& s) {
+        return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (digits(a) && digits(b)) return std::stoll(a) < std::stoll(b);
+    return a < b;
 }
 
 std::string Cursor::to_json() const {
@@ -107,18 +147,40 @@ Cursor advance(const Cursor& current, const json::array& records, const Spec::Cu
     Cursor best = current;
     for (const auto& r : records) {
         const auto* t = find_path(r, spec.time);
-        auto ms = t ? parse_time(*t, spec.tz_offset_minutes) : std::nullopt;
+        if ((!t || t->is_null()) && !spec.time_fallback.empty()) t = find_path(r, spec.time_fallback);
+        std::optional<std::int64_t> ms;
+        std::string text;
+        if (t && !spec.time_of_day.empty()) {
+            const auto* clock = find_path(r, spec.time_of_day);
+            auto combined = clock ? date_and_time(*t, *clock) : std::nullopt;
+            if (combined) {
+                ms = parse_text(*combined, spec.tz_offset_minutes);
+                text = *combined;
+            }
+        } else if (t) {
+            ms = parse_time(*t, spec.tz_offset_minutes);
+            text = t->is_object() && ms ? format_local(*ms, spec.tz_offset_minutes) : text_of(*t);
+        }
         if (!ms) {
             ++unreadable;
             continue;
         }
-        Cursor c{*ms, text_of(*t), ""};
+        Cursor c{*ms, text, ""};
         if (!spec.id.empty())
             if (const auto* id = find_path(r, spec.id)) c.id = text_of(*id);
         if (c.time_ms > until_ms) continue;  // not settled yet: read again next time
         if (best < c) best = c;
     }
     return best;
+}
+
+json::object time_parts(std::int64_t ms, int tz_offset_minutes) {
+    std::time_t t = static_cast<std::time_t>((ms - (((ms % 1000) + 1000) % 1000)) / 1000 + tz_offset_minutes * 60ll);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return json::object{{"year", tm.tm_year + 1900}, {"month", tm.tm_mon + 1}, {"day", tm.tm_mday},
+                        {"hour", tm.tm_hour},        {"minute", tm.tm_min},    {"second", tm.tm_sec},
+                        {"microsecond", (((ms % 1000) + 1000) % 1000) * 1000}};
 }
 
 json::object cursor_context(const Cursor& c, const Spec::Cursor& spec) {
@@ -128,6 +190,7 @@ json::object cursor_context(const Cursor& c, const Spec::Cursor& spec) {
                         {"id", c.id},
                         {"since", format_utc(since)},
                         {"since_local", format_local(since, spec.tz_offset_minutes)},
+                        {"since_parts", time_parts(since, spec.tz_offset_minutes)},
                         {"since_ms", since}};
 }
 
@@ -136,6 +199,7 @@ void add_times(json::object& context, std::int64_t now_ms, std::int64_t until_ms
     context["now_ms"] = now_ms;
     context["until"] = format_utc(until_ms);
     context["until_local"] = format_local(until_ms, spec.tz_offset_minutes);
+    context["until_parts"] = time_parts(until_ms, spec.tz_offset_minutes);
     context["until_ms"] = until_ms;
 }
 

@@ -27,7 +27,10 @@ struct Cursor {
     std::string time;  // as the ERP wrote it (for display and for requests that want it verbatim)
     std::string id;
 
-    bool operator<(const Cursor& o) const { return time_ms != o.time_ms ? time_ms < o.time_ms : id < o.id; }
+    // Ties on the time are ordered by id: numerically when both are digits (SAP B1's DocEntry,
+    // Tryton's and Odoo's ids: 9 before 10), else as text.
+    bool operator<(const Cursor& o) const { return time_ms != o.time_ms ? time_ms < o.time_ms : id_less(id, o.id); }
+    static bool id_less(const std::string& a, const std::string& b);
     std::string to_json() const;
     static std::optional<Cursor> from_json(std::string_view text);
     static Cursor initial(const Spec::Cursor& spec);
@@ -38,6 +41,9 @@ struct Cursor {
 Cursor advance(const Cursor& current, const boost::json::array& records, const Spec::Cursor& spec,
                std::int64_t until_ms, std::size_t& unreadable);
 
+// {year, month, day, hour, minute, second, microsecond} of `ms` at the offset, for ERPs whose
+// requests take datetimes as objects.
+boost::json::object time_parts(std::int64_t ms, int tz_offset_minutes);
 // The request context's `cursor` and `until`/`now` parts.
 boost::json::object cursor_context(const Cursor& c, const Spec::Cursor& spec);
 void add_times(boost::json::object& context, std::int64_t now_ms, std::int64_t until_ms,

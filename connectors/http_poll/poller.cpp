@@ -1,5 +1,6 @@
 #include "connectors/http_poll/poller.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "connectors/http_poll/json_path.h"
@@ -35,8 +36,28 @@ http::ClientRequest to_client_request(const mapping::RequestResult& r) {
     return out;
 }
 
+// Some ERPs write next links as text, not as URLs: SAP B1's `odata.nextLink` is
+// "DeliveryNotes?$filter=UpdateDate ge '2026-11-20'&$skip=50". Spaces, quotes and other bytes
+// a URL cannot hold are percent-encoded; what is already encoded (%20) is kept.
+std::string url_safe(const std::string& link) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : link) {
+        if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+            c == '`' || c == '{' || c == '|' || c == '}') {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += char(c);
+        }
+    }
+    return out;
+}
+
 // A next link may be absolute, or relative to the request it answers (OData v4 allows both).
-std::string resolve_link(const std::string& base, const std::string& link) {
+std::string resolve_link(const std::string& base, const std::string& raw) {
+    const std::string link = url_safe(raw);
     if (link.starts_with("http://") || link.starts_with("https://")) return link;
     auto scheme_end = base.find("://");
     auto host_end = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
@@ -44,6 +65,16 @@ std::string resolve_link(const std::string& base, const std::string& link) {
     if (link.starts_with("/")) return origin + link;
     auto path = base.substr(0, base.find('?'));
     return path.substr(0, path.rfind('/') + 1) + link;
+}
+
+// `$.session` and `$.login` (the whole login answer: Tryton's `[user_id, "session"]`) of a request.
+void add_session(json::object& ctx, const http::Session::Value& v) {
+    ctx["session"] = v.session;
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 64;
+    auto answer = v.answer.empty() ? json::value() : json::parse(v.answer, ec, {}, opts);
+    ctx["login"] = ec ? json::value() : std::move(answer);
 }
 
 }  // namespace
@@ -76,12 +107,12 @@ std::vector<std::string> Poller::secrets() const {
 }
 
 bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
-                   const std::string& session, http::ClientRequest& out, std::string& error) const {
+                   const http::Session::Value& session, http::ClientRequest& out, std::string& error) const {
     json::object ctx{{"cursor", cursor_context(cursor, spec_.cursor)},
                      {"page", {{"number", state.number}, {"offset", state.offset},
                                {"size", spec_.size}, {"token", state.token}}},
-                     {"session", session},
                      {"vars", spec_.vars}};
+    add_session(ctx, session);
     add_times(ctx, now_ms, now_ms - spec_.cursor.settle.count(), spec_.cursor);
     auto r = spec_.request->map_request(ctx);
     if (r.kind != mapping::MapResult::Kind::mapped) {
@@ -98,7 +129,7 @@ bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t no
     return true;
 }
 
-Exchange Poller::send_checked(const std::function<bool(const std::string&, http::ClientRequest&, std::string&)>& build,
+Exchange Poller::send_checked(const std::function<bool(const http::Session::Value&, http::ClientRequest&, std::string&)>& build,
                               const BodyRule& error_rule, const std::string& what) {
     Exchange out;
     std::string error;
@@ -108,7 +139,7 @@ Exchange Poller::send_checked(const std::function<bool(const std::string&, http:
         out.reason = prefix + "not sent: the source is stopping";
         return out;
     }
-    if (!build(session_ ? session_->current() : "", out.sent, error)) {
+    if (!build(session_ ? session_->current_value() : http::Session::Value{}, out.sent, error)) {
         out.error = Exchange::Error::request;
         out.reason = prefix + "the request mapping failed: " + error;
         out.retryable = false;
@@ -116,7 +147,7 @@ Exchange Poller::send_checked(const std::function<bool(const std::string&, http:
     }
     http::ClientResult result;
     if (session_) {
-        auto r = session_->send([&](const std::string& s) {
+        auto r = session_->send_with_login([&](const http::Session::Value& s) {
             http::ClientRequest req;
             build(s, req, error);
             out.sent = req;
@@ -170,8 +201,8 @@ Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context,
     add_times(context, core::now_unix_ms(), core::now_unix_ms() - spec_.cursor.settle.count(), spec_.cursor);
     context["vars"] = spec_.vars;
     return send_checked(
-        [&](const std::string& session, http::ClientRequest& out, std::string& error) {
-            context["session"] = session;
+        [&](const http::Session::Value& session, http::ClientRequest& out, std::string& error) {
+            add_session(context, session);
             auto r = mapping.map_request(context);
             if (r.kind != mapping::MapResult::Kind::mapped) {
                 error = r.error ? r.error->message() : "the request mapping's `when` said no request";
@@ -187,7 +218,7 @@ Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context,
 Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms) {
     Page page;
     static_cast<Exchange&>(page) = send_checked(
-        [&](const std::string& session, http::ClientRequest& out, std::string& error) {
+        [&](const http::Session::Value& session, http::ClientRequest& out, std::string& error) {
             return build(cursor, state, now_ms, session, out, error);
         },
         spec_.error, "");

@@ -73,10 +73,10 @@ private:
     void fetch_details(const Cursor& cursor, Page& page);  // details.cpp
     bool detail(const Spec::Detail& d, boost::json::object context, Page& page, boost::json::value& answer);
     // Sends `build(session)` (with the session when there is one) and checks the answer.
-    Exchange send_checked(const std::function<bool(const std::string&, http::ClientRequest&, std::string&)>& build,
+    Exchange send_checked(const std::function<bool(const http::Session::Value&, http::ClientRequest&, std::string&)>& build,
                           const BodyRule& error_rule, const std::string& what);
     bool build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
-               const std::string& session, http::ClientRequest& out, std::string& error) const;
+               const http::Session::Value& session, http::ClientRequest& out, std::string& error) const;
 
     const Spec& spec_;
     http::Client client_;

@@ -93,6 +93,8 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     if (spec->group_rows && !c.has("id"))
         s.fail(s.get("group_rows"), s.where() + ".group_rows needs cursor.id: the rows of one document share it");
     spec->cursor.time = c.string("time", "", true);
+    spec->cursor.time_of_day = c.string("time_of_day", "");
+    spec->cursor.time_fallback = c.string("time_fallback", "");
     spec->cursor.id = c.string("id", "");
     spec->cursor.initial = c.string("initial", spec->cursor.initial);
     spec->cursor.overlap = c.duration("overlap", spec->cursor.overlap);

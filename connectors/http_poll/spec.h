@@ -60,6 +60,11 @@ struct Spec : core::SourceSpec {
 
     struct Cursor {
         std::string time;  // path in a record to its change time
+        // path to its clock time when the ERP splits it off (SAP B1: UpdateDate + UpdateTime)
+        std::string time_of_day;
+        // where the change time is when `time` is null or absent (Tryton and Odoo leave
+        // write_date empty until a record's first edit: create_date)
+        std::string time_fallback;
         std::string id;    // path to its id (ties on the time are ordered by it)
         std::string initial = "1970-01-01T00:00:00Z";
         std::chrono::milliseconds overlap{5 * 60 * 1000};

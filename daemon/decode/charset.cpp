@@ -158,6 +158,10 @@ std::string to_utf8(std::string_view bytes, std::string_view charset, std::strin
         return "";
     }
     if (!is_utf8_name(name)) return convert(bytes, name, error);
+    // A UTF-16 byte-order mark is never UTF-8 (0xFF and 0xFE are invalid there): an export
+    // labelled UTF-8, or not labelled at all, that starts with one is UTF-16 (Windows ERPs
+    // write "Unicode" text files so).
+    if (bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF")) return convert(bytes, "UTF-16", error);
 
     if (error = utf8_problem(bytes); !error.empty()) return "";
     return std::string(without_utf8_bom(bytes));

@@ -6,6 +6,8 @@
 
 #include "config/section.h"
 
+#include <cctype>
+
 namespace fb::http {
 
 std::string base64(std::string_view bytes) {
@@ -35,6 +37,17 @@ std::vector<std::string> Auth::secrets() const {
     for (const auto* s : {&basic_password, &bearer, &api_key})
         if (!s->empty()) out.push_back(*s);
     if (!basic_user.empty()) out.push_back(base64(basic_user + ":" + basic_password));
+    // A static header that carries a credential (ERPNext's `Authorization: token key:secret`,
+    // an `X-Api-Key`) is as secret as `bearer:`; `Accept: application/json` is not.
+    for (const auto& [name, value] : headers) {
+        std::string n;
+        for (char c : name) n += char(std::tolower(static_cast<unsigned char>(c)));
+        for (const char* word : {"auth", "cookie", "key", "token", "secret", "session", "password"})
+            if (n.find(word) != std::string::npos && !value.empty()) {
+                out.push_back(value);
+                break;
+            }
+    }
     return out;
 }
 

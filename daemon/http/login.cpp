@@ -22,11 +22,17 @@ std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::
     if (!login->request->is_request())
         s.fail(s.get("request"), s.where() + ".request: " + file +
                                      " is a work-order mapping; a login is a mapping with `request:`");
-    auto from = s.choice("from", "body", {"body", "cookie", "header"});
-    login->session.from = from == "cookie"   ? SessionSpec::From::cookie
-                          : from == "header" ? SessionSpec::From::header
-                                             : SessionSpec::From::body;
-    login->session.name = s.string("name", "", true);
+    auto from = s.choice("from", "body", {"body", "cookie", "cookies", "header"});
+    login->session.from = from == "cookie"    ? SessionSpec::From::cookie
+                          : from == "cookies" ? SessionSpec::From::cookies
+                          : from == "header"  ? SessionSpec::From::header
+                                              : SessionSpec::From::body;
+    if (login->session.from == SessionSpec::From::cookies) {
+        // Several cookies sent back as one Cookie header (SAP B1: B1SESSION and ROUTEID).
+        if (s.has("names")) login->session.names = s.strings("names");
+    } else {
+        login->session.name = s.string("name", "", true);
+    }
     if (s.has("relogin_status")) {
         login->session.relogin_status.clear();
         for (const auto& code : s.strings("relogin_status")) {

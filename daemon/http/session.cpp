@@ -47,6 +47,39 @@ std::optional<std::string> json_path_string(std::string_view text, std::string_v
     return std::nullopt;
 }
 
+namespace {
+
+// `from: cookies`: every cookie named (or every one set), in the order named, as one Cookie
+// header; nothing unless all the named ones are there.
+std::optional<std::string> cookie_header(const SessionSpec& spec, const ClientResponse& response) {
+    std::vector<std::pair<std::string, std::string>> set;
+    for (const auto& [k, value] : response.headers) {
+        if (!boost::beast::iequals(k, "Set-Cookie")) continue;
+        std::string_view c = value;
+        auto eq = c.find('=');
+        if (eq == c.npos || eq == 0) continue;
+        auto rest = c.substr(eq + 1);
+        set.emplace_back(std::string(c.substr(0, eq)), std::string(rest.substr(0, rest.find(';'))));
+    }
+    std::string header;
+    auto add = [&](const std::string& name, const std::string& value) {
+        if (!header.empty()) header += "; ";
+        header += name + "=" + value;
+    };
+    if (spec.names.empty()) {
+        for (const auto& [k, value] : set) add(k, value);
+        return header;
+    }
+    for (const auto& want : spec.names) {
+        auto it = std::find_if(set.rbegin(), set.rend(), [&](const auto& kv) { return kv.first == want; });
+        if (it == set.rend() || it->second.empty()) return std::nullopt;
+        add(it->first, it->second);
+    }
+    return header;
+}
+
+}  // namespace
+
 std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response) {
     std::optional<std::string> v;
     switch (spec.from) {
@@ -54,6 +87,7 @@ std::optional<std::string> session_value(const SessionSpec& spec, const ClientRe
         case SessionSpec::From::header:
             if (auto h = response.header(spec.name); !h.empty()) v = std::string(h);
             break;
+        case SessionSpec::From::cookies: v = cookie_header(spec, response); break;
         case SessionSpec::From::cookie:
             for (const auto& [k, value] : response.headers) {
                 if (!boost::beast::iequals(k, "Set-Cookie")) continue;
@@ -69,6 +103,17 @@ std::optional<std::string> session_value(const SessionSpec& spec, const ClientRe
     return v;
 }
 
+namespace {
+
+std::string session_source(const SessionSpec& spec) {
+    if (spec.from != SessionSpec::From::cookies) return spec.name;
+    std::string names;
+    for (const auto& n : spec.names) names += (names.empty() ? "" : ", ") + n;
+    return "cookies " + (names.empty() ? std::string("(any)") : names);
+}
+
+}  // namespace
+
 Session::Session(const Client& client, SessionSpec spec, std::function<ClientRequest()> login,
                  std::function<bool(const ClientResponse&)> expired)
     : client_(client), spec_(std::move(spec)), login_(std::move(login)), expired_(std::move(expired)) {}
@@ -81,6 +126,11 @@ void Session::invalidate() {
 std::string Session::current() const {
     std::lock_guard lock(mutex_);
     return value_.value_or("");
+}
+
+Session::Value Session::current_value() const {
+    std::lock_guard lock(mutex_);
+    return value_ ? Value{*value_, answer_} : Value{};
 }
 
 bool Session::login(Result& out) {
@@ -96,16 +146,21 @@ bool Session::login(Result& out) {
     if (!v) {
         out.login_failed = true;
         out.login_error = "login answered " + std::to_string(answer.response.status) +
-                          " without a session value (" + spec_.name + "): " +
+                          " without a session value (" + session_source(spec_) + "): " +
                           answer.response.body.substr(0, 300);
         out.result = std::move(answer);
         return false;
     }
     value_ = std::move(v);
+    answer_ = std::move(answer.response.body);
     return true;
 }
 
 Session::Result Session::send(const Build& build) {
+    return send_with_login([&](const Value& v) { return build(v.session); });
+}
+
+Session::Result Session::send_with_login(const BuildWithLogin& build) {
     std::lock_guard lock(mutex_);  // one request at a time shares one session
     Result out;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -114,7 +169,7 @@ Session::Result Session::send(const Build& build) {
             if (!login(out)) return out;
             fresh = true;
         }
-        out.result = client_.send(build(*value_));
+        out.result = client_.send(build(Value{*value_, answer_}));
         if (!out.result.ok()) return out;
         const auto& res = out.result.response;
         bool is_expired = std::count(spec_.relogin_status.begin(), spec_.relogin_status.end(),

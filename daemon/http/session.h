@@ -15,12 +15,15 @@
 namespace fb::http {
 
 struct SessionSpec {
-    enum class From { body, cookie, header };
+    enum class From { body, cookie, cookies, header };
     From from = From::body;
     // body: a path into the JSON answer (`$.result.session_id`, `$.KDSVCSessionId`);
     // cookie: the cookie's name (`kdservice-sessionid`); header: the header's name.
     std::string name;
     std::vector<int> relogin_status{401, 403};
+    // cookies: the cookies to send back together (SAP B1's B1SESSION and ROUTEID), the value is
+    // a ready `Cookie:` header, "B1SESSION=…; ROUTEID=…"; empty: every cookie the login set.
+    std::vector<std::string> names;
 };
 
 // The value `spec` names in a login answer, if it is there and not empty.
@@ -32,6 +35,13 @@ std::optional<std::string> json_path_string(std::string_view json_text, std::str
 class Session {
 public:
     using Build = std::function<ClientRequest(const std::string& session)>;
+    // The session value and the whole body of the login answer that issued it (Tryton's
+    // `[user_id, "session"]`: a header built from both).
+    struct Value {
+        std::string session;
+        std::string answer;
+    };
+    using BuildWithLogin = std::function<ClientRequest(const Value& value)>;
     // `login` builds the login request each time (it may carry the time); `expired` says when an
     // answer means "log in again" beyond the spec's status codes (Kingdee answers 200 with an
     // error body), and may be empty.
@@ -47,9 +57,11 @@ public:
         std::string login_error;
     };
     Result send(const Build& build);
+    Result send_with_login(const BuildWithLogin& build);
     void invalidate();
     std::uint64_t logins() const { return logins_; }
     std::string current() const;  // for masking in logs
+    Value current_value() const;
 
 private:
     bool login(Result& out);
@@ -60,6 +72,7 @@ private:
     std::function<bool(const ClientResponse&)> expired_;
     mutable std::mutex mutex_;
     std::optional<std::string> value_;
+    std::string answer_;  // the body of the login answer that issued value_
     std::uint64_t logins_ = 0;
 };
 

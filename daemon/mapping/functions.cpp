@@ -574,6 +574,9 @@ const std::vector<Function> table = {
      "&amp; &lt; &#20013; … decoded"},
     {"index_of", 2, 2, T::number, {T::string}, call_index_of,
      "index_of(text, part): 0-based character index, -1 when absent"},
+    {"url_encode", 1, 1, T::string, {T::string}, call_url_encode,
+     "url_encode(text): percent-encoded for a URL's query or path (RFC 3986)"},
+    {"base64", 1, 1, T::string, {T::string}, call_base64, "base64(text): standard base64 with padding"},
 };
 
 }  // namespace

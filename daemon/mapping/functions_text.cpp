@@ -249,3 +249,51 @@ std::string prepare_regex(Expr& e, std::size_t& bad) {
 }
 
 }  // namespace fb::mapping
+
+namespace fb::mapping {
+
+// url_encode(text): RFC 3986 percent-encoding of everything but the unreserved characters, so a
+// JSON filter (ERPNext `filters=[["modified",">=","…"]]`), an OData `$filter` or a name with a
+// space (`Delivery Note`) can go into a URL's query or path.
+Val call_url_encode(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    check_length(e, s);
+    static constexpr char hex[] = "0123456789ABCDEF";
+    auto& out = ctx.scratch_string();
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += char(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return Val::of_string(out);
+}
+
+// base64(text): standard base64 with padding (RFC 4648 §4) of the text's UTF-8 bytes, for
+// headers such as Tryton's `Authorization: Session base64(login:user_id:session)`.
+Val call_base64(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    check_length(e, s);
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto& out = ctx.scratch_string();
+    std::size_t i = 0;
+    for (; i + 2 < s.size(); i += 3) {
+        unsigned n = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8 | (unsigned char)s[i + 2];
+        for (int k = 18; k >= 0; k -= 6) out += alphabet[(n >> k) & 63];
+    }
+    if (i < s.size()) {
+        unsigned n = (unsigned char)s[i] << 16 | (i + 1 < s.size() ? (unsigned char)s[i + 1] << 8 : 0);
+        out += alphabet[(n >> 18) & 63];
+        out += alphabet[(n >> 12) & 63];
+        out += i + 1 < s.size() ? alphabet[(n >> 6) & 63] : '=';
+        out += '=';
+    }
+    return Val::of_string(out);
+}
+
+}  // namespace fb::mapping

@@ -1,4 +1,4 @@
-// Regular expressions, HTML and index_of for the expression language (functions_text.cpp);
+// Regular expressions, HTML, index_of, url_encode and base64 for the expression language (functions_text.cpp);
 // functions.cpp lists them in the function table.
 #pragma once
 
@@ -15,5 +15,7 @@ Val call_replace_re(const Expr& e, EvalContext& ctx);
 Val call_strip_html(const Expr& e, EvalContext& ctx);
 Val call_decode_entities(const Expr& e, EvalContext& ctx);
 Val call_index_of(const Expr& e, EvalContext& ctx);
+Val call_url_encode(const Expr& e, EvalContext& ctx);
+Val call_base64(const Expr& e, EvalContext& ctx);
 
 }  // namespace fb::mapping

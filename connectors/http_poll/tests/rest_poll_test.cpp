@@ -277,7 +277,7 @@ TEST_CASE("http_poll config mistakes name file:line:col") {
     CHECK_THAT(error("      catch_upp: true\n"), Catch::StartsWith("p.yaml:17:7: unknown key `catch_upp`") &&
                                                    Catch::Contains("did you mean `catch_up`"));
     CHECK_THAT(error("      login: { request: mappings/generic-rest/poll-login.yaml, from: bodyy, name: x }\n"),
-               Catch::StartsWith("p.yaml:17:") && Catch::Contains("not one of body, cookie, header"));
+               Catch::StartsWith("p.yaml:17:") && Catch::Contains("not one of body, cookie, cookies, header"));
     CHECK_THAT(error("", "mappings/generic-rest/shipment-to-delivery.yaml"),
                Catch::Contains("is a work-order mapping"));
 }

@@ -77,6 +77,22 @@ TEST_CASE("UTF-16 CSV with a byte-order mark is read", "[decode][csv][charset]")
     CHECK(decoded.value.at(0).at("name") == "x");
 }
 
+TEST_CASE("a German export: UTF-16LE with a BOM but no charset named, semicolons, CRLF, decimal commas",
+          "[decode][csv][charset]") {
+    std::string ascii = "Lieferschein;Menge;Text\r\nLS-1;1,5;\"a;b\"\r\nLS-2;1.234,5;x\r\n";
+    std::string body = "\xFF\xFE";
+    for (char c : ascii) body += c, body += '\0';
+    CsvOptions options;  // charset left at its UTF-8 default: the byte-order mark decides
+    options.delimiter = ';';
+    auto decoded = decode_csv(body, options);
+    INFO(decoded.error);
+    REQUIRE(decoded.ok());
+    CHECK(decoded.value.at(0).at("Lieferschein") == "LS-1");
+    CHECK(decoded.value.at(0).at("Menge") == "1,5");  // strings: the mapping reads the comma
+    CHECK(decoded.value.at(0).at("Text") == "a;b");
+    CHECK(decoded.value.at(1).at("Text") == "x");  // no CR left
+}
+
 TEST_CASE("a header-only CSV is an empty list and an empty CSV is refused", "[decode][csv]") {
     auto header_only = decode_csv("a,b\r\n");
     REQUIRE(header_only.ok());

@@ -35,3 +35,42 @@ TEST_CASE("a change time as a huge negative number is milliseconds, not an overf
     CHECK(parse_time(boost::json::value(std::int64_t(-86400)), 0) == -86'400'000);
     CHECK(parse_time(boost::json::value(std::int64_t(1763626542)), 0) == 1'763'626'542'000);
 }
+
+TEST_CASE("a change time as Tryton's typed object, and a date with a separate clock time (SAP B1)") {
+    using fb::connectors::http_poll::parse_time;
+    boost::json::value tryton = {{"__class__", "datetime"}, {"year", 2026}, {"month", 11}, {"day", 20},
+                                 {"hour", 16}, {"minute", 41}, {"second", 7}, {"microsecond", 123456}};
+    CHECK(parse_time(tryton, 0) == parse_time(boost::json::value("2026-11-20T16:41:07.123Z"), 0));
+    CHECK(parse_time(boost::json::value({{"year", 2026}, {"month", 13}, {"day", 1}}), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value({{"year", "2026"}, {"month", 11}, {"day", 1}}), 0) == std::nullopt);
+
+    fb::connectors::http_poll::Spec::Cursor spec;
+    spec.time = "$.UpdateDate";
+    spec.time_of_day = "$.UpdateTime";
+    spec.id = "$.DocEntry";
+    spec.tz_offset_minutes = 60;
+    boost::json::array rows{
+        boost::json::object{{"UpdateDate", "2026-11-20T00:00:00Z"}, {"UpdateTime", "16:41:07"}, {"DocEntry", 9}},
+        boost::json::object{{"UpdateDate", "2026-11-20T00:00:00Z"}, {"UpdateTime", "16:41:07"}, {"DocEntry", 10}},
+        boost::json::object{{"UpdateDate", "2026-11-20T00:00:00Z"}, {"UpdateTime", "09:00"}, {"DocEntry", 11}},
+        boost::json::object{{"UpdateDate", "2026-11-20T00:00:00Z"}, {"DocEntry", 12}}};
+    std::size_t unreadable = 0;
+    auto c = fb::connectors::http_poll::advance({}, rows, spec, std::numeric_limits<std::int64_t>::max(), unreadable);
+    CHECK(c.time == "2026-11-20T16:41:07");
+    CHECK(c.time_ms == *parse_time(boost::json::value("2026-11-20T15:41:07Z"), 0));
+    CHECK(c.id == "10");  // 10 after 9: ids of digits compare as numbers
+    CHECK(unreadable == 1);
+
+    // `time_fallback`: a record never edited has no write_date, its create_date counts.
+    fb::connectors::http_poll::Spec::Cursor tr;
+    tr.time = "$.write_date";
+    tr.time_fallback = "$.create_date";
+    boost::json::array shipments{boost::json::object{{"id", 1}, {"write_date", nullptr}, {"create_date", tryton}}};
+    unreadable = 0;
+    auto t = fb::connectors::http_poll::advance({}, shipments, tr, std::numeric_limits<std::int64_t>::max(), unreadable);
+    CHECK(unreadable == 0);
+    CHECK(t.time == "2026-11-20T16:41:07");
+    auto parts = fb::connectors::http_poll::time_parts(t.time_ms, 0);
+    CHECK(parts.at("hour") == 16);
+    CHECK(parts.at("microsecond") == 123000);
+}

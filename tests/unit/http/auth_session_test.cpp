@@ -125,6 +125,64 @@ TEST_CASE("a session from a cookie, and an expiry recognised in an HTTP 200 answ
     CHECK(session.logins() == 2);
 }
 
+TEST_CASE("a session of two cookies (SAP B1: B1SESSION and ROUTEID) is sent back as one Cookie header") {
+    int logins = 0;
+    std::string last_cookie;
+    LoopbackServer server([&](const fb::test::Request& req) {
+        if (req.target() == "/b1s/v1/Login") {
+            ++logins;
+            auto res = reply(200, R"({"SessionId":"s-)" + std::to_string(logins) + R"(","SessionTimeout":30})");
+            res.insert(bhttp::field::set_cookie, "B1SESSION=s-" + std::to_string(logins) + "; HttpOnly;");
+            if (logins > 1 || req.body() != "no-route") res.insert(bhttp::field::set_cookie, "ROUTEID=.node1; path=/b1s");
+            return res;
+        }
+        last_cookie = std::string(req[bhttp::field::cookie]);
+        return reply(200, "{}");
+    });
+    Client client;
+    SessionSpec spec{SessionSpec::From::cookies, ""};
+    spec.names = {"B1SESSION", "ROUTEID"};
+    Session session(client, spec, [&] { return ClientRequest{"POST", server.url("/b1s/v1/Login"), {}, "{}"}; });
+    auto build = [&](const std::string& s) { return ClientRequest{"GET", server.url("/b1s/v1/DeliveryNotes"), {{"Cookie", s}}}; };
+    REQUIRE(session.send(build).result.ok());
+    CHECK(last_cookie == "B1SESSION=s-1; ROUTEID=.node1");
+    // Any cookie the login set, in order, without `names:`.
+    SessionSpec any{SessionSpec::From::cookies, ""};
+    Session all(client, any, [&] { return ClientRequest{"POST", server.url("/b1s/v1/Login"), {}, "{}"}; });
+    REQUIRE(all.send(build).result.ok());
+    CHECK(last_cookie == "B1SESSION=s-2; ROUTEID=.node1");
+    // A login answer without one of the named cookies is no session, and says which were wanted.
+    logins = 0;
+    Session missing(client, spec, [&] { return ClientRequest{"POST", server.url("/b1s/v1/Login"), {}, "no-route"}; });
+    auto r = missing.send(build);
+    CHECK(r.login_failed);
+    CHECK_THAT(r.login_error, Catch::Contains("cookies B1SESSION, ROUTEID"));
+}
+
+TEST_CASE("the login answer travels with the session value (Tryton: [user_id, session])") {
+    LoopbackServer server([&](const fb::test::Request& req) {
+        if (req.target() == "/db/") return reply(200, R"({"id":0,"result":[42,"sess-1"]})");
+        return reply(200, std::string(req[bhttp::field::authorization]));
+    });
+    Client client;
+    Session session(client, {SessionSpec::From::body, "$.result[1]"},
+                    [&] { return ClientRequest{"POST", server.url("/db/"), {}, "{}"}; });
+    std::string seen_answer;
+    auto r = session.send_with_login([&](const Session::Value& v) {
+        seen_answer = v.answer;
+        return ClientRequest{"POST", server.url("/db/x"), {{"Authorization", "Session " + v.session}}};
+    });
+    CHECK(r.result.response.body == "Session sess-1");
+    CHECK(seen_answer == R"({"id":0,"result":[42,"sess-1"]})");
+    CHECK(session.current_value().answer == seen_answer);
+}
+
+TEST_CASE("static auth headers that carry credentials are masked, others are not") {
+    auto a = parse_auth("auth: { headers: { Authorization: 'token 4f1c2a:9be07d', X-Api-Key: k-77aa, Accept: application/json } }");
+    auto text = mask_secrets("Authorization: token 4f1c2a:9be07d X-Api-Key: k-77aa Accept: application/json", a.secrets());
+    CHECK(text == "Authorization: *** X-Api-Key: *** Accept: application/json");
+}
+
 TEST_CASE("a login that yields no session value is a failure that says why") {
     LoopbackServer server([](const fb::test::Request&) { return reply(200, R"({"error":"bad password"})"); });
     Client client;

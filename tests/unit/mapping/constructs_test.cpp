@@ -172,6 +172,22 @@ TEST_CASE("text: strip_html, decode_entities, index_of") {
     CHECK(eval("substr($.Code, index_of($.Code, \"-\") + 1)", doc) == "A12");
 }
 
+TEST_CASE("text: url_encode and base64 for requests to ERPs") {
+    const std::string doc = R"({"DocNo": "1", "Name": "Delivery Note/DN-0001", "Since": "2026-11-20 16:41:07"})";
+    // ERPNext: a JSON filter in the query string, a doctype with a space in the path.
+    CHECK(eval("url_encode(concat(\"[[\\\"modified\\\",\\\">=\\\",\\\"\", $.Since, \"\\\"]]\"))", doc) ==
+          "%5B%5B%22modified%22%2C%22%3E%3D%22%2C%222026-11-20%2016%3A41%3A07%22%5D%5D");
+    CHECK(eval("url_encode($.Name)", doc) == "Delivery%20Note%2FDN-0001");
+    CHECK(eval("url_encode(\"a-b_c.d~e\")", doc) == "a-b_c.d~e");
+    CHECK(eval("url_encode(\"中\")", doc) == "%E4%B8%AD");
+    // RFC 4648 test vectors, and Tryton's login:user_id:session.
+    CHECK(eval("base64(\"f\")", doc) == "Zg==");
+    CHECK(eval("base64(\"fo\")", doc) == "Zm8=");
+    CHECK(eval("base64(\"foo\")", doc) == "Zm9v");
+    CHECK(eval("base64(\"foobar\")", doc) == "Zm9vYmFy");
+    CHECK(eval("base64(\"admin:1:abc\")", doc) == "YWRtaW46MTphYmM=");
+}
+
 TEST_CASE("XML elements by local name, whatever prefix the sender chose") {
     auto m = work_order_mapping(
         "  source_ref: $.*:Order.*:ID\n  notes: $.*:Order.*:Note.#text\n"
