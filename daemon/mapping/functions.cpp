@@ -270,6 +270,28 @@ Val map_ascii(const Expr& e, EvalContext& ctx) {
     return string_of(out);
 }
 
+// Base64 (RFC 4648, padded) of the text's UTF-8 bytes: for headers ERPs build from parts
+// (Tryton's `Authorization: Session base64(login:user_id:session)`).
+Val fn_base64(const Expr& e, EvalContext& ctx) {
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    bool absent;
+    auto s = text_arg(e, 0, ctx, absent);
+    if (absent) return Val{};
+    std::string in(s);
+    auto& out = ctx.scratch_string();
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+        if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+        out += alphabet[(n >> 18) & 63];
+        out += alphabet[(n >> 12) & 63];
+        out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+        out += i + 2 < in.size() ? alphabet[n & 63] : '=';
+    }
+    return string_of(out);
+}
+
 bool is_trim_char(std::string_view s, std::size_t i, std::string_view chars) {
     return chars.empty() ? std::isspace(static_cast<unsigned char>(s[i])) != 0
                          : chars.find(s[i]) != std::string_view::npos;
@@ -461,6 +483,7 @@ const std::vector<Function> table = {
     {"if", 2, 3, T::any, {T::any}, fn_if, "if(condition, then, else)"},
     {"upper", 1, 1, T::string, {T::string}, map_ascii<std::toupper>, "upper case"},
     {"lower", 1, 1, T::string, {T::string}, map_ascii<std::tolower>, "lower case"},
+    {"base64", 1, 1, T::string, {T::string}, fn_base64, "base64 of the text's UTF-8 bytes (padded)"},
     {"trim",
      1,
      2,
