@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "frappe_simulator.h"
+#include "ledger/dead_letter.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
@@ -116,4 +117,37 @@ TEST_CASE("ERPNext: a ValidationError (also 417) is dead-lettered with its answe
     CHECK(erp.received("PUT", "/api/resource/Delivery%20Note/MAT-DN-0005").empty());
     CHECK(methods(erp.received("GET", "/api/resource/Delivery%20Note/MAT-DN-0005")) ==
           std::vector<std::string>{"GET", "GET"});
+}
+
+TEST_CASE("ERPNext: a refused read-then-write sequence replayed after the fix reads again and submits over the current version") {
+    StateFile state("wb-erpnext-replay.db");
+    Frappe frappe;
+    frappe.notes["MAT-DN-0006"] = {};
+    frappe.invalid.insert("MAT-DN-0006");
+    ErpSimulator erp([&](const Received& r) { return frappe.handle(r); });
+    auto config = http_loop_config(state.path, {erpnext_flow(erp)});
+    {
+        RunningApp daemon(config);
+        REQUIRE(http_request(daemon.port(), "POST", "/webhooks/erpnext", note_doc("MAT-DN-0006")).status == 202);
+        publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                       {status_event("4-completed.json", "WO-erpnext-MAT-DN-0006", "e-6")});
+        REQUIRE(wait_for([&] { return writebacks_in(state.path, "dead") == 1; }));
+    }
+    {
+        std::lock_guard lock(frappe.mutex);
+        frappe.invalid.clear();
+        ++frappe.notes["MAT-DN-0006"].version;  // someone fixed the note in the desk meanwhile
+    }
+    {
+        fb::store::Database db(state.path);
+        CHECK(fb::ledger::replay_dead_letters(db, config, {}, {}).replayed == 1);
+        CHECK(query_int(state.path, "SELECT count(*) FROM writebacks WHERE answers IS NOT NULL") == 0);  // answers dropped
+    }
+    RunningApp daemon(config);
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 1; }));
+    CHECK(frappe.docstatus("MAT-DN-0006") == 1);
+    auto writes = erp.received("PUT", "/api/resource/Delivery%20Note/MAT-DN-0006");
+    REQUIRE(writes.size() == 2);
+    CHECK(json::parse(writes[1].body).at("modified") == json::value(Frappe::modified(2)));  // the read after the replay
+    CHECK(keys_of(writes).size() == 1);
 }
