@@ -77,6 +77,10 @@ TEST_CASE("ERPNext: read, then a PUT mapped from its answer submits the note; a 
     auto t = trace(state.path, "erpnext", "MAT-DN-0002");
     INFO(json::serialize(t));
     CHECK(json::serialize(t).find("TimestampMismatchError") != std::string::npos);  // the ERP's answer is in the trace
+    const auto& requests = t.at("writebacks").at(0).at("requests").as_array();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0] == "GET https://erp.example.com/api/resource/Delivery%20Note/MAT-DN-0002");
+    CHECK(requests[1] == "(mapped when sent, from the answers before it)");
     CHECK(state_bytes(state.path).find(api_secret) == std::string::npos);
 }
 
