@@ -53,6 +53,40 @@ json::object request_context(const core::ErpRequest& r, const std::string& url) 
                          {"headers", std::move(headers)}, {"body", std::move(body)}}}};
 }
 
+// RFC 3986 unreserved characters stay, everything else is %XX (a client secret's `~+/=`).
+std::string form_escape(std::string_view text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+    return out;
+}
+
+bool is_form(const http::Headers& headers) {
+    auto type = http::find_header(headers, "Content-Type");
+    return type.size() >= 33 && iequals(type.substr(0, 33), "application/x-www-form-urlencoded");
+}
+
+// A body the mapping wrote as an object, sent as a form when its Content-Type says so
+// (an OAuth2 token request): `k=v&…`, each value escaped; a list value repeats its key.
+std::optional<std::string> form_body(const json::value& body) {
+    if (!body.is_object()) return std::nullopt;
+    std::string out;
+    auto add = [&](std::string_view key, const json::value& v) {
+        if (v.is_null()) return;
+        out += (out.empty() ? "" : "&") + form_escape(key) + "=" +
+               form_escape(v.is_string() ? std::string(v.get_string()) : json::serialize(v));
+    };
+    for (const auto& kv : body.get_object()) {
+        if (kv.value().is_array())
+            for (const auto& v : kv.value().get_array()) add(kv.key(), v);
+        else add(kv.key(), kv.value());
+    }
+    return out;
+}
+
 }  // namespace
 
 HttpSink::HttpSink(std::shared_ptr<const Spec> spec) : spec_(std::move(spec)) {
@@ -75,8 +109,10 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
         [this, login] {
             json::object ctx{{"vars", spec_->vars}, {"now", core::now_rfc3339()}};
             auto r = login->request->map_request(ctx);
-            http::ClientRequest out{r.method, target(r.url), r.headers, {}};
+            auto base = spec_->login_base_url.empty() ? spec_->base_url : spec_->login_base_url;
+            http::ClientRequest out{r.method, target(r.url, base), r.headers, {}};
             if (r.body.is_string()) out.body = std::string(r.body.get_string());
+            else if (auto form = is_form(out.headers) ? form_body(r.body) : std::nullopt) out.body = *form;
             else if (!r.body.is_null()) {
                 out.body = json::serialize(r.body);
                 if (http::find_header(out.headers, "Content-Type").empty())
@@ -93,8 +129,9 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
         });
 }
 
-std::string HttpSink::target(const std::string& url) const {
-    const auto& base = spec_->base_url;
+std::string HttpSink::target(const std::string& url) const { return target(url, spec_->base_url); }
+
+std::string HttpSink::target(const std::string& url, const std::string& base) const {
     if (base.empty()) return url;
     if (url.starts_with("http://") || url.starts_with("https://")) {
         auto rest = url.find_first_of("/?#", url.find("://") + 3);
@@ -113,8 +150,16 @@ std::vector<std::string> HttpSink::secrets() const {
     auto out = spec_->auth.secrets();
     out.insert(out.end(), spec_->var_secrets.begin(), spec_->var_secrets.end());
     if (session_)
-        if (auto v = session_->current(); !v.empty()) out.push_back(v);
+        if (auto v = session_->current(); !v.empty()) {
+            out.push_back(v);
+            boost::system::error_code ec;
+            auto parts = json::parse(v, ec);  // a session made of parts: each part is secret too
+            if (!ec && parts.is_array())
+                for (const auto& p : parts.get_array())
+                    if (p.is_string()) out.emplace_back(p.get_string());
+        }
     if (!csrf_token_.empty()) out.push_back(csrf_token_);
+    if (!templated_.empty()) out.push_back(templated_);  // Tryton's base64 header holds the session
     for (const auto& [name, value] : cookies_) out.push_back(value);
     return out;
 }
@@ -136,6 +181,20 @@ void HttpSink::keep_cookies(const http::ClientResponse& response) {
     }
 }
 
+std::string HttpSink::session_header_value(const std::string& session) {
+    if (!spec_->session_template) return spec_->session_prefix + session;
+    if (session == templated_for_) return templated_;
+    boost::system::error_code ec;
+    json::parse_options limits;
+    limits.max_depth = 16;
+    auto parsed = json::parse(session, ec, {}, limits);
+    json::value value = !ec && (parsed.is_array() || parsed.is_object()) ? parsed : json::value(json::string(session));
+    auto r = spec_->session_template->map_request({{"session", value}, {"vars", spec_->vars}});
+    templated_for_ = session;
+    templated_ = r.kind == mapping::MapResult::Kind::mapped ? r.url : "";  // a failure sends none: the ERP says 401
+    return templated_;
+}
+
 HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
     const bool session_cookie = spec_->login && spec_->login->session.from == http::SessionSpec::From::cookie;
     const std::string session_name = spec_->login ? spec_->login->session.name : "";
@@ -148,7 +207,7 @@ HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
         if (session_cookie && !session.empty()) cookie += (cookie.empty() ? "" : "; ") + session_name + "=" + session;
         if (!cookie.empty()) r.headers.emplace_back("Cookie", cookie);
         if (!spec_->session_header.empty() && !session.empty())
-            r.headers.emplace_back(spec_->session_header, spec_->session_prefix + session);
+            r.headers.emplace_back(spec_->session_header, session_header_value(session));
         return r;
     };
     Exchange out;
@@ -270,6 +329,11 @@ core::ErpAnswer HttpSink::send(const core::ErpRequest& request, std::chrono::mil
         return refused(Refusal::permanent, "the request URL `" + request.url +
                                                "` is not an absolute http(s) URL and the sink has no base_url");
     http::ClientRequest req{request.method, url, request.headers, request.body};
+    if (!spec_->jsonrpc && is_form(req.headers) && !req.body.empty()) {
+        boost::system::error_code ec;
+        auto parsed = json::parse(req.body, ec);
+        if (auto form = ec ? std::nullopt : form_body(parsed)) req.body = *form;
+    }
     if (spec_->jsonrpc) {
         std::string error;
         req.body = rpc_envelope(request.body, spec_->rpc.method, ++rpc_id_, error);

@@ -38,6 +38,7 @@ private:
     };
     void start(std::chrono::milliseconds timeout);
     std::string target(const std::string& url) const;  // the URL the request goes to
+    std::string target(const std::string& url, const std::string& base) const;
     // Auth, cookies and the session on `request`, sent (logging in first when needed).
     Exchange exchange(http::ClientRequest request);
     void keep_cookies(const http::ClientResponse& response);
@@ -52,6 +53,8 @@ private:
     std::unique_ptr<http::Session> session_;
     std::map<std::string, std::string> cookies_;  // what the ERP set (SAP ties its CSRF token to them)
     std::string csrf_token_;
+    std::string session_header_value(const std::string& session);
+    std::string templated_for_, templated_;  // the session_header template's last session → value
     std::uint64_t rpc_id_ = 0;
     std::atomic<bool> stopping_{false};
 };

@@ -18,6 +18,24 @@ std::string origin_of(const std::string& url) {
 
 namespace {
 
+// A template of the mapping language, compiled as the URL of a request mapping of its own so
+// that it has the language's paths, functions and errors.
+std::shared_ptr<const mapping::Mapping> compile_template(config::Section& s, const std::string& key,
+                                                        const std::string& name, const std::string& text) {
+    std::string yaml = "name: " + name + "\nrequest:\n  method: GET\n  url: { template: \"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') yaml += '\\';
+        yaml += c;
+    }
+    yaml += "\" }\n";
+    try {
+        return mapping::Mapping::compile(yaml, s.file() + " (" + s.where() + "." + key + ")");
+    } catch (const std::exception& ex) {
+        s.fail(s.get(key), s.where() + "." + key + " is not a template: " + ex.what());
+    }
+    return nullptr;
+}
+
 std::shared_ptr<const Spec::Etag> read_etag(config::Section& parent, const YAML::Node& node) {
     auto s = parent.child(node, parent.where() + ".etag");
     auto e = std::make_shared<Spec::Etag>();
@@ -61,10 +79,23 @@ std::shared_ptr<const Spec> read_spec(config::Section& s, const std::string& bas
     spec->auth = http::read_auth(s);
     http::read_vars(s, spec->vars, spec->var_secrets);
     spec->login = http::read_login(s, "login", base_dir);
+    spec->login_base_url = s.string("login_base_url", "");
+    while (spec->login_base_url.ends_with("/")) spec->login_base_url.pop_back();
+    if (!spec->login_base_url.empty()) {
+        if (origin_of(spec->login_base_url).empty() ||
+            !(spec->login_base_url.starts_with("http://") || spec->login_base_url.starts_with("https://")))
+            s.fail(s.get("login_base_url"), s.where() + ".login_base_url must be an http(s) URL, found `" +
+                                                spec->login_base_url + "`");
+        if (!spec->login) s.fail(s.get("login_base_url"), s.where() + ".login_base_url needs `login`");
+    }
     if (auto h = s.get("session_header")) {
         auto hs = s.child(h, s.where() + ".session_header");
         spec->session_header = hs.string("name", "", true);
         spec->session_prefix = hs.string("prefix", "");
+        if (hs.has("template")) {
+            if (hs.has("prefix")) hs.fail(hs.get("template"), hs.where() + ": a `template` or a `prefix`, not both");
+            spec->session_template = compile_template(hs, "template", "session-header", hs.string("template", ""));
+        }
         hs.reject_unknown();
         if (!spec->login) s.fail(h, s.where() + ".session_header needs `login`");
     } else if (spec->login && spec->login->session.from == http::SessionSpec::From::header) {

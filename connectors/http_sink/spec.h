@@ -31,9 +31,15 @@ struct Spec : core::SinkSpec {
     boost::json::object vars;  // $.vars of the login request (user, password, company…)
     std::vector<std::string> var_secrets;
     std::shared_ptr<const http::LoginSpec> login;
+    // Where the login goes when it is not the ERP's host (an OAuth2 token endpoint such as
+    // https://login.microsoftonline.com); empty = base_url, like every other request.
+    std::string login_base_url;
     // How the session goes with each request: a cookie (login.from: cookie, by default) or a
     // header with an optional prefix ("Bearer ").
     std::string session_header, session_prefix;
+    // Or a template of the mapping language over $.session (the value, as JSON when it is a
+    // list or an object) and $.vars: "Session {{base64(...)}}" for Tryton.
+    std::shared_ptr<const mapping::Mapping> session_template;
 
     struct Csrf {
         std::string url;                     // fetched with `<header>: Fetch`

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -9,12 +10,10 @@
 namespace fb::http {
 namespace json = boost::json;
 
-std::optional<std::string> json_path_string(std::string_view text, std::string_view path) {
-    boost::system::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 64;
-    auto root = json::parse(text, ec, {}, opts);
-    if (ec) return std::nullopt;
+namespace {
+
+// The value at a `$.a.b[0].c` / `$["@odata.etag"]` path of a JSON value, or null.
+const json::value* at_path(const json::value& root, std::string_view path) {
     if (path.starts_with("$")) path.remove_prefix(1);
     const json::value* at = &root;
     while (!path.empty()) {
@@ -23,23 +22,47 @@ std::optional<std::string> json_path_string(std::string_view text, std::string_v
             auto end = path.find_first_of(".[");
             auto key = path.substr(0, end);
             path = end == path.npos ? std::string_view() : path.substr(end);
-            if (!at->is_object()) return std::nullopt;
+            if (!at->is_object()) return nullptr;
             at = at->as_object().if_contains(key);
+        } else if (path.starts_with("[\"")) {  // a name with dots or @: ["@odata.etag"]
+            auto close = path.find("\"]", 2);
+            if (close == path.npos || !at->is_object()) return nullptr;
+            at = at->as_object().if_contains(path.substr(2, close - 2));
+            path = path.substr(close + 2);
         } else if (path.front() == '[') {
             auto close = path.find(']');
-            if (close == path.npos || !at->is_array()) return std::nullopt;
+            if (close == path.npos || !at->is_array()) return nullptr;
             std::size_t i = 0;
             for (char c : path.substr(1, close - 1)) {
-                if (c < '0' || c > '9') return std::nullopt;
+                if (c < '0' || c > '9') return nullptr;
                 i = i * 10 + (c - '0');
             }
             path = path.substr(close + 1);
             at = i < at->as_array().size() ? &at->as_array()[i] : nullptr;
         } else {
-            return std::nullopt;
+            return nullptr;
         }
-        if (!at) return std::nullopt;
+        if (!at) return nullptr;
     }
+    return at;
+}
+
+std::optional<json::value> parse_limited(std::string_view text) {
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 64;
+    auto root = json::parse(text, ec, {}, opts);
+    if (ec) return std::nullopt;
+    return root;
+}
+
+}  // namespace
+
+std::optional<std::string> json_path_string(std::string_view text, std::string_view path) {
+    auto root = parse_limited(text);
+    if (!root) return std::nullopt;
+    const json::value* at = at_path(*root, path);
+    if (!at) return std::nullopt;
     if (at->is_string()) return std::string(at->as_string());
     if (at->is_int64()) return std::to_string(at->as_int64());
     if (at->is_uint64()) return std::to_string(at->as_uint64());
@@ -83,7 +106,14 @@ std::optional<std::string> cookie_header(const SessionSpec& spec, const ClientRe
 std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response) {
     std::optional<std::string> v;
     switch (spec.from) {
-        case SessionSpec::From::body: v = json_path_string(response.body, spec.name); break;
+        case SessionSpec::From::body:
+            v = json_path_string(response.body, spec.name);
+            if (!v)  // a session made of parts (Tryton: [user_id, key]) is kept as its JSON
+                if (auto root = parse_limited(response.body))
+                    if (auto at = at_path(*root, spec.name); at && (at->is_array() || at->is_object()) &&
+                                                             !(at->is_array() ? at->as_array().empty() : at->as_object().empty()))
+                        v = json::serialize(*at);
+            break;
         case SessionSpec::From::header:
             if (auto h = response.header(spec.name); !h.empty()) v = std::string(h);
             break;

@@ -28,8 +28,9 @@ struct SessionSpec {
 
 // The value `spec` names in a login answer, if it is there and not empty.
 std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response);
-// The value at a `$.a.b[0].c` path of a JSON text (a string, an integer, or a boolean as
-// true/false); nullopt when absent, something else, or not JSON.
+// The value at a `$.a.b[0].c` path (`$["@odata.etag"]` for a name with dots) of a JSON text (a
+// string, an integer, or a boolean as true/false); nullopt when absent, something else, or not JSON.
+// session_value() also takes a non-empty list or object at a `from: body` path, as its JSON.
 std::optional<std::string> json_path_string(std::string_view json_text, std::string_view path);
 
 class Session {

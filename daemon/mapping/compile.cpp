@@ -11,7 +11,7 @@ namespace {
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
     "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request",
-    "success",  "empty"};
+    "success",  "empty",       "classify"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -157,6 +157,19 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     // Checked on the whole input before `documents:`: an ERP's error answer ({errcode: 40001,
     // data: []}) is one failed result, not an empty page.
     if (root["success"]) plan->success = c.expression(root["success"]);
+    if (const auto& rules = root["classify"]) {
+        // The ERP's own codes (a 417 that means "stale", an error name that means "try later").
+        if (!rules.IsMap() || rules.size() == 0)
+            c.fail(rules, "`classify` takes a map of verdict → condition on $.response: "
+                          "{ conflict: …, retry: …, permanent: …, success: … }");
+        for (const auto& kv : rules) {
+            auto verdict = kv.first.Scalar();
+            if (verdict != "success" && verdict != "retry" && verdict != "conflict" && verdict != "permanent")
+                c.fail(kv.first, "`classify` verdict `" + verdict +
+                                     "` is not one of success, retry, conflict, permanent");
+            plan->classify.emplace_back(verdict, c.expression(kv.second));
+        }
+    }
     if (const auto& empty = root["empty"]) {
         if (!empty.IsSequence())
             c.fail(empty, "`empty` takes a list of values that mean \"no value\": [null, \"\", false]");

@@ -2,6 +2,8 @@
 // compiles, linear time, bounded input), HTML tag stripping and entity decoding, index_of.
 #include "mapping/functions_text.h"
 
+#include <openssl/evp.h>
+
 #include <re2/re2.h>
 
 #include <cctype>
@@ -279,20 +281,11 @@ Val call_base64(const Expr& e, EvalContext& ctx) {
     std::string_view s;
     if (!text_of(e, 0, ctx, s)) return Val{};
     check_length(e, s);
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     auto& out = ctx.scratch_string();
-    std::size_t i = 0;
-    for (; i + 2 < s.size(); i += 3) {
-        unsigned n = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8 | (unsigned char)s[i + 2];
-        for (int k = 18; k >= 0; k -= 6) out += alphabet[(n >> k) & 63];
-    }
-    if (i < s.size()) {
-        unsigned n = (unsigned char)s[i] << 16 | (i + 1 < s.size() ? (unsigned char)s[i + 1] << 8 : 0);
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += i + 1 < s.size() ? alphabet[(n >> 6) & 63] : '=';
-        out += '=';
-    }
+    out.resize(4 * ((s.size() + 2) / 3) + 1);  // OpenSSL writes the padding and a final NUL
+    auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                             reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+    out.resize(static_cast<std::size_t>(n));
     return Val::of_string(out);
 }
 

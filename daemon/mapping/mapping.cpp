@@ -338,6 +338,29 @@ std::optional<bool> Mapping::success(const json::object& context, std::string& e
     }
     return false;
 }
+bool Mapping::has_classify_rules() const { return !plan_->classify.empty(); }
+
+std::optional<std::string> Mapping::classify(const json::object& context, std::string& error) const {
+    if (plan_->classify.empty()) return std::nullopt;
+    json::value root(context);
+    EvalContext& ctx = fresh_context(root);
+    ctx.input = &root;
+    ctx.warnings = nullptr;
+    ctx.empty_values = plan_->empty_vals.empty() ? nullptr : &plan_->empty_vals;
+    ctx.variable_names = &plan_->variable_names;
+    for (const auto& [verdict, condition] : plan_->classify) {
+        try {
+            if (truthy(evaluate(*condition, ctx))) return verdict;
+        } catch (const EvalError& e) {
+            error += "classify." + verdict + ": " + condition->source + ": expected " + e.expected +
+                     ", found " + e.found + (e.path.empty() ? "" : " at " + e.path) + "; ";
+        } catch (const std::exception& e) {
+            error += "classify." + verdict + ": " + e.what() + "; ";
+        }
+    }
+    return std::nullopt;
+}
+
 VersionOrder Mapping::version_order() const { return plan_->version_order; }
 bool Mapping::reopens() const { return plan_->reopen; }
 const InputOptions& Mapping::input() const { return plan_->input; }

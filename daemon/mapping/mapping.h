@@ -96,6 +96,12 @@ class Mapping {
     // has none; false with `error` set when the rule itself could not be evaluated.
     std::optional<bool> success(const boost::json::object& context, std::string& error) const;
     bool has_success_rule() const;
+    // A writeback mapping's `classify:` rules over the same context: the first verdict
+    // ("success", "retry", "conflict", "permanent") whose condition holds, in the order written;
+    // nullopt when none holds (the engine's table decides). A rule that cannot be evaluated
+    // counts as not holding and adds its reason to `error`.
+    std::optional<std::string> classify(const boost::json::object& context, std::string& error) const;
+    bool has_classify_rules() const;
     // How versions compare (`version: { order: … }`) and whether a strictly newer version may
     // reopen a cancelled work order (`reopen:`).
     VersionOrder version_order() const;

@@ -103,6 +103,9 @@ class Plan {
     std::vector<std::string> columns;
     ExprPtr success;  // on the whole input: false makes the input one failed result; in a
                       // writeback mapping: on the ERP's answer (Mapping::success)
+    // A writeback mapping's `classify:` rules, in the order written: verdict name → condition
+    // on the ERP's answer, checked before the engine's built-in table (Mapping::classify).
+    std::vector<std::pair<std::string, ExprPtr>> classify;
     json::array empty_values;    // `empty:` as written: values that mean "no value"
     std::vector<Val> empty_vals;  // the same, as the evaluator compares them
     ExprPtr group_by;

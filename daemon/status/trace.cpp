@@ -74,11 +74,17 @@ void trace_life(store::Database& db, const std::string& work_order_id, json::obj
         json::array summaries;  // method and url of each request, never headers (secrets)
         boost::system::error_code ec;
         auto requests = json::parse(wb.text(12), ec);
-        if (!ec && requests.is_array())
-            for (const auto& r : requests.get_array())
+        if (!ec && requests.is_array()) {
+            for (const auto& r : requests.get_array()) {
                 if (r.is_object() && r.get_object().contains("method") && r.get_object().contains("url"))
                     summaries.push_back(json::value(std::string(r.at("method").as_string()) + " " +
                                                     std::string(r.at("url").as_string())));
+                else if (r.is_object() && r.get_object().contains("at_send"))
+                    summaries.push_back("(mapped when sent, from the answers before it)");  // see the attempts
+                else if (r.is_object() && r.get_object().contains("skipped"))
+                    summaries.push_back("(skipped: its `when` said no)");
+            }
+        }
         writebacks.push_back({{"writeback_id", wb.integer(0)},
                               {"transition", wb.text(1)},
                               {"idempotency_key", wb.text(2)},

@@ -177,6 +177,11 @@ constexpr std::array migrations{
     ALTER TABLE dead_letter ADD COLUMN last_seen_at TEXT;
     CREATE INDEX dead_letter_document ON dead_letter (flow, document_id);
     )sql",
+    // A writeback sequence whose later requests read earlier answers (read, then write): the
+    // answers of its confirmed steps, LZ4-packed JSON, written with the step they confirm.
+    R"sql(
+    ALTER TABLE writebacks ADD COLUMN answers BLOB;
+    )sql",
 };
 
 }  // namespace

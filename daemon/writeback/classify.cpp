@@ -67,10 +67,25 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
         return v;
     }
     int s = a.status;
+    json::object with;
+    if (rules && (rules->has_classify_rules() || (s >= 200 && s < 300 && rules->has_success_rule()))) {
+        with = context;
+        with["response"] = response_json(a);
+    }
+    if (rules && rules->has_classify_rules()) {
+        // The ERP's own codes first: Frappe's 417 TimestampMismatchError is a conflict, a
+        // 200 with `error` is permanent, a 404 on an already-deleted entity a success.
+        std::string error;
+        if (auto verdict = rules->classify(with, error)) {
+            if (*verdict == "success") return {K::success, v.retry_after, ""};
+            v.kind = *verdict == "retry" ? K::retry : *verdict == "conflict" ? K::conflict : K::permanent;
+            v.reason = "classify: " + *verdict + "; " + v.reason;
+            return v;
+        }
+        if (!error.empty()) v.reason = error + v.reason;
+    }
     if (s >= 200 && s < 300) {
         if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};
-        auto with = context;
-        with["response"] = response_json(a);
         std::string error;
         auto ok = rules->success(with, error);
         if (ok.value_or(true)) return {K::success, v.retry_after, ""};

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "core/ids.h"
 #include "core/pack.h"
@@ -27,8 +28,33 @@ std::shared_ptr<const Plan> Plan::load(const config::FlowConfig& flow) {
                                         "a writeback mapping needs `request:` (it has `work_order:`)");
         return m;
     };
-    for (const auto& path : flow.writeback.mappings) plan->requests.push_back(load_request(path));
+    // Whether a mapping reads the answers before it: as plain as its text (comments aside)
+    // naming them.
+    auto reads_answers = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            for (std::size_t i = 0; i < line.size(); ++i)
+                if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+                    line.resize(i);  // a YAML comment
+                    break;
+                }
+            if (line.find("$.previous") != std::string::npos || line.find("$.steps") != std::string::npos)
+                return true;
+        }
+        return false;
+    };
+    for (const auto& path : flow.writeback.mappings) {
+        plan->requests.push_back(load_request(path));
+        plan->at_send.push_back(reads_answers(path));
+        plan->keeps_answers |= plan->at_send.back();
+    }
+    if (!plan->at_send.empty() && plan->at_send.front())
+        throw mapping::CompileError(flow.writeback.mappings.front(), 1, 1,
+                                    "the first request of a writeback sequence has no earlier "
+                                    "answer to read ($.previous / $.steps)");
     if (!flow.writeback.verify.empty()) {
+        plan->keeps_answers |= reads_answers(flow.writeback.verify);
         plan->verify = load_request(flow.writeback.verify);
         if (!plan->verify->has_success_rule())
             throw mapping::CompileError(flow.writeback.verify, 1, 1,
@@ -44,10 +70,19 @@ std::string idempotency_key(std::string_view work_order_id, std::string_view to_
 
 Mapped map_requests(const Plan& plan, const json::object& context) {
     Mapped out;
+    bool any_mapped = false;
     for (std::size_t i = 0; i < plan.requests.size(); ++i) {
         const auto& m = plan.requests[i];
+        if (plan.at_send[i]) {  // mapped when it is sent, from the answers before it
+            out.requests.push_back(json::object{{"mapping", i}, {"at_send", true}});
+            continue;
+        }
         auto r = m->map_request(context);
-        if (r.kind == mapping::MapResult::Kind::filtered) continue;
+        if (r.kind == mapping::MapResult::Kind::filtered) {
+            // Kept in its place when later requests read answers by position ($.previous[i]).
+            if (plan.keeps_answers) out.requests.push_back(json::object{{"mapping", i}, {"skipped", true}});
+            continue;
+        }
         if (r.kind == mapping::MapResult::Kind::failed) {
             out.error = m->file() + ": " + (r.error ? r.error->message() : "mapping failed");
             out.requests.clear();
@@ -56,7 +91,22 @@ Mapped map_requests(const Plan& plan, const json::object& context) {
         auto request = r.to_json();
         request["mapping"] = i;  // whose `success:` rule judges the answer
         out.requests.push_back(std::move(request));
+        any_mapped = true;
     }
+    // Only requests mapped at send time (from answers of requests that were all skipped): none.
+    if (!any_mapped) out.requests.clear();
+    return out;
+}
+
+json::object send_context(const json::object& context, const json::array& answers) {
+    auto out = context;
+    json::object steps;
+    for (const auto& a : answers)
+        if (a.is_object())
+            if (auto name = a.get_object().if_contains("mapping"); name && name->is_string())
+                steps[name->get_string()] = a;
+    out["previous"] = answers;
+    out["steps"] = std::move(steps);
     return out;
 }
 
@@ -142,7 +192,7 @@ std::string replay(store::Database& db, const config::Config& config, std::int64
     }
     // Queued again from the first request, with a fresh age; the key stays the same.
     store::Statement requeue(db.handle(),
-                             "UPDATE writebacks SET state = 'pending', requests = ?2, step = 0, "
+                             "UPDATE writebacks SET state = 'pending', requests = ?2, step = 0, answers = NULL, "
                              "attempts = 0, verify_failures = 0, next_attempt_at = ?3, "
                              "created_at = ?3, dead_letter_id = NULL WHERE id = ?1");
     requeue.bind(1, id).bind(2, json::serialize(mapped.requests)).bind(3, core::now_unix_ms()).step();

@@ -21,6 +21,10 @@ struct Plan {
     const config::FlowConfig* flow = nullptr;
     std::vector<std::shared_ptr<const mapping::Mapping>> requests;
     std::shared_ptr<const mapping::Mapping> verify;
+    // Per request: its mapping reads earlier answers (`$.previous`, `$.steps`), so it is mapped
+    // when it is sent, from the stored context and the stored answers of the steps before it.
+    std::vector<bool> at_send;
+    bool keeps_answers = false;  // some request or the read-back reads earlier answers
     bool writes_back_on(std::string_view state) const;
     static std::shared_ptr<const Plan> load(const config::FlowConfig& flow);  // throws CompileError
 };
@@ -34,6 +38,11 @@ struct Mapped {
     std::string error;            // a mapping failure: file, document, field, reason
 };
 Mapped map_requests(const Plan& plan, const boost::json::object& context);
+
+// The context a request mapped at send time sees: the stored one plus `previous` (the answers of
+// the steps before it, in order: {request: {method, url}, response: {status, headers, body}})
+// and `steps` (the same, by mapping name).
+boost::json::object send_context(const boost::json::object& context, const boost::json::array& answers);
 
 // Queues the writeback of `from → to` in the caller's transaction; 0 when every mapping's `when`
 // said no. A mapping failure is queued dead-lettered with its reason (replay re-maps it).

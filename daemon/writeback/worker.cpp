@@ -28,6 +28,7 @@ struct Worker::Row {
     std::int64_t id = 0;
     std::string work_order_id, key, last_error, last_answer;
     json::array requests;
+    json::array answers;  // of the confirmed steps, when the plan keeps them
     int step = 0, attempts = 0, verify_failures = 0;
     std::int64_t created_at = 0;
     json::object context;
@@ -109,11 +110,32 @@ void Worker::schedule(store::Database& db, Row& row, milliseconds delay, const s
     later.bind(1, row.id).bind(2, core::now_unix_ms() + delay.count()).bind(3, std::int64_t{row.attempts});
     later.bind(4, std::int64_t{row.step}).bind(5, std::int64_t{row.verify_failures});
     later.bind(6, error).step();
+    if (plan_->keeps_answers) {  // a conflict or an unverified read-back went back a few steps
+        store::Statement keep(db.handle(), "UPDATE writebacks SET answers = ?2 WHERE id = ?1");
+        keep.bind(1, row.id).bind_blob(2, core::pack(json::serialize(row.answers))).step();
+    }
+}
+
+// The answer of a confirmed step, for the requests after it (`$.previous`, `$.steps`): stored
+// in the caller's transaction, with the step it confirms, so a restart re-maps from the same.
+void Worker::keep_answer(store::Database& db, Row& row, json::value answer) {
+    if (!plan_->keeps_answers) return;
+    row.answers.push_back(std::move(answer));
+    store::Statement keep(db.handle(), "UPDATE writebacks SET answers = ?2 WHERE id = ?1");
+    keep.bind(1, row.id).bind_blob(2, core::pack(json::serialize(row.answers))).step();
+}
+
+void Worker::fail_mapping(store::Database& db, Row& row, const std::string& reason) {
+    store::Database::Transaction tx(db);
+    dead_letter(db, config_.kafka.topics, row.id, reason, row.last_answer);
+    tx.commit();
+    dead_.add();
 }
 
 // One request of the sequence (or the read-back); true when it succeeded and the next may go.
 bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
-                       const mapping::Mapping* rules, bool verification) {
+                       const mapping::Mapping* rules, const json::object& context,
+                       bool verification) {
     core::ErpRequest request;
     request.method = r.at("method").as_string();
     request.url = r.at("url").as_string();
@@ -151,7 +173,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
         return false;
     }
     auto answer = sink_->send(request, settings_.timeout);
-    auto verdict = classify(answer, rules, row.context);
+    auto verdict = classify(answer, rules, context);
     std::string result = to_string(verdict.kind);
     // A read-back that is refused or does not hold: the change is not (yet) there.
     if (verification && verdict.kind == Verdict::Kind::permanent) result = "unverified";
@@ -163,7 +185,15 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
     switch (verdict.kind) {
         case Verdict::Kind::success: {
             br.success();
-            if (!verification) ++row.step;
+            if (!verification) {
+                auto response = response_json(answer);
+                response.at("headers").as_object().erase("set-cookie");  // session cookies stay out
+                keep_answer(db, row, json::object{
+                    {"mapping", rules ? json::value(rules->name()) : json::value(nullptr)},
+                    {"request", {{"method", request.method}, {"url", request.url}}},
+                    {"response", std::move(response)}});
+                ++row.step;
+            }
             store::Statement ok(db.handle(),
                                 "UPDATE writebacks SET step = ?2, attempts = ?3, last_answer = ?4, "
                                 "last_error = NULL WHERE id = ?1");
@@ -176,6 +206,18 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
         case Verdict::Kind::conflict:
             // The ERP answered: the endpoint is fine. The sink re-reads the ETag on the next send.
             br.success();
+            if (plan_->keeps_answers && !verification) {
+                // What the write was built from is stale: read again, from the last read
+                // (GET) before it, and map what follows from the new answer.
+                for (auto j = static_cast<int>(row.answers.size()) - 1; j >= 0; --j) {
+                    const auto& a = row.answers[static_cast<std::size_t>(j)];
+                    if (a.is_object() && a.at("request").at("method") == "GET") {
+                        row.step = j;
+                        row.answers.resize(static_cast<std::size_t>(j));  // stored by schedule()
+                        break;
+                    }
+                }
+            }
             schedule(db, row, settings_.backoff_initial, "conflict: " + verdict.reason);
             break;
         case Verdict::Kind::retry: {
@@ -190,6 +232,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
             br.success();
             if (result == "unverified" && ++row.verify_failures < settings_.verify_attempts) {
                 row.step = 0;  // send the writes again (same idempotency key), then read back again
+                row.answers.clear();
                 schedule(db, row, backoff(row.verify_failures), "not verified: " + verdict.reason);
             } else {
                 auto reason = result == "unverified"
@@ -225,22 +268,44 @@ void Worker::process(store::Database& db, Row& row) {
                                            : static_cast<std::size_t>(row.step);
         const mapping::Mapping* rules =
             index < plan_->requests.size() ? plan_->requests[index].get() : nullptr;
-        if (!send_step(db, row, r, rules, false)) return;
+        auto context = plan_->keeps_answers ? send_context(row.context, row.answers) : row.context;
+        auto skip = [&] {  // a request whose `when` said no keeps its place in $.previous
+            store::Database::Transaction tx(db);
+            keep_answer(db, row, nullptr);
+            ++row.step;
+            store::Statement next(db.handle(), "UPDATE writebacks SET step = ?2 WHERE id = ?1");
+            next.bind(1, row.id).bind(2, std::int64_t{row.step}).step();
+            tx.commit();
+        };
+        if (r.contains("skipped")) {
+            skip();
+            continue;
+        }
+        if (!r.contains("at_send")) {
+            if (!send_step(db, row, r, rules, context, false)) return;
+            continue;
+        }
+        if (!rules) return fail_mapping(db, row, "writeback request " + std::to_string(row.step + 1) +
+                                                     ": its mapping is no longer in the flow's config");
+        // Mapped now, from the stored context and the stored answers before it.
+        auto mapped = rules->map_request(context);
+        if (mapped.kind == mapping::MapResult::Kind::failed)
+            return fail_mapping(db, row, "writeback mapping failed: " + rules->file() + ": " +
+                                             (mapped.error ? mapped.error->message() : std::string("?")));
+        if (mapped.kind == mapping::MapResult::Kind::filtered) {
+            skip();
+            continue;
+        }
+        if (!send_step(db, row, mapped.to_json(), rules, context, false)) return;
     }
     if (plan_->verify) {
-        auto check = plan_->verify->map_request(row.context);
-        if (check.kind == mapping::MapResult::Kind::failed) {
-            store::Database::Transaction tx(db);
-            dead_letter(db, config_.kafka.topics, row.id,
-                        "verification mapping failed: " +
-                            (check.error ? check.error->message() : std::string("?")),
-                        "");
-            tx.commit();
-            dead_.add();
-            return;
-        }
+        auto context = plan_->keeps_answers ? send_context(row.context, row.answers) : row.context;
+        auto check = plan_->verify->map_request(context);
+        if (check.kind == mapping::MapResult::Kind::failed)
+            return fail_mapping(db, row, "verification mapping failed: " +
+                                             (check.error ? check.error->message() : std::string("?")));
         if (check.kind == mapping::MapResult::Kind::mapped &&
-            !send_step(db, row, check.to_json(), plan_->verify.get(), true))
+            !send_step(db, row, check.to_json(), plan_->verify.get(), context, true))
             return;
     }
     store::Database::Transaction tx(db);
@@ -277,7 +342,7 @@ void Worker::run() {
     store::Statement due(db->handle(),
                          "SELECT id, work_order_id, idempotency_key, requests, step, attempts, "
                          "verify_failures, created_at, context, coalesce(last_error, ''), "
-                         "coalesce(last_answer, '') FROM writebacks WHERE flow = ?1 AND state = "
+                         "coalesce(last_answer, ''), answers FROM writebacks WHERE flow = ?1 AND state = "
                          "'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT 20");
     store::Statement next(db->handle(),
                           "SELECT min(next_attempt_at) FROM writebacks WHERE flow = ?1 AND state = "
@@ -300,6 +365,7 @@ void Worker::run() {
                 r.context = json::parse(core::unpack(due.text(8))).as_object();
                 r.last_error = due.text(9);
                 r.last_answer = due.text(10);
+                if (!due.is_null(11)) r.answers = json::parse(core::unpack(due.text(11))).as_array();
                 rows.push_back(std::move(r));
             }
             for (auto& r : rows) {

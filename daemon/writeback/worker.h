@@ -38,7 +38,10 @@ private:
     void run();
     void process(store::Database& db, Row& row);
     bool send_step(store::Database& db, Row& row, const boost::json::object& request,
-                   const mapping::Mapping* rules, bool verification);
+                   const mapping::Mapping* rules, const boost::json::object& context,
+                   bool verification);
+    void keep_answer(store::Database& db, Row& row, boost::json::value answer);
+    void fail_mapping(store::Database& db, Row& row, const std::string& reason);
     void schedule(store::Database& db, Row& row, std::chrono::milliseconds delay,
                   const std::string& error);
     void record_attempt(store::Database& db, const Row& row, const core::ErpRequest& request,

@@ -298,3 +298,48 @@ TEST_CASE("http sink over TLS: a peer verified with tls.ca_file is answered, an 
     CHECK(refused.refusal == ErpAnswer::Refusal::permanent);
     CHECK(fb::writeback::classify(refused, nullptr, {}).kind == fb::writeback::Verdict::Kind::permanent);
 }
+
+TEST_CASE("http sink: an OData v4 ETag in the entity ($[\"@odata.etag\"]) goes as If-Match") {
+    Seen seen;
+    fb::test::LoopbackServer erp([&](const fb::test::Request& r) {
+        seen.add(r);
+        if (r.method() == bhttp::verb::get)
+            return fb::test::reply(200, R"({"@odata.etag":"W/\"JzQ0O0VBQUFBQUo3OzE7MDsn\"","id":"5a1d"})");
+        return fb::test::reply(r["If-Match"] == "W/\"JzQ0O0VBQUFBQUo3OzE7MDsn\"" ? 200 : 412, "{}");
+    });
+    HttpSink sink(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"
+                          "        etag: { url: same, body: '$[\"@odata.etag\"]' }\n"));
+    CHECK(sink.send(ErpRequest{"PATCH", "/salesShipments(5a1d)", {}, R"({"fsmStatus":"Delivered"})", "k-1"}, timeout).status == 200);
+    REQUIRE(seen.all().size() == 2);
+    CHECK(seen.all()[0].target() == "/salesShipments(5a1d)");
+}
+
+TEST_CASE("http sink: a body mapped as an object goes form-encoded when its Content-Type says so, every value escaped") {
+    Seen seen;
+    fb::test::LoopbackServer erp([&](const fb::test::Request& r) {
+        seen.add(r);
+        return fb::test::reply(200, "{}");
+    });
+    HttpSink sink(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"));
+    ErpRequest form{"POST", "/import", {{"Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"}},
+                    R"({"doc":"DN 1/2","secret":"a~b+c=d&e","lines":[1,2],"none":null})", "k-1"};
+    CHECK(sink.send(form, timeout).status == 200);
+    CHECK(sink.send(post("/json"), timeout).status == 200);
+    auto all = seen.all();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].body() == "doc=DN%201%2F2&secret=a~b%2Bc%3Dd%26e&lines=1&lines=2");
+    CHECK(all[1].body() == R"({"a":1})");  // JSON stays JSON
+}
+
+TEST_CASE("http sink config: login_base_url and session_header.template are checked") {
+    CHECK_THAT(config_error("        type: http\n        base_url: https://erp.example.com\n        login_base_url: ftp://x\n"),
+               Catch::Contains("login_base_url must be an http(s) URL"));
+    CHECK_THAT(config_error("        type: http\n        base_url: https://erp.example.com\n"
+                            "        login: { request: mappings/tryton/login.yaml, from: body, name: $.result }\n"
+                            "        session_header: { name: Authorization, prefix: \"x\", template: \"Session {{$.session[1]}}\" }\n"),
+               Catch::Contains("a `template` or a `prefix`, not both"));
+    CHECK_THAT(config_error("        type: http\n        base_url: https://erp.example.com\n"
+                            "        login: { request: mappings/tryton/login.yaml, from: body, name: $.result }\n"
+                            "        session_header: { name: Authorization, template: \"Session {{ nosuch($.session) }}\" }\n"),
+               Catch::Contains("session_header.template is not a template"));
+}

@@ -75,3 +75,46 @@ TEST_CASE("an answer summary is cut between characters, so the trace keeps valid
     CHECK(fb::writeback::answer_summary(a, 12) == "HTTP 400 单…");
     CHECK(fb::writeback::answer_summary(a, 13) == "HTTP 400 单…");
 }
+
+TEST_CASE("a mapping's classify rules judge the ERP's own codes before the built-in table") {
+    // Frappe: 417 is a stale `modified` (conflict) or a validation error (permanent) by exc_type.
+    auto rules = fb::mapping::Mapping::compile(R"(
+name: frappe
+request: { method: PUT, url: "http://erp/api/resource/Delivery%20Note/DN-1", body: { docstatus: 1 } }
+classify:
+  conflict: $.response.status == 417 and $.response.body.exc_type == "TimestampMismatchError"
+  retry: $.response.body.exc_type == "QueryDeadlockError"
+  success: $.response.status == 404 and $.request_was_delete == true
+success: $.response.body.data.docstatus == 1
+)", "frappe.yaml");
+    boost::json::object ctx{{"event", boost::json::object{}}};
+    auto stale = classify(answer(417, R"({"exc_type":"TimestampMismatchError","exception":"modified after you opened it"})"),
+                          rules.get(), ctx);
+    CHECK(stale.kind == Kind::conflict);
+    CHECK_THAT(stale.reason, Catch::Contains("classify: conflict") && Catch::Contains("HTTP 417"));
+    CHECK(classify(answer(417, R"({"exc_type":"ValidationError"})"), rules.get(), ctx).kind == Kind::permanent);
+    CHECK(classify(answer(500, R"({"exc_type":"QueryDeadlockError"})"), rules.get(), ctx).kind == Kind::retry);
+    CHECK(classify(answer(200, R"({"exc_type":"QueryDeadlockError"})"), rules.get(), ctx).kind == Kind::retry);
+    // No rule holds: the table and `success:` decide as before.
+    CHECK(classify(answer(200, R"({"data":{"docstatus":1}})"), rules.get(), ctx).kind == Kind::success);
+    CHECK(classify(answer(200, R"({"data":{"docstatus":0}})"), rules.get(), ctx).kind == Kind::permanent);
+    CHECK(classify(answer(412), rules.get(), ctx).kind == Kind::conflict);
+    CHECK(classify(answer(503, "<html>down</html>"), rules.get(), ctx).kind == Kind::retry);
+    // A 404 is permanent unless a rule says otherwise; here one does.
+    boost::json::object deleting{{"request_was_delete", true}};
+    CHECK(classify(answer(404), rules.get(), deleting).kind == Kind::success);
+    CHECK(classify(answer(404), rules.get(), ctx).kind == Kind::permanent);
+}
+
+TEST_CASE("classify rules are checked when the mapping compiles") {
+    CHECK_THROWS_WITH(fb::mapping::Mapping::compile(R"(
+name: bad
+request: { method: POST, url: "http://erp/x" }
+classify: { later: $.response.status == 418 }
+)", "bad.yaml"), Catch::Contains("`classify` verdict `later` is not one of success, retry, conflict, permanent"));
+    CHECK_THROWS_WITH(fb::mapping::Mapping::compile(R"(
+name: bad
+request: { method: POST, url: "http://erp/x" }
+classify: [retry]
+)", "bad.yaml"), Catch::Contains("`classify` takes a map"));
+}
