@@ -169,10 +169,12 @@ TEST_CASE("a record that fails its mapping is one dead-letter entry however ofte
     t.erp.break_phone("CK-501");
     RunningApp app(t.config());
     REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-503"; }));
-    auto p = t.polls(app);
-    REQUIRE(eventually([&] { return t.polls(app) >= p + 3; }));  // each poll re-reads CK-501
+    // Each poll re-reads CK-501 in its overlap window: its arrivals are counted on the one entry.
+    // (Waiting on the count itself: a poll is counted when it starts, its commit comes later.)
+    REQUIRE(eventually([&] {
+        return count(t.state, "SELECT coalesce(max(repeats), 0) FROM dead_letter WHERE document_id = 'CK-501'") >= 3;
+    }));
     CHECK(count(t.state, "SELECT count(*) FROM dead_letter WHERE document_id = 'CK-501'") == 1);
-    CHECK(count(t.state, "SELECT repeats FROM dead_letter WHERE document_id = 'CK-501'") >= 3);
     CHECK(count(t.state, "SELECT count(*) FROM documents WHERE flow = 'delivery'") == 3);  // its neighbours flow
     auto events = t.events(3);
     CHECK(t.of_type(events, "work_order.created") == 3);
