@@ -1,20 +1,10 @@
-// Paths into an ERP's JSON answer: `$`, `$.a.b`, `$.a[0]`, `$['@odata.nextLink']`, `$.a[*].b`,
-// for the records, the cursor fields, next links, error rules and detail ids of a poll source.
+// The poll source reads answers with the daemon's one JSON path reader (daemon/http/json_path.h).
 #pragma once
 
-#include <boost/json/value.hpp>
-
-#include <string>
-#include <string_view>
-#include <vector>
+#include "http/json_path.h"
 
 namespace fb::connectors::http_poll {
-
-// The value at `path`, or nullptr (`[*]` is not allowed here: one value).
-const boost::json::value* find_path(const boost::json::value& root, std::string_view path);
-// Every value at `path`, where `[*]` takes each element of a list (`$.move_lines[*].product_id[0]`).
-void find_all(const boost::json::value& root, std::string_view path, std::vector<const boost::json::value*>& out);
-// A scalar as text: strings as they are, numbers and booleans as JSON writes them, null as "".
-std::string text_of(const boost::json::value& v);
-
+using http::find_all;
+using http::find_path;
+using http::text_of;
 }  // namespace fb::connectors::http_poll

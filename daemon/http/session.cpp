@@ -1,5 +1,7 @@
 #include "http/session.h"
 
+#include "http/json_path.h"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -11,41 +13,6 @@ namespace fb::http {
 namespace json = boost::json;
 
 namespace {
-
-// The value at a `$.a.b[0].c` / `$["@odata.etag"]` path of a JSON value, or null.
-const json::value* at_path(const json::value& root, std::string_view path) {
-    if (path.starts_with("$")) path.remove_prefix(1);
-    const json::value* at = &root;
-    while (!path.empty()) {
-        if (path.front() == '.') {
-            path.remove_prefix(1);
-            auto end = path.find_first_of(".[");
-            auto key = path.substr(0, end);
-            path = end == path.npos ? std::string_view() : path.substr(end);
-            if (!at->is_object()) return nullptr;
-            at = at->as_object().if_contains(key);
-        } else if (path.starts_with("[\"")) {  // a name with dots or @: ["@odata.etag"]
-            auto close = path.find("\"]", 2);
-            if (close == path.npos || !at->is_object()) return nullptr;
-            at = at->as_object().if_contains(path.substr(2, close - 2));
-            path = path.substr(close + 2);
-        } else if (path.front() == '[') {
-            auto close = path.find(']');
-            if (close == path.npos || !at->is_array()) return nullptr;
-            std::size_t i = 0;
-            for (char c : path.substr(1, close - 1)) {
-                if (c < '0' || c > '9') return nullptr;
-                i = i * 10 + (c - '0');
-            }
-            path = path.substr(close + 1);
-            at = i < at->as_array().size() ? &at->as_array()[i] : nullptr;
-        } else {
-            return nullptr;
-        }
-        if (!at) return nullptr;
-    }
-    return at;
-}
 
 std::optional<json::value> parse_limited(std::string_view text) {
     boost::system::error_code ec;
@@ -61,7 +28,7 @@ std::optional<json::value> parse_limited(std::string_view text) {
 std::optional<std::string> json_path_string(std::string_view text, std::string_view path) {
     auto root = parse_limited(text);
     if (!root) return std::nullopt;
-    const json::value* at = at_path(*root, path);
+    const json::value* at = find_path(*root, path);
     if (!at) return std::nullopt;
     if (at->is_string()) return std::string(at->as_string());
     if (at->is_int64()) return std::to_string(at->as_int64());
@@ -110,7 +77,7 @@ std::optional<std::string> session_value(const SessionSpec& spec, const ClientRe
             v = json_path_string(response.body, spec.name);
             if (!v)  // a session made of parts (Tryton: [user_id, key]) is kept as its JSON
                 if (auto root = parse_limited(response.body))
-                    if (auto at = at_path(*root, spec.name); at && (at->is_array() || at->is_object()) &&
+                    if (auto at = find_path(*root, spec.name); at && (at->is_array() || at->is_object()) &&
                                                              !(at->is_array() ? at->as_array().empty() : at->as_object().empty()))
                         v = json::serialize(*at);
             break;

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 
 #include "config/section.h"
 #include "http/auth.h"
+#include "http/json_path.h"
 #include "http/session.h"
 #include "support/loopback_server.h"
 
@@ -199,4 +201,19 @@ TEST_CASE("json paths read nested values and array items") {
     CHECK(json_path_string(R"({"a":{"b":[{"c":"x"}]}})", "$.a.b[0].c") == "x");
     CHECK_FALSE(json_path_string(R"({"a":1})", "$.b"));
     CHECK_FALSE(json_path_string("not json", "$.a"));
+}
+
+TEST_CASE("json paths: quoted names either way, and an index too long for any list reads nothing") {
+    const char* entity = R"({"@odata.etag":"W/\"1\"","@odata.nextLink":"x?$skip=2","v":[1,2,3]})";
+    CHECK(fb::http::text_of(*fb::http::find_path(boost::json::parse(entity), "$[\"@odata.etag\"]")) == "W/\"1\"");
+    CHECK(fb::http::text_of(*fb::http::find_path(boost::json::parse(entity), "$['@odata.nextLink']")) == "x?$skip=2");
+    auto list = boost::json::parse(entity);
+    CHECK(fb::http::find_path(list, "$.v[2]")->as_int64() == 3);
+    CHECK(fb::http::find_path(list, "$.v[000000002]")->as_int64() == 3);
+    // 2^64 + 1 would wrap to [1] with unchecked arithmetic; 10 digits or more read nothing.
+    CHECK(fb::http::find_path(list, "$.v[18446744073709551617]") == nullptr);
+    CHECK(fb::http::find_path(list, "$.v[0000000001]") == nullptr);
+    CHECK(fb::http::find_path(list, "$.v[]") == nullptr);
+    CHECK(fb::http::find_path(list, "$.v[1x]") == nullptr);
+    CHECK(fb::http::find_path(list, "$[\"v\"") == nullptr);
 }

@@ -1,8 +1,8 @@
-#include "connectors/http_poll/json_path.h"
+#include "http/json_path.h"
 
 #include <boost/json/serialize.hpp>
 
-namespace fb::connectors::http_poll {
+namespace fb::http {
 namespace json = boost::json;
 
 namespace {
@@ -22,15 +22,17 @@ const json::value* walk(const json::value* at, std::string_view path, std::vecto
             auto key = path.substr(0, end);
             path = end == path.npos ? std::string_view() : path.substr(end);
             at = at->is_object() ? at->as_object().if_contains(key) : nullptr;
-        } else if (path.starts_with("['")) {
-            auto close = path.find("']");
+        } else if (path.starts_with("['") || path.starts_with("[\"")) {  // a name with dots or @
+            char quote = path[1];
+            auto close = path.find(std::string{quote, ']'}, 2);
             if (close == path.npos) return nullptr;
             auto key = path.substr(2, close - 2);
             path = path.substr(close + 2);
             at = at->is_object() ? at->as_object().if_contains(key) : nullptr;
         } else if (path.front() == '[') {
             auto close = path.find(']');
-            if (close == path.npos || !at->is_array()) return nullptr;
+            // More than 9 digits is no list an answer holds: it reads nothing rather than wrap.
+            if (close == path.npos || close == 1 || close > 10 || !at->is_array()) return nullptr;
             std::size_t i = 0;
             for (char c : path.substr(1, close - 1)) {
                 if (c < '0' || c > '9') return nullptr;
@@ -63,4 +65,4 @@ std::string text_of(const json::value& v) {
     return json::serialize(v);
 }
 
-}  // namespace fb::connectors::http_poll
+}  // namespace fb::http
