@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/http_poll/json_path.h"
+#include "http/request_body.h"
 #include "core/ids.h"
 #include "decode/decode.h"
 
@@ -27,12 +28,7 @@ namespace {
 
 http::ClientRequest to_client_request(const mapping::RequestResult& r) {
     http::ClientRequest out{r.method, r.url, r.headers, {}};
-    if (r.body.is_string()) out.body = std::string(r.body.as_string());
-    else if (!r.body.is_null()) {
-        out.body = json::serialize(r.body);
-        if (http::find_header(out.headers, "Content-Type").empty())
-            out.headers.emplace_back("Content-Type", "application/json");
-    }
+    http::set_body(out, r.body);  // a form when its Content-Type says so (an OAuth2 login)
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "connectors/http_sink/jsonrpc.h"
+#include "http/request_body.h"
 #include "core/ids.h"
 
 namespace fb::connectors::http_sink {
@@ -53,40 +54,6 @@ json::object request_context(const core::ErpRequest& r, const std::string& url) 
                          {"headers", std::move(headers)}, {"body", std::move(body)}}}};
 }
 
-// RFC 3986 unreserved characters stay, everything else is %XX (a client secret's `~+/=`).
-std::string form_escape(std::string_view text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-    return out;
-}
-
-bool is_form(const http::Headers& headers) {
-    auto type = http::find_header(headers, "Content-Type");
-    return type.size() >= 33 && iequals(type.substr(0, 33), "application/x-www-form-urlencoded");
-}
-
-// A body the mapping wrote as an object, sent as a form when its Content-Type says so
-// (an OAuth2 token request): `k=v&…`, each value escaped; a list value repeats its key.
-std::optional<std::string> form_body(const json::value& body) {
-    if (!body.is_object()) return std::nullopt;
-    std::string out;
-    auto add = [&](std::string_view key, const json::value& v) {
-        if (v.is_null()) return;
-        out += (out.empty() ? "" : "&") + form_escape(key) + "=" +
-               form_escape(v.is_string() ? std::string(v.get_string()) : json::serialize(v));
-    };
-    for (const auto& kv : body.get_object()) {
-        if (kv.value().is_array())
-            for (const auto& v : kv.value().get_array()) add(kv.key(), v);
-        else add(kv.key(), kv.value());
-    }
-    return out;
-}
-
 }  // namespace
 
 HttpSink::HttpSink(std::shared_ptr<const Spec> spec) : spec_(std::move(spec)) {
@@ -111,13 +78,7 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
             auto r = login->request->map_request(ctx);
             auto base = spec_->login_base_url.empty() ? spec_->base_url : spec_->login_base_url;
             http::ClientRequest out{r.method, target(r.url, base), r.headers, {}};
-            if (r.body.is_string()) out.body = std::string(r.body.get_string());
-            else if (auto form = is_form(out.headers) ? form_body(r.body) : std::nullopt) out.body = *form;
-            else if (!r.body.is_null()) {
-                out.body = json::serialize(r.body);
-                if (http::find_header(out.headers, "Content-Type").empty())
-                    out.headers.emplace_back("Content-Type", "application/json");
-            }
+            http::set_body(out, r.body);
             spec_->auth.apply(out);
             return out;
         },
@@ -329,10 +290,10 @@ core::ErpAnswer HttpSink::send(const core::ErpRequest& request, std::chrono::mil
         return refused(Refusal::permanent, "the request URL `" + request.url +
                                                "` is not an absolute http(s) URL and the sink has no base_url");
     http::ClientRequest req{request.method, url, request.headers, request.body};
-    if (!spec_->jsonrpc && is_form(req.headers) && !req.body.empty()) {
+    if (!spec_->jsonrpc && http::is_form(req.headers) && !req.body.empty()) {
         boost::system::error_code ec;
         auto parsed = json::parse(req.body, ec);
-        if (auto form = ec ? std::nullopt : form_body(parsed)) req.body = *form;
+        if (auto form = ec ? std::nullopt : http::form_body(parsed)) req.body = *form;
     }
     if (spec_->jsonrpc) {
         std::string error;

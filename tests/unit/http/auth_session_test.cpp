@@ -8,6 +8,7 @@
 #include "config/section.h"
 #include "http/auth.h"
 #include "http/json_path.h"
+#include "http/request_body.h"
 #include "http/session.h"
 #include "support/loopback_server.h"
 
@@ -216,4 +217,18 @@ TEST_CASE("json paths: quoted names either way, and an index too long for any li
     CHECK(fb::http::find_path(list, "$.v[]") == nullptr);
     CHECK(fb::http::find_path(list, "$.v[1x]") == nullptr);
     CHECK(fb::http::find_path(list, "$[\"v\"") == nullptr);
+}
+
+TEST_CASE("a mapped body goes as written text, as a form when its Content-Type says so, else as JSON") {
+    fb::http::ClientRequest form{"POST", "https://login.example.com/token", {{"Content-Type", "application/x-www-form-urlencoded"}}, ""};
+    fb::http::set_body(form, boost::json::parse(R"({"grant_type":"client_credentials","client_secret":"a~b+c/d=","scope":["x y","z"],"none":null})"));
+    CHECK(form.body == "grant_type=client_credentials&client_secret=a~b%2Bc%2Fd%3D&scope=x%20y&scope=z");
+    fb::http::ClientRequest plain{"POST", "https://erp.example.com/x", {}, ""};
+    fb::http::set_body(plain, boost::json::parse(R"({"a":1})"));
+    CHECK(plain.body == R"({"a":1})");
+    CHECK(fb::http::find_header(plain.headers, "Content-Type") == "application/json");
+    fb::http::ClientRequest text{"POST", "https://erp.example.com/x", {{"Content-Type", "text/xml"}}, ""};
+    fb::http::set_body(text, boost::json::value("<a/>"));
+    CHECK(text.body == "<a/>");
+    CHECK(fb::http::find_header(text.headers, "Content-Type") == "text/xml");
 }
