@@ -315,7 +315,7 @@ class Parser {
         while (p_ < t_.size() && t_[p_] != quote) {
             if (t_[p_] == '\\' && p_ + 1 < t_.size()) {
                 char n = t_[++p_];
-                e->literal_text += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+                e->literal_text += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n;
             } else {
                 e->literal_text += t_[p_];
             }

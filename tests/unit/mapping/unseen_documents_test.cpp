@@ -259,3 +259,10 @@ TEST_CASE("substr with the largest integers reads the text's end, without overfl
     CHECK(field_of(map_one(*sub, R"({"DocNo": "1", "X": "abc", "S": 9223372036854775807,
                                      "N": 9223372036854775807})"), "notes") == "nothing");
 }
+
+TEST_CASE("string literals: \\r is a carriage return, so CRLF line ends can be replaced") {
+    auto m = work_order_mapping(R"(  notes: { expr: 'replace($.Remark, "\r\n", " / ")' }
+)");
+    auto r = map_one(*m, R"({"DocNo": "1", "Remark": "erste Zeile\r\nzweite Zeile"})");
+    CHECK(field_of(r, "notes") == R"("erste Zeile / zweite Zeile")");
+}
