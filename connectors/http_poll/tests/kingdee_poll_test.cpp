@@ -14,6 +14,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/loopback_server.h"
+#include "support/state_query.h"
 #include "support/temp_dir.h"
 #include "support/eventually.h"
 
@@ -105,18 +106,7 @@ private:
     fb::test::LoopbackServer server_;
 };
 
-std::string cursor_id(const std::string& state) {
-    try {
-        fb::store::Database db(state, fb::store::Database::Mode::read_only);
-        fb::store::Statement q(db.handle(), "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
-        if (!q.step()) return "";
-        std::string v(q.text(0));
-        q.reset();
-        return v;
-    } catch (const std::exception&) {
-        return "";
-    }
-}
+std::string cursor_id(const std::string& state) { return fb::test::committed_cursor(state); }
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/temp_dir.h"
+#include "support/state_query.h"
 #include "support/eventually.h"
 
 using namespace fb::testing;
@@ -73,19 +74,8 @@ struct OdooPoll {
     fb::config::Config config(const std::string& password = "odoo-pw") const {
         return fb::config::parse(yaml(password), "odoo.yaml", FB_SOURCE_DIR);
     }
-    std::string query(const std::string& sql) const {
-        try {
-            fb::store::Database db(state, fb::store::Database::Mode::read_only);
-            fb::store::Statement q(db.handle(), sql);
-            if (!q.step()) return "";
-            std::string v(q.text(0));
-            q.reset();
-            return v;
-        } catch (const std::exception&) {
-            return "";
-        }
-    }
-    std::string cursor_id() const { return query("SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'"); }
+    std::string query(const std::string& sql) const { return fb::test::stored(state, sql).value_or(""); }
+    std::string cursor_id() const { return fb::test::committed_cursor(state); }
     std::int64_t documents() const {
         auto v = query("SELECT count(*) FROM documents WHERE flow = 'odoo-out'");
         return v.empty() ? 0 : std::stoll(v);

@@ -17,6 +17,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/loopback_server.h"
+#include "support/state_query.h"
 #include "support/temp_dir.h"
 #include "support/eventually.h"
 
@@ -143,18 +144,7 @@ struct PagingPoll {
                     "      cursor: { time: $.ModifyTime, id: $.DocNo, overlap: 1h }\n" + source;
         return fb::config::parse(yaml, "paging.yaml", FB_SOURCE_DIR);
     }
-    std::string cursor_id() const {
-        try {
-            fb::store::Database db(state, fb::store::Database::Mode::read_only);
-            fb::store::Statement q(db.handle(), "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
-            if (!q.step()) return "";
-            std::string v(q.text(0));
-            q.reset();
-            return v;
-        } catch (const std::exception&) {
-            return "";
-        }
-    }
+    std::string cursor_id() const { return fb::test::committed_cursor(state); }
     std::int64_t polls(RunningApp& app) const {
         auto text = http_request(app.port(), "GET", "/metrics").body;
         auto at = text.find("fieldbridge_source_polls_total{flow=\"delivery\"");

@@ -12,6 +12,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/eventually.h"
+#include "support/state_query.h"
 #include "support/temp_dir.h"
 
 namespace fb::testing {
@@ -31,19 +32,7 @@ struct PollRun {
         return fb::config::parse(yaml, "erp.yaml", FB_SOURCE_DIR);
     }
     // The committed cursor's `field` (id, time), "" before the first commit.
-    std::string cursor(const std::string& field = "id") const {
-        try {
-            fb::store::Database db(state, fb::store::Database::Mode::read_only);
-            fb::store::Statement q(db.handle(), "SELECT json_extract(value, '$." + field +
-                                                    "') FROM source_state WHERE key = 'cursor'");
-            if (!q.step()) return "";
-            std::string v(q.text(0));
-            q.reset();
-            return v;
-        } catch (const std::exception&) {
-            return "";
-        }
-    }
+    std::string cursor(const std::string& field = "id") const { return fb::test::committed_cursor(state, field); }
     static std::int64_t metric(RunningApp& app, const std::string& series) {
         auto text = http_request(app.port(), "GET", "/metrics").body;
         auto at = text.find(series);

@@ -18,6 +18,7 @@
 #include "rest_erp.h"
 #include "store/database.h"
 #include "support/temp_dir.h"
+#include "support/state_query.h"
 #include "support/eventually.h"
 
 using namespace fb::testing;
@@ -25,18 +26,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<std::string> stored(const std::string& state, const std::string& sql) {
-    try {
-        fb::store::Database db(state, fb::store::Database::Mode::read_only);
-        fb::store::Statement q(db.handle(), sql);
-        if (!q.step()) return std::nullopt;
-        std::string v(q.text(0));
-        q.reset();
-        return v;
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
+using fb::test::stored;
 
 std::int64_t count(const std::string& state, const std::string& sql) {
     auto v = stored(state, sql);
@@ -44,10 +34,7 @@ std::int64_t count(const std::string& state, const std::string& sql) {
 }
 
 // The cursor's id (DocNo of the last record committed), or "".
-std::string cursor_id(const std::string& state) {
-    auto v = stored(state, "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
-    return v.value_or("");
-}
+std::string cursor_id(const std::string& state) { return fb::test::committed_cursor(state); }
 
 struct Poll {
     fb::test::TempDir dir{"http-poll"};

@@ -18,6 +18,7 @@
 #include "publish/kafka.h"
 #include "store/database.h"
 #include "support/loopback_server.h"
+#include "support/state_query.h"
 #include "support/temp_dir.h"
 #include "support/eventually.h"
 
@@ -129,18 +130,7 @@ TEST_CASE("SAP OData v2: basic auth, sap-client, $filter on /Date()/ times, __ne
                 "      paging: { type: next_link, next: $.d.__next, size: 2 }\n"
                 "      cursor: { time: $.LastChangeDateTime, id: $.DeliveryDocument, initial: \"2025-01-01T00:00:00Z\" }\n";
     RunningApp app(fb::config::parse(yaml, "sap.yaml", FB_SOURCE_DIR));
-    auto cursor = [&]() -> std::string {
-        try {
-            fb::store::Database db(state, fb::store::Database::Mode::read_only);
-            fb::store::Statement q(db.handle(), "SELECT json_extract(value, '$.id') FROM source_state WHERE key = 'cursor'");
-            if (!q.step()) return "";
-            std::string v(q.text(0));
-            q.reset();
-            return v;
-        } catch (const std::exception&) {
-            return "";
-        }
-    };
+    auto cursor = [&] { return fb::test::committed_cursor(state); };
     bool done = eventually([&] { return cursor() == "80004714"; });
     INFO("cursor " << cursor() << ", pages served " << sap.pages() << ", last answer " << sap.last());
     REQUIRE(done);
