@@ -1,7 +1,8 @@
 // Fuzz target: to_utf8 and utf8_problem. The first byte picks a charset from the list, or (0xFF)
 // the charset name is the input up to the first newline, as a name from an XML declaration or a
 // config would be. Whatever to_utf8 returns without an error is valid UTF-8; UTF-8 input comes
-// back unchanged but for a leading byte-order mark, and only when utf8_problem finds nothing.
+// back unchanged but for a leading byte-order mark, and only when utf8_problem finds nothing;
+// input that starts with a UTF-16 byte-order mark is read as UTF-16 (decode/charset.h).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::string error;
     std::string out = fb::decode::to_utf8(rest, charset, error);
-    bool utf8 = charset.empty() || charset == "UTF-8" || charset == "utf8";
+    // A UTF-16 byte-order mark wins over the UTF-8 default (FF FE / FE FF are never UTF-8, so no
+    // valid UTF-8 input reads differently): such input is checked only for what comes out.
+    bool utf16_bom = rest.size() >= 2 && ((rest[0] == '\xFF' && rest[1] == '\xFE') ||
+                                          (rest[0] == '\xFE' && rest[1] == '\xFF'));
+    bool utf8 = (charset.empty() || charset == "UTF-8" || charset == "utf8") && !utf16_bom;
     if (utf8 && error.empty() != fb::decode::utf8_problem(rest).empty())
         broken("disagrees with utf8_problem", charset);
     if (!error.empty()) {
