@@ -65,8 +65,7 @@ int dead_letter_list(const std::string& config_path, bool all) {
 // the writers; the daemon's publisher picks the new outbox rows up within a second).
 int dead_letter_replay(const std::string& config_path, const std::vector<std::int64_t>& ids) {
     auto config = fb::config::load(config_path);
-    std::map<std::string, std::shared_ptr<const fb::mapping::Mapping>> mappings;
-    for (auto& [name, flow] : fb::app::load_flows(config, nullptr)) mappings[name] = flow.mapping;
+    auto mappings = fb::app::load_mappings(config);
     fb::store::Database db(config.state.path, fb::store::Database::Mode::read_write,
                            config.state.synchronous);
     auto report = fb::ledger::replay_dead_letters(db, config, mappings, ids);

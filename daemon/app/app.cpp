@@ -43,6 +43,12 @@ std::map<std::string, Flow> load_flows(const config::Config& config, metrics::Re
     return flows;
 }
 
+std::map<std::string, std::shared_ptr<const mapping::Mapping>> load_mappings(const config::Config& config) {
+    std::map<std::string, std::shared_ptr<const mapping::Mapping>> mappings;
+    for (auto& [name, flow] : load_flows(config, nullptr)) mappings[name] = flow.mapping;
+    return mappings;
+}
+
 App::App(config::Config config)
     : config_(std::move(config)),
       workers_(config_.http.workers ? config_.http.workers

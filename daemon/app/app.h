@@ -32,6 +32,8 @@ struct Flow {
 
 // Compiles every mapping the config names; throws mapping::CompileError.
 std::map<std::string, Flow> load_flows(const config::Config& config, metrics::Registry* metrics);
+// Each flow's mapping by flow name, as on disk now: what a dead-letter replay maps with.
+std::map<std::string, std::shared_ptr<const mapping::Mapping>> load_mappings(const config::Config& config);
 
 class App {
 public:

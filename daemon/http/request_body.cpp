@@ -2,7 +2,8 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
-#include <cctype>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace fb::http {
 namespace json = boost::json;
@@ -11,13 +12,7 @@ namespace {
 
 // RFC 3986 unreserved characters stay, everything else is %XX (a client secret's `~+/=`).
 std::string form_escape(std::string_view text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-    return out;
+    return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // compiles, linear time, bounded input), HTML tag stripping and entity decoding, index_of.
 #include "mapping/functions_text.h"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <openssl/evp.h>
 
 #include <re2/re2.h>
@@ -261,17 +263,8 @@ Val call_url_encode(const Expr& e, EvalContext& ctx) {
     std::string_view s;
     if (!text_of(e, 0, ctx, s)) return Val{};
     check_length(e, s);
-    static constexpr char hex[] = "0123456789ABCDEF";
     auto& out = ctx.scratch_string();
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += char(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
+    out = boost::urls::encode(s, boost::urls::unreserved_chars);
     return Val::of_string(out);
 }
 

@@ -121,6 +121,21 @@ EvalContext& fresh_context(const json::value& root) {
     return ctx;
 }
 
+// A writeback condition (`success:`, `classify:`) over the whole context, as the input too.
+EvalContext& condition_context(const Plan& plan, json::value& root) {
+    EvalContext& ctx = fresh_context(root);
+    ctx.input = &root;
+    ctx.warnings = nullptr;
+    ctx.empty_values = plan.empty_vals.empty() ? nullptr : &plan.empty_vals;
+    ctx.variable_names = &plan.variable_names;
+    return ctx;
+}
+
+std::string condition_error(const std::string& label, const Expr& condition, const EvalError& e) {
+    return label + ": " + condition.source + ": expected " + e.expected + ", found " + e.found +
+           (e.path.empty() ? "" : " at " + e.path);
+}
+
 // What an input's top level holds, for the error of a `documents:` path that found nothing:
 // the integrator sees at once that the envelope is `ns0:DELVRY07`, not `DELVRY07`.
 std::string top_level(const json::value& input) {
@@ -323,16 +338,11 @@ bool Mapping::has_success_rule() const { return bool(plan_->success); }
 std::optional<bool> Mapping::success(const json::object& context, std::string& error) const {
     if (!plan_->success) return std::nullopt;
     json::value root(context);
-    EvalContext& ctx = fresh_context(root);
-    ctx.input = &root;
-    ctx.warnings = nullptr;
-    ctx.empty_values = plan_->empty_vals.empty() ? nullptr : &plan_->empty_vals;
-    ctx.variable_names = &plan_->variable_names;
+    EvalContext& ctx = condition_context(*plan_, root);
     try {
         return truthy(evaluate(*plan_->success, ctx));
     } catch (const EvalError& e) {
-        error = "success: " + plan_->success->source + ": expected " + e.expected + ", found " +
-                e.found + (e.path.empty() ? "" : " at " + e.path);
+        error = condition_error("success", *plan_->success, e);
     } catch (const std::exception& e) {
         error = std::string("success: ") + e.what();
     }
@@ -343,17 +353,12 @@ bool Mapping::has_classify_rules() const { return !plan_->classify.empty(); }
 std::optional<std::string> Mapping::classify(const json::object& context, std::string& error) const {
     if (plan_->classify.empty()) return std::nullopt;
     json::value root(context);
-    EvalContext& ctx = fresh_context(root);
-    ctx.input = &root;
-    ctx.warnings = nullptr;
-    ctx.empty_values = plan_->empty_vals.empty() ? nullptr : &plan_->empty_vals;
-    ctx.variable_names = &plan_->variable_names;
+    EvalContext& ctx = condition_context(*plan_, root);
     for (const auto& [verdict, condition] : plan_->classify) {
         try {
             if (truthy(evaluate(*condition, ctx))) return verdict;
         } catch (const EvalError& e) {
-            error += "classify." + verdict + ": " + condition->source + ": expected " + e.expected +
-                     ", found " + e.found + (e.path.empty() ? "" : " at " + e.path) + "; ";
+            error += condition_error("classify." + verdict, *condition, e) + "; ";
         } catch (const std::exception& e) {
             error += "classify." + verdict + ": " + e.what() + "; ";
         }

@@ -186,8 +186,7 @@ asio::awaitable<http::Response> AdminApi::replay(const http::Request& req) {
         [&config, &ids] {
             ReplayResult r;
             try {
-                std::map<std::string, std::shared_ptr<const mapping::Mapping>> mappings;
-                for (auto& [name, flow] : app::load_flows(config, nullptr)) mappings[name] = flow.mapping;
+                auto mappings = app::load_mappings(config);
                 store::Database db(config.state.path, store::Database::Mode::read_write,
                                    config.state.synchronous);
                 r.report = ledger::replay_dead_letters(db, config, mappings, ids);

@@ -15,12 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string page_mapping(const std::string& documents) {
-    return "name: page\nkey: $.No\ndocuments: \"" + documents +
-           "\"\nwork_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
-           "  address: { text: a }\n";
-}
-
 long long dead_letter_events(fb::store::Database& db) {
     fb::store::Statement q(db.handle(), "SELECT count(*) FROM outbox WHERE event_type = 'dead_letter'");
     q.step();

@@ -218,4 +218,10 @@ RunningApp::~RunningApp() {
     app_.reset();
 }
 
+std::string page_mapping(const std::string& documents) {
+    return "name: page\nkey: $.No\ndocuments: \"" + documents +
+           "\"\nwork_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
+           "  address: { text: a }\n";
+}
+
 }  // namespace fb::testing

@@ -60,6 +60,10 @@ private:
     std::thread thread_;
 };
 
+// A mapping whose documents are at `documents` in the body ($.data[*]), keyed by `No`: for
+// tests of a body the path does not fit (dead-lettered, then replayed after the fix).
+std::string page_mapping(const std::string& documents);
+
 // A config for tests: port 0, the given state file and brokers, one webhook flow per mapping.
 config::Config test_config(const std::string& state_path, const std::string& brokers,
                            const std::string& extra_yaml = "");

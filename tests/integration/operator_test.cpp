@@ -16,12 +16,6 @@ namespace {
 
 const std::map<std::string, std::string> admin{{"Authorization", "Bearer op-token-51c7"}};
 
-std::string page_mapping(const std::string& documents) {
-    return "name: page\nkey: $.No\ndocuments: \"" + documents +
-           "\"\nwork_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
-           "  address: { text: a }\n";
-}
-
 fb::config::Config operator_config(const std::string& state, const std::string& mapping) {
     setenv("FB_TEST_OPERATOR_TOKEN", "op-token-51c7", 1);
     std::string text = "state: { path: " + state + ", synchronous: normal }\n"

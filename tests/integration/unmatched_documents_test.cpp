@@ -12,16 +12,6 @@
 using namespace fb::testing;
 namespace json = boost::json;
 
-namespace {
-
-std::string page_mapping(const std::string& documents) {
-    return "name: page\nkey: $.No\ndocuments: \"" + documents +
-           "\"\nwork_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
-           "  address: { text: a }\n";
-}
-
-}  // namespace
-
 TEST_CASE("a body the documents path does not fit is dead-lettered with 422 and replays after the fix") {
     auto state = temp_path("unmatched.db");
     auto mapping_path = temp_path("page.yaml");
