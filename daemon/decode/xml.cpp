@@ -1,7 +1,9 @@
 // decode_xml: bytes in the charset the document declares → UTF-8 → pugixml tree → JSON.
-// Hostile input: the size is checked before anything else, any DTD is refused (so no external
-// entity is ever read and no entity ever expands), references other than the five predefined
-// entities and character references are refused, and nesting is bounded while converting.
+// Hostile input: the size is checked before anything else, a DTD with declarations (an internal
+// subset) is refused and an external one is never read (cXML's `<!DOCTYPE cXML SYSTEM "…">` is
+// accepted as a name and nothing more), so no entity is ever defined or expands; references other
+// than the five predefined entities and character references are refused, and nesting is bounded
+// while converting.
 // pugixml's own parser and tree are not recursive, so a deep document cannot overflow the stack.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -181,7 +183,7 @@ struct Converter {
             } else if (child.type() == pugi::node_cdata) {
                 text_content += child.value();
             } else if (child.type() == pugi::node_doctype) {
-                return fail(child, "DTD is not allowed");
+                return fail(child, "a DOCTYPE inside an element is not XML");
             }
         }
         if (fields.empty()) {
@@ -222,7 +224,7 @@ Decoded decode_xml(std::string_view bytes, const Limits& limits) {
         document.load_buffer(text.data(), text.size(), options, pugi::encoding_utf8);
     Position at = position_of(text, static_cast<std::size_t>(parsed.offset));
     if (parsed.status == pugi::status_bad_doctype) {
-        out.error = "DTD is not allowed (line " + std::to_string(at.line) + ")";
+        out.error = "invalid or unsupported DOCTYPE (line " + std::to_string(at.line) + ")";
         return out;
     }
     if (!parsed) {
@@ -232,10 +234,21 @@ Decoded decode_xml(std::string_view bytes, const Limits& limits) {
 
     Converter converter{text, limits.max_depth, {}};
     pugi::xml_node root;
+    int doctypes = 0;
     for (pugi::xml_node node : document.children()) {
         if (node.type() == pugi::node_doctype) {
-            converter.fail(node, "DTD is not allowed");
-            break;
+            // Only the document type's name and external id: the DTD it names is never fetched.
+            // Declarations inline ("[<!ENTITY …>]") are what XXE and billion laughs need.
+            if (doctypes++ || root) {
+                converter.fail(node, "a second DOCTYPE, or one after the root element");
+                break;
+            }
+            if (std::string_view(node.value()).find('[') != std::string_view::npos) {
+                converter.fail(node, "a DTD with declarations (<!DOCTYPE … [ … ]>) is not allowed: "
+                                     "entities are never defined or expanded");
+                break;
+            }
+            continue;
         }
         if (node.type() != pugi::node_element) continue;
         if (root) {

@@ -1,6 +1,7 @@
 // Compiling a mapping file's top level: name, key, version, input, documents, columns, group_by,
 // when, cancelled, lookups, and the work_order (or writeback request) tree.
 #include <algorithm>
+#include <cctype>
 
 #include "mapping/compiler.h"
 
@@ -11,7 +12,7 @@ namespace {
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
     "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request",
-    "success",  "empty",       "classify"};
+    "success",  "empty",       "classify", "namespaces"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -53,6 +54,42 @@ void compile_input(Compiler& c, const YAML::Node& n, InputOptions& input) {
             c.fail(kv.first, "unknown key `" + k + "` in input" +
                                  did_you_mean(k, {"format", "charset", "delimiter"}));
         }
+    }
+}
+
+// `namespaces: { cac: "urn:…" }`: the mapping's own prefixes for namespace URIs.
+void compile_namespaces(Compiler& c, const YAML::Node& n, Plan& plan) {
+    if (!n.IsMap() || n.size() == 0)
+        c.fail(n, "`namespaces` takes a map of prefix → namespace URI: { cbc: \"urn:oasis:names:"
+                  "specification:ubl:schema:xsd:CommonBasicComponents-2\" }");
+    for (const auto& kv : n) {
+        std::string prefix = c.scalar(kv.first, "a namespace prefix");
+        bool name = !prefix.empty() && !std::isdigit(static_cast<unsigned char>(prefix[0])) &&
+                    std::all_of(prefix.begin(), prefix.end(), [](unsigned char ch) {
+                        return std::isalnum(ch) || ch == '_' || ch >= 0x80;
+                    });
+        if (!name)
+            c.fail(kv.first, "a namespace prefix is letters, digits and _ (no `:`, `@`, `-` or "
+                             "`.`), not `" + prefix + "`");
+        std::string lower = prefix;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (lower.starts_with("xml"))
+            c.fail(kv.first, "prefixes starting with `xml` are reserved by XML (`xml:lang` is "
+                             "always the XML namespace, `xmlns` declares); choose another");
+        if (!kv.second.IsScalar())
+            c.fail(kv.second, "namespace `" + prefix + "` takes a URI (a quoted string)");
+        std::string uri = kv.second.Scalar();
+        if (uri.empty())
+            c.fail(kv.second, "namespace `" + prefix + "` has an empty URI (elements in no "
+                              "namespace are read by their plain name)");
+        for (const auto& other : plan.namespaces) {
+            if (other.prefix == prefix) c.fail(kv.first, "prefix `" + prefix + "` is declared twice");
+            if (other.uri == uri)
+                c.fail(kv.second, "namespace `" + uri + "` is already declared as `" +
+                                      other.prefix + "` (one prefix per URI)");
+        }
+        plan.namespaces.push_back({prefix, uri});
+        plan.namespace_prefixes.push_back(prefix);
     }
 }
 
@@ -137,6 +174,15 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     }
     if (root["name"]) plan->name = c.scalar(root["name"], "`name`");
     if (root["input"]) compile_input(c, root["input"], plan->input);
+    if (const auto& ns = root["namespaces"]) {
+        // A request reads the event, the work order and a kept document already renamed by
+        // the work-order mapping; an ERP's XML answer is not renamed.
+        if (root["request"])
+            c.fail(ns, "`namespaces` belongs to work-order mappings (a writeback's `document` "
+                   "already has the work-order mapping's prefixes)");
+        compile_namespaces(c, ns, *plan);
+    }
+    PrefixScope prefixes(plan->namespaces.empty() ? nullptr : &plan->namespace_prefixes);
     if (const auto& t = root["lookups"]) {
         if (!t.IsMap()) c.fail(t, "`lookups` takes a map of table name → { input: output, … }");
         for (const auto& kv : t) {

@@ -214,6 +214,10 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
     }
     if (schema_required && r->source != Rule::Source::object) r->required = true;
     r->schema_required = schema_required;
+    // `related_refs: "$.Lines[*].OrderNo"`: a list path where the schema wants a list keeps all
+    // its matches (elsewhere a list path used for one value is its first match).
+    if (r->source == Rule::Source::path && r->path->multi && schema_type(schema) == "array")
+        r->keeps_list = true;
     if (attach_checks && schema) {
         auto check = SchemaCheck::compile(*schema);
         if (!check) {

@@ -44,7 +44,7 @@ const json::value* child(const json::value* v, const std::string& key) {
     return nullptr;
 }
 
-// An XML element by local name: `Order`, `ns0:Order` or `cbc:Order` alike (an attribute
+// An XML element by local name: `Order`, `ns0:Order`, `cbc:Order` or `{urn:x}Order` alike (an attribute
 // `@id` matches `@id` and `@ns:id`).
 const json::value* child_local(const json::value* v, const std::string& local) {
     const auto* o = v ? v->if_object() : nullptr;
@@ -55,7 +55,8 @@ const json::value* child_local(const json::value* v, const std::string& local) {
         std::string_view k = kv.key();
         if (attribute != (!k.empty() && k[0] == '@')) continue;
         if (attribute) k.remove_prefix(1);
-        auto colon = k.rfind(':');
+        // `{urn:…}Name`: a name in another namespace under a declared prefix (namespaces.h).
+        auto colon = k.starts_with("{") ? k.find('}') : k.rfind(':');
         if ((colon == std::string_view::npos ? k : k.substr(colon + 1)) == name &&
             k.substr(0, 5) != "xmlns")
             return &kv.value();

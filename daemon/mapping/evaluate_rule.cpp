@@ -92,13 +92,16 @@ Val Evaluator::source(const Rule& r) {
         case Rule::Source::template_: {
             auto& out = ctx_.scratch_string();
             std::string piece;
+            bool placeholders = false, filled = false;
             for (const auto& p : r.pieces) {
                 out += p.literal;
                 if (!p.expr) continue;
+                placeholders = true;
                 Val v = evaluate(*p.expr, ctx_);
                 if (v.kind == Val::Kind::list && v.list->size() <= 1)
                     v = v.list->empty() ? Val{} : v.list->front();
                 if (blank(v, ctx_)) continue;
+                filled = true;
                 if (v.kind == Val::Kind::list) {
                     EvalError e{"one value in the template (for a list use {{ join(list, \", \") }})",
                                 describe(v), ""};
@@ -112,6 +115,9 @@ Val Evaluator::source(const Rule& r) {
                 }
                 out += piece;
             }
+            // Every placeholder empty: no value ("+  " from "+{{cc}} {{number}}" is not one), so
+            // `default:` and `required:` apply as to a missing path.
+            if (placeholders && !filled) return Val{};
             return Val::of_string(out);
         }
         case Rule::Source::concat: {
@@ -147,7 +153,7 @@ Val Evaluator::value(const Rule& r) {
     try {
         if (r.when && !holds(evaluate(*r.when, ctx_), ctx_)) return Val{};
         v = source(r);
-        if (v.kind == Val::Kind::list && r.source == Rule::Source::path) {
+        if (v.kind == Val::Kind::list && r.source == Rule::Source::path && !r.keeps_list) {
             // A filter path used for one value: its first match. (An `expr` may yield a list.)
             v = v.list->empty() ? Val{} : v.list->front();
         }

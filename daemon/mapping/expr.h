@@ -112,6 +112,14 @@ struct VariableScope {
     const std::vector<std::string>* saved;
 };
 
+// The `namespaces:` prefixes visible to the parser while a mapping compiles: with them set,
+// `.p:Name` must use one of them (a typo would read nothing); without, it is the written name.
+struct PrefixScope {
+    explicit PrefixScope(const std::vector<std::string>* prefixes);
+    ~PrefixScope();
+    const std::vector<std::string>* saved;
+};
+
 // The whole text must be one expression (or path); throws CompileError.
 ExprPtr parse_expression(std::string_view text, const Origin& at);
 std::unique_ptr<Path> parse_path(std::string_view text, const Origin& at);

@@ -387,16 +387,20 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn) const {
     return map(input, warn, false);
 }
 
-std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool keep_documents) const {
+namespace {
+
+// Splits one input into documents and maps each (Mapping::map after namespaces are resolved).
+std::vector<MapResult> map_input(const Plan& plan, const json::value& input, bool warn,
+                                 bool keep_documents) {
     // A flow that writes back keeps each mapped document (its writeback mapping reads it).
     auto one = [&](const json::value& d) {
-        MapResult r = map_document(*plan_, d, &input, warn);
+        MapResult r = map_document(plan, d, &input, warn);
         if (keep_documents && r.kind != MapResult::Kind::failed && r.kind != MapResult::Kind::filtered)
             r.document = d;
         return r;
     };
     std::vector<MapResult> results;
-    if (plan_->is_request) {
+    if (plan.is_request) {
         results.push_back(failure(MapError{"", "", "", "", "a work-order mapping",
                                            "a writeback mapping (use map_request)"},
                                   input));
@@ -407,51 +411,51 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
         EvalContext& ctx = thread_context();
         ctx.input = &input;
         ctx.warnings = nullptr;
-        ctx.empty_values = plan_->empty_vals.empty() ? nullptr : &plan_->empty_vals;
-        ctx.variable_names = &plan_->variable_names;
+        ctx.empty_values = plan.empty_vals.empty() ? nullptr : &plan.empty_vals;
+        ctx.variable_names = &plan.variable_names;
     }
-    if (plan_->success) {
+    if (plan.success) {
         EvalContext& ctx = thread_context();
         ctx.reset();
         ctx.root = ctx.current = &input;
         std::string found;
         try {
-            if (!truthy(evaluate(*plan_->success, ctx)))
+            if (!truthy(evaluate(*plan.success, ctx)))
                 found = "false: the input's top level is " + top_level(input);
         } catch (const EvalError& e) {
             found = e.found + " (" + e.expected + " expected" +
                     (e.path.empty() ? "" : " at " + e.path) + ")";
         }
         if (!found.empty()) {
-            results.push_back(failure(MapError{"", "success", "success: " + plan_->success->source,
+            results.push_back(failure(MapError{"", "success", "success: " + plan.success->source,
                                                "", "an input the ERP marks as a success", found},
                                       input));
             return results;
         }
     }
     // Fast path: one object in, no splitting.
-    if (!plan_->documents && plan_->columns.empty() && !plan_->group_by && input.is_object()) {
+    if (!plan.documents && plan.columns.empty() && !plan.group_by && input.is_object()) {
         results.push_back(one(input));
         return results;
     }
     std::vector<json::value> rows;
     std::vector<const json::value*> refs;
-    if (plan_->documents) {
+    if (plan.documents) {
         EvalContext& ctx = thread_context();
         ctx.reset();
         ctx.root = ctx.current = &input;
-        Val v = evaluate_path(*plan_->documents, ctx);
+        Val v = evaluate_path(*plan.documents, ctx);
         bool none = v.absent() || (v.kind == Val::Kind::list && v.list->empty());
         if (none) {
             // Only an empty list where the list belongs is an empty page; anything else means
             // the path does not fit this input, and saying nothing would lose the input.
-            Val where = plan_->documents_container
-                            ? evaluate_path(*plan_->documents_container, ctx)
+            Val where = plan.documents_container
+                            ? evaluate_path(*plan.documents_container, ctx)
                             : Val{};
             bool empty_page = where.kind == Val::Kind::json && where.j->is_array();
             if (!empty_page) {
                 std::string found = v.kind == Val::Kind::list ? "no match" : describe(v);
-                results.push_back(failure(no_documents(*plan_, input, found), input));
+                results.push_back(failure(no_documents(plan, input, found), input));
                 return results;
             }
         }
@@ -467,7 +471,7 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
             refs.push_back(v.j);
         } else if (!v.absent()) {
             results.push_back(
-                failure(MapError{"", "documents", plan_->documents->text, plan_->documents->text,
+                failure(MapError{"", "documents", plan.documents->text, plan.documents->text,
                                  "a list of documents", describe(v)},
                         input));
             return results;
@@ -479,8 +483,8 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
     }
 
     std::vector<json::value> documents;
-    if (!plan_->columns.empty()) {
-        const auto& cols = plan_->columns;
+    if (!plan.columns.empty()) {
+        const auto& cols = plan.columns;
         for (const auto* r : refs) {
             if (!r->is_array() || r->get_array().size() != cols.size()) {
                 results.push_back(failure(
@@ -500,7 +504,7 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
         for (const auto& d : documents) refs.push_back(&d);
     }
 
-    if (plan_->group_by) {
+    if (plan.group_by) {
         // Rows of one document keep their order; documents keep the order of their first row.
         std::vector<std::pair<std::string, json::array>> groups;
         EvalContext& ctx = thread_context();
@@ -509,12 +513,12 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
             ctx.root = ctx.current = r;
             std::string key;
             try {
-                Val k = evaluate(*plan_->group_by, ctx);
+                Val k = evaluate(*plan.group_by, ctx);
                 if (k.absent() || !to_text(k, key))
-                    throw EvalError{"a value to group by", describe(k), plan_->group_by_text};
+                    throw EvalError{"a value to group by", describe(k), plan.group_by_text};
             } catch (const EvalError& e) {
                 results.push_back(
-                    failure(MapError{"", "group_by", "group_by: " + plan_->group_by_text, e.path,
+                    failure(MapError{"", "group_by", "group_by: " + plan.group_by_text, e.path,
                                      e.expected, e.found},
                             *r));
                 continue;
@@ -539,6 +543,16 @@ std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool ke
     for (const auto* r : refs) results.push_back(one(*r));
     for (auto& row : rows) results.push_back(one(row));
     return results;
+}
+
+}  // namespace
+
+std::vector<MapResult> Mapping::map(const json::value& input, bool warn, bool keep_documents) const {
+    // Renamed once, before `success`, `documents` and `$input` read it, so every path sees the
+    // mapping's prefixes; a kept or failed document carries the renamed tree.
+    if (!plan_->namespaces.empty())
+        return map_input(*plan_, resolve_namespaces(input, plan_->namespaces), warn, keep_documents);
+    return map_input(*plan_, input, warn, keep_documents);
 }
 
 }  // namespace fb::mapping

@@ -41,6 +41,7 @@ const char* type_name(Type t) {
 namespace {
 
 thread_local const std::vector<std::string>* variable_names = nullptr;
+thread_local const std::vector<std::string>* declared_prefixes = nullptr;
 
 bool name_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
 
@@ -71,6 +72,19 @@ class Parser {
     [[noreturn]] void fail(const std::string& message) { fail_at(p_, message); }
     [[noreturn]] void fail_at(std::size_t offset, const std::string& message) {
         compile_error(at_, offset, message + " in `" + std::string(t_) + "`");
+    }
+
+    void check_prefix(const std::string& prefix, std::size_t at, const std::string& written) {
+        if (!declared_prefixes || prefix == "xml" || prefix == "xmlns") return;
+        const auto& known = *declared_prefixes;
+        if (std::find(known.begin(), known.end(), prefix) != known.end()) return;
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "`" : ", `") + k + "`";
+        std::vector<std::string_view> names(known.begin(), known.end());
+        fail_at(at, "namespace prefix `" + prefix + "` is not declared under `namespaces:` (" +
+                        list + ")" + did_you_mean(prefix, names) +
+                        "; to read an element by the name a sender wrote, use $[\"" + written +
+                        "\"]");
     }
 
     void skip() {
@@ -391,8 +405,18 @@ class Parser {
                 } else {
                     std::size_t s = p_;
                     if (p_ < t_.size() && (t_[p_] == '@' || t_[p_] == '#')) ++p_;
+                    std::size_t name = p_;
                     while (p_ < t_.size() && name_char(t_[p_])) ++p_;
                     if (p_ == s) fail("expected a field name after `.`");
+                    // `.cac:DespatchLine`: a prefixed XML name (a `namespaces:` prefix, or as
+                    // written when the mapping declares none).
+                    if (p_ + 1 < t_.size() && t_[p_] == ':' && name_char(t_[p_ + 1]) &&
+                        p_ > name) {
+                        std::string prefix(t_.substr(name, p_ - name));
+                        ++p_;
+                        while (p_ < t_.size() && name_char(t_[p_])) ++p_;
+                        check_prefix(prefix, name, std::string(t_.substr(s, p_ - s)));
+                    }
                     step.key = std::string(t_.substr(s, p_ - s));
                 }
                 path->steps.push_back(std::move(step));
@@ -441,6 +465,11 @@ VariableScope::VariableScope(const std::vector<std::string>* names) : saved(vari
     variable_names = names;
 }
 VariableScope::~VariableScope() { variable_names = saved; }
+
+PrefixScope::PrefixScope(const std::vector<std::string>* prefixes) : saved(declared_prefixes) {
+    declared_prefixes = prefixes;
+}
+PrefixScope::~PrefixScope() { declared_prefixes = saved; }
 
 ExprPtr parse_expression(std::string_view text, const Origin& at) {
     auto e = Parser(text, at).whole();

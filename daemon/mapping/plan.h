@@ -14,6 +14,7 @@
 #include "mapping/coerce.h"
 #include "mapping/expr.h"
 #include "mapping/mapping.h"
+#include "mapping/namespaces.h"
 #include "mapping/schema_check.h"
 #include "mapping/time.h"
 #include "mapping/version_order.h"
@@ -67,6 +68,7 @@ struct Rule {
 
     ExprPtr when;
     bool required = false;
+    bool keeps_list = false;  // a list path into a list field: all matches, not the first
     std::optional<json::value> default_value;
     Val default_val;
     std::vector<std::pair<std::string, json::value>> lookup;
@@ -94,6 +96,8 @@ class Plan {
     std::string file;
     std::string name;
     InputOptions input;
+    Namespaces namespaces;  // `namespaces:`: the XML input is renamed to these prefixes first
+    std::vector<std::string> namespace_prefixes;  // the same prefixes, for the parser
     RulePtr key;
     RulePtr version;
     VersionOrder version_order = VersionOrder::automatic;
