@@ -274,7 +274,10 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
     if (req) {
         const auto& r = root["request"];
         if (!r.IsMap()) c.fail(r, "`request` takes a map: method, url, headers, body");
+        c.source = &yaml_text;
+        c.request_nulls = true;
         plan->output = c.rule(r, &request_schema(), "request");
+        c.request_nulls = false;
         if (plan->output->source != Rule::Source::object)
             c.fail(r, "`request` takes a map: method, url, headers, body");
         if (root["key"]) plan->key = c.rule(root["key"], nullptr, "key");

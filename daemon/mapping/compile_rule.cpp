@@ -129,6 +129,20 @@ std::string Compiler::scalar(const YAML::Node& n, const char* what) const {
     return n.Scalar();
 }
 
+// yaml-cpp gives `x: null`, `x: ~` and `x:` alike; the first two have their mark on the word.
+bool Compiler::explicit_null(const YAML::Node& n) const {
+    if (!n.IsNull() || !source) return false;
+    auto m = n.Mark();
+    if (m.pos < 0 || std::size_t(m.pos) >= source->size()) return false;
+    std::string_view at = std::string_view(*source).substr(std::size_t(m.pos));
+    auto word = [&](std::string_view w) {
+        return at.starts_with(w) &&
+               (at.size() == w.size() || std::string_view(" \t\r\n,]}#").find(at[w.size()]) !=
+                                            std::string_view::npos);
+    };
+    return word("null") || word("Null") || word("NULL") || word("~");
+}
+
 json::value Compiler::constant(const YAML::Node& n) const {
     if (n.IsNull()) return nullptr;
     if (n.IsSequence()) {
@@ -209,8 +223,14 @@ RulePtr Compiler::rule(const YAML::Node& n, const json::object* schema, const st
                                        ": … } }`)");
             }
         r = is_rule ? object_rule(n, schema, where) : object_fields(n, schema, where);
+    } else if (request_nulls && explicit_null(n)) {
+        r = std::make_unique<Rule>();
+        r->origin = origin(n);
+        r->text = "null";
+        r->sends_null = true;
     } else {
-        fail(n, where + " has no rule (an empty value)");
+        fail(n, where + " has no rule (an empty value)" +
+                    (request_nulls ? "; to send JSON null write `null`" : ""));
     }
     if (schema_required && r->source != Rule::Source::object) r->required = true;
     r->schema_required = schema_required;
@@ -408,6 +428,7 @@ RulePtr Compiler::object_rule(const YAML::Node& n, const json::object* schema,
         if (n["separator"]) r->separator = scalar(n["separator"], "`separator`");
     } else if (src == "value") {
         r->source = Rule::Source::constant;
+        r->sends_null = request_nulls && explicit_null(n["value"]);
         r->constant = constant(n["value"]);
         check_constant(n["value"], r->constant, schema, where);
         r->constant_val = from_json(r->constant);

@@ -34,6 +34,10 @@ class Compiler {
     bool checks_complete = true;  // no schema keyword was beyond the compiled check
     // Set for the top of the `version` rule, which may also say its `order`.
     bool version_rule = false;
+    // Set while compiling a request: a literal `null` (or `~`) is sent as JSON null.
+    bool request_nulls = false;
+    const std::string* source = nullptr;  // the YAML text, to tell `x: null` from `x:`
+    bool explicit_null(const YAML::Node& n) const;
 
   private:
     std::string file_;

@@ -152,6 +152,7 @@ Val Evaluator::value(const Rule& r) {
     Val v;
     try {
         if (r.when && !holds(evaluate(*r.when, ctx_), ctx_)) return Val{};
+        if (r.sends_null) return Val::null();  // a request clearing an ERP field
         v = source(r);
         if (v.kind == Val::Kind::list && r.source == Rule::Source::path && !r.keeps_list) {
             // A filter path used for one value: its first match. (An `expr` may yield a list.)

@@ -298,6 +298,7 @@ RequestResult map_request_document(const Plan& plan, const json::value& context)
         result.url = str("url");
         if (auto h = o.find("headers"); h != o.end() && h->value().is_object())
             for (const auto& kv : h->value().get_object()) {
+                if (kv.value().is_null()) continue;  // a literal null header: not sent
                 std::string v = kv.value().is_string() ? std::string(kv.value().get_string())
                                                        : json::serialize(kv.value());
                 result.headers.emplace_back(std::string(kv.key()), std::move(v));

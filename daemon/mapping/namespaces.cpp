@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 namespace fb::mapping {
 namespace {
@@ -134,11 +135,21 @@ class Resolver {
             } else if (const auto* items = kv.value().if_array()) {
                 // Repeated elements: each has its own declarations, so each its own name. A
                 // list keeps being a list (a JSON input's one-element or empty array too).
+                // Items that come apart (one redeclares its prefix) are each what the decoder
+                // makes of its name: a lone one a value, repeats a list.
                 if (items->empty()) out.insert_or_assign(rename(k, false), json::array());
-                for (const auto& item : *items) {
-                    json::value renamed;
-                    std::string name = element(k, item, renamed, depth);
-                    add(out, std::move(name), std::move(renamed), true);
+                std::vector<std::pair<std::string, json::value>> renamed(items->size());
+                bool one_name = true;
+                for (std::size_t i = 0; i < items->size(); ++i) {
+                    renamed[i].first = element(k, (*items)[i], renamed[i].second, depth);
+                    one_name = one_name && renamed[i].first == renamed[0].first;
+                }
+                std::unordered_map<std::string, std::size_t> count;
+                if (!one_name)
+                    for (const auto& r : renamed) ++count[r.first];
+                for (auto& [name, v] : renamed) {
+                    bool as_list = one_name || count[name] > 1;
+                    add(out, std::move(name), std::move(v), as_list);
                 }
             } else {
                 json::value renamed;

@@ -69,6 +69,7 @@ struct Rule {
     ExprPtr when;
     bool required = false;
     bool keeps_list = false;  // a list path into a list field: all matches, not the first
+    bool sends_null = false;  // a request's literal `null`: JSON null, not "no value"
     std::optional<json::value> default_value;
     Val default_val;
     std::vector<std::pair<std::string, json::value>> lookup;

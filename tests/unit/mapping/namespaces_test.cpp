@@ -161,6 +161,15 @@ TEST_CASE("namespaces: a prefix redeclared to another URI inside the document is
     CHECK(r.at("Deep").at("{urn:unknown}ID") == "unknown");
     CHECK(r.at("Deep").at("{urn:unknown}Q").at("@{urn:unknown}u") == "1");
     CHECK_FALSE(r.at("Deep").as_object().contains("cbc:ID"));
+    // Repeats of one written name that a redeclaration splits: each part is what the decoder
+    // makes of a name, a lone element a value (not a list of one).
+    auto split = resolve_namespaces(
+        decode("<R xmlns:b=\"" + std::string(cbc) + "\"><b:Q>1</b:Q><b:Q xmlns:b=\"urn:other\">2</b:Q>"
+               "<b:P>x</b:P><b:P>y</b:P></R>"),
+        ns);
+    CHECK(split.at("R").at("cbc:Q") == "1");
+    CHECK(split.at("R").at("o:Q").at("#text") == "2");
+    CHECK(json::serialize(split.at("R").at("cbc:P")) == R"(["x","y"])");
     auto m = Mapping::compile(
         "name: t\nnamespaces: { cbc: \"" + std::string(cbc) + "\" }\nkey: $.R.cbc:ID\n"
         "work_order:\n  type: delivery\n  source_ref: $.R.Deep.*:ID\n"

@@ -138,3 +138,44 @@ TEST_CASE("a template whose every part is empty is no value; one filled part kee
     REQUIRE(full.kind == MapResult::Kind::mapped);
     CHECK(full.work_order.at("customer").at("phone") == "+14155550188");
 }
+
+TEST_CASE("a request sends a literal null as JSON null; a work order still has no null",
+          "[mapping][request][null]") {
+    auto m = Mapping::compile(
+        "name: clear\nrequest:\n  method: PATCH\n  url: /api/shipments/1\n"
+        "  headers: { X-Empty: null, X-Id: $.work_order.id }\n"
+        "  body:\n    carrier: null\n    tracking: ~\n    domain: [write_date, \"=\", null]\n"
+        "    note: { value: null, when: $.event.clear }\n    absent: $.event.nothing\n",
+        "clear.yaml");
+    json::object context{{"event", json::object{{"clear", true}}},
+                         {"work_order", json::object{{"id", "wo-1"}}}};
+    auto r = m->map_request(context);
+    INFO((r.error ? r.error->message() : ""));
+    REQUIRE(r.kind == MapResult::Kind::mapped);
+    CHECK(json::serialize(r.body) ==
+          R"({"carrier":null,"tracking":null,"domain":["write_date","=",null],"note":null})");
+    REQUIRE(r.headers.size() == 1);  // a null header is not sent
+    CHECK(r.headers[0].first == "X-Id");
+    context["event"].as_object()["clear"] = false;
+    auto kept = m->map_request(context);
+    REQUIRE(kept.kind == MapResult::Kind::mapped);
+    CHECK_FALSE(kept.body.as_object().contains("note"));
+    // An empty value is still a mistake, with the hint; in a work order null stays "no value".
+    try {
+        Mapping::compile("name: c\nrequest:\n  method: POST\n  url: /x\n  body:\n    a:\n    b: 1\n",
+                         "c.yaml");
+        FAIL("compiled");
+    } catch (const CompileError& e) {
+        CHECK(std::string(e.what()).find("has no rule (an empty value); to send JSON null write `null`") !=
+              std::string::npos);
+    }
+    try {
+        small_mapping("  notes: { value: null, default: none }\n");
+        FAIL("compiled");
+    } catch (const CompileError& e) {
+        CHECK(std::string(e.what()) ==
+              "t.yaml:8:10: `null` does not fit work_order.notes in the work-order schema");
+    }
+    // A null read from the document is no value in a request too: left out, not sent.
+    CHECK_FALSE(r.body.as_object().contains("absent"));
+}
