@@ -95,7 +95,7 @@ try {
   }, flow);
   assert.match(await page.textContent(`#flows tr[data-flow="${flow}"] td.held`), /ERP upgrade until 04:00/);
   promptAnswer = null;
-  assert.equal(await page.textContent(pauseButton), "Resume");
+  await page.waitForFunction((b) => document.querySelector(b).textContent === "Resume", pauseButton);
   await page.click(pauseButton);
   await page.waitForFunction((f) => !document.querySelector(`#flows tr[data-flow="${f}"] td.held`) &&
     document.querySelector(`#flows tr[data-flow="${f}"] button.pause`).textContent === "Pause", flow);

@@ -174,14 +174,20 @@ async function showTrace(flow, id) {
   out.replaceChildren(...parts);
 }
 
+let generation = 0;  // a slow answer of an older refresh never paints over a newer one
+
 async function refresh() {
+  const mine = ++generation;
   try {
     const overview = await api("overview");
+    if (mine !== generation) return;
     $("version").textContent = "v" + overview.version;
     renderReadiness(overview.readiness);
     renderFlows(overview);
     const checked = new Set([...document.querySelectorAll("#dead-letters tbody input:checked")].map((b) => b.value));
-    renderDeadLetters(await api("dead-letter" + ($("show-replayed").checked ? "?all=1" : "")));
+    const deadLetters = await api("dead-letter" + ($("show-replayed").checked ? "?all=1" : ""));
+    if (mine !== generation) return;
+    renderDeadLetters(deadLetters);
     for (const b of document.querySelectorAll("#dead-letters tbody input")) if (checked.has(b.value)) b.checked = true;
     updateReplayButton();
     $("status").textContent = "updated " + new Date().toLocaleTimeString();
