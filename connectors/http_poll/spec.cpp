@@ -89,6 +89,8 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->next = p.string("next", "", spec->paging == Spec::Paging::next_link || spec->paging == Spec::Paging::token);
     if (spec->paging == Spec::Paging::link_header) spec->rel = p.string("rel", spec->rel);
     spec->more = p.string("more", "");
+    if (!spec->more.empty() && !spec->more.starts_with("$"))
+        p.fail(p.get("more"), p.where() + ".more is a path in the answer to its \"more pages follow\" flag, like $.hasMore, found `" + spec->more + "`");
     if (!spec->more.empty() && spec->paging == Spec::Paging::none)
         p.fail(p.get("more"), p.where() + ".more needs a paging type: with `none` there is only one page");
     spec->size = p.integer("size", spec->size, 1, 100000);
