@@ -234,6 +234,7 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
     if (records->is_array()) page.records = records->as_array();
     bool empty = page.records.empty();
     bool full = page.records.size() >= spec_.size;
+    std::optional<bool> more_flag;
     if (!spec_.more.empty() && !empty) {  // the ERP's own "more pages follow" flag decides
         const auto* more = find_path(page.body, spec_.more);
         auto flag = more ? text_of(*more) : std::string();
@@ -243,14 +244,11 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
                           http::mask_secrets(json::serialize(page.body).substr(0, 200), secrets());
             return page;
         }
-        if (flag != "true" && flag != "1") {
-            if (!spec_.details.empty()) fetch_details(cursor, page);
-            return page;  // the last page
-        }
-        full = true;  // a short page with more to come (the flag wins)
+        more_flag = flag == "true" || flag == "1";
+        full = *more_flag;  // a short page with more to come, a full one without: the flag wins
     }
     PageState next = state;
-    switch (spec_.paging) {
+    switch (more_flag == false ? Spec::Paging::none : spec_.paging) {  // false: the last page
         case Spec::Paging::none: break;
         case Spec::Paging::next_link:
             if (const auto* link = find_path(page.body, spec_.next); link && link->is_string() && !link->as_string().empty() && !empty) {
