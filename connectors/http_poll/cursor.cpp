@@ -120,7 +120,8 @@ json::object parts_at(std::int64_t ms, int tz_offset_minutes) {
                         {"microsecond", (((ms % 1000) + 1000) % 1000) * 1000}};
 }
 
-std::int64_t seconds_of(std::int64_t ms) { return ms >= 0 ? ms / 1000 : (ms - 999) / 1000; }
+// Whole seconds, rounded down (as gmtime wants them), for any ms a hostile answer may hold.
+std::int64_t seconds_of(std::int64_t ms) { return ms / 1000 - (ms % 1000 < 0 ? 1 : 0); }
 
 // The offsets a window's two ends are written at: each end's own, or with the other end given,
 // the window's smallest (since) and largest (until).
