@@ -23,7 +23,7 @@ std::int64_t days_from_civil(int y, unsigned m, unsigned d) {  // Howard Hinnant
     return std::int64_t(era) * 146097 + std::int64_t(doe) - 719468;
 }
 
-std::optional<std::int64_t> parse_text(const std::string& s, int tz_offset_minutes) {
+std::optional<std::int64_t> parse_text(const std::string& s, const Zone& zone) {
     long long ms = 0;
     if (std::sscanf(s.c_str(), "/Date(%lld", &ms) == 1) return ms;  // SAP OData v2
     int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
@@ -41,7 +41,7 @@ std::optional<std::int64_t> parse_text(const std::string& s, int tz_offset_minut
             if (digits < 3) frac_ms = frac_ms * 10 + (s[at] - '0');
         for (; digits < 3; ++digits) frac_ms *= 10;
     }
-    int offset = tz_offset_minutes;
+    std::optional<int> offset;  // none written: the zone's
     if (at < s.size()) {
         if (s[at] == 'Z' || s[at] == 'z') offset = 0;
         else if (s[at] == '+' || s[at] == '-') {
@@ -52,13 +52,13 @@ std::optional<std::int64_t> parse_text(const std::string& s, int tz_offset_minut
             return std::nullopt;
     }
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    auto days = days_from_civil(y, mo, d);
-    return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset * 60ll) * 1000 + frac_ms;
+    auto local = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return (offset ? local - *offset * 60ll : zone.to_utc(local)) * 1000 + frac_ms;
 }
 
 // A datetime written as an object of its parts, as JSON-RPC ERPs type them (Tryton:
 // {"__class__": "datetime", "year": 2026, "month": 11, "day": 20, "hour": 16, …, "microsecond": 0}).
-std::optional<std::int64_t> parse_parts(const json::object& o, int tz_offset_minutes) {
+std::optional<std::int64_t> parse_parts(const json::object& o, const Zone& zone) {
     auto part = [&](const char* key, std::int64_t fallback) -> std::optional<std::int64_t> {
         const auto* v = o.if_contains(key);
         if (!v) return fallback;
@@ -74,7 +74,7 @@ std::optional<std::int64_t> parse_parts(const json::object& o, int tz_offset_min
         *mi > 59 || *sec < 0 || *sec > 60 || *us < 0 || *us > 999999)
         return std::nullopt;
     auto days = days_from_civil(int(*y), unsigned(*mo), unsigned(*d));
-    return ((days * 86400 + *h * 3600 + *mi * 60 + *sec) - tz_offset_minutes * 60ll) * 1000 + *us / 1000;
+    return zone.to_utc(days * 86400 + *h * 3600 + *mi * 60 + *sec) * 1000 + *us / 1000;
 }
 
 // A date field and a clock-time field (SAP B1's UpdateDate "2026-11-20T00:00:00Z" or
@@ -89,9 +89,9 @@ std::optional<std::string> date_and_time(const json::value& date, const json::va
 
 }  // namespace
 
-std::optional<std::int64_t> parse_time(const json::value& v, int tz_offset_minutes) {
-    if (v.is_string()) return parse_text(std::string(v.as_string()), tz_offset_minutes);
-    if (v.is_object()) return parse_parts(v.as_object(), tz_offset_minutes);
+std::optional<std::int64_t> parse_time(const json::value& v, const Zone& zone) {
+    if (v.is_string()) return parse_text(std::string(v.as_string()), zone);
+    if (v.is_object()) return parse_parts(v.as_object(), zone);
     if (v.is_int64() || v.is_uint64()) {
         auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64());
         // Seconds between the years -1200 and 5138, else ms (also what keeps n * 1000 in range).
@@ -100,9 +100,9 @@ std::optional<std::int64_t> parse_time(const json::value& v, int tz_offset_minut
     return std::nullopt;
 }
 
-std::string format_utc(std::int64_t ms) { return format_local(ms, 0).append("Z"); }
+namespace {
 
-std::string format_local(std::int64_t ms, int tz_offset_minutes) {
+std::string format_at(std::int64_t ms, int tz_offset_minutes) {
     std::time_t t = static_cast<std::time_t>(ms / 1000 + tz_offset_minutes * 60ll);
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -110,6 +110,30 @@ std::string format_local(std::int64_t ms, int tz_offset_minutes) {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     return buf;
 }
+
+json::object parts_at(std::int64_t ms, int tz_offset_minutes) {
+    std::time_t t = static_cast<std::time_t>((ms - (((ms % 1000) + 1000) % 1000)) / 1000 + tz_offset_minutes * 60ll);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return json::object{{"year", tm.tm_year + 1900}, {"month", tm.tm_mon + 1}, {"day", tm.tm_mday},
+                        {"hour", tm.tm_hour},        {"minute", tm.tm_min},    {"second", tm.tm_sec},
+                        {"microsecond", (((ms % 1000) + 1000) % 1000) * 1000}};
+}
+
+// Whole seconds, rounded down (as gmtime wants them), for any ms a hostile answer may hold.
+std::int64_t seconds_of(std::int64_t ms) { return ms / 1000 - (ms % 1000 < 0 ? 1 : 0); }
+
+// The offsets a window's two ends are written at: each end's own, or with the other end given,
+// the window's smallest (since) and largest (until).
+void window_offsets(const Zone& zone, std::int64_t since_ms, std::int64_t until_ms, int& low, int& high) {
+    zone.offsets_between(seconds_of(since_ms), seconds_of(until_ms), low, high);
+}
+
+}  // namespace
+
+std::string format_utc(std::int64_t ms) { return format_at(ms, 0).append("Z"); }
+
+std::string format_local(std::int64_t ms, const Zone& zone) { return format_at(ms, zone.offset_at(seconds_of(ms))); }
 
 bool Cursor::id_less(const std::string& a, const std::string& b) {
     auto digits = [](const std::string& s) {
@@ -138,13 +162,14 @@ std::optional<Cursor> Cursor::from_json(std::string_view text) {
 Cursor Cursor::initial(const Spec::Cursor& spec) {
     Cursor c;
     c.time = spec.initial;
-    c.time_ms = parse_time(json::value(spec.initial), spec.tz_offset_minutes).value_or(0);
+    c.time_ms = parse_time(json::value(spec.initial), spec.zone()).value_or(0);
     return c;
 }
 
 Cursor advance(const Cursor& current, const json::array& records, const Spec::Cursor& spec,
                std::int64_t until_ms, std::size_t& unreadable) {
     Cursor best = current;
+    const Zone zone = spec.zone();
     for (const auto& r : records) {
         const auto* t = find_path(r, spec.time);
         if ((!t || t->is_null()) && !spec.time_fallback.empty()) t = find_path(r, spec.time_fallback);
@@ -154,12 +179,12 @@ Cursor advance(const Cursor& current, const json::array& records, const Spec::Cu
             const auto* clock = find_path(r, spec.time_of_day);
             auto combined = clock ? date_and_time(*t, *clock) : std::nullopt;
             if (combined) {
-                ms = parse_text(*combined, spec.tz_offset_minutes);
+                ms = parse_text(*combined, zone);
                 text = *combined;
             }
         } else if (t) {
-            ms = parse_time(*t, spec.tz_offset_minutes);
-            text = t->is_object() && ms ? format_local(*ms, spec.tz_offset_minutes) : text_of(*t);
+            ms = parse_time(*t, zone);
+            text = t->is_object() && ms ? format_local(*ms, zone) : text_of(*t);
         }
         if (!ms) {
             ++unreadable;
@@ -174,32 +199,30 @@ Cursor advance(const Cursor& current, const json::array& records, const Spec::Cu
     return best;
 }
 
-json::object time_parts(std::int64_t ms, int tz_offset_minutes) {
-    std::time_t t = static_cast<std::time_t>((ms - (((ms % 1000) + 1000) % 1000)) / 1000 + tz_offset_minutes * 60ll);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return json::object{{"year", tm.tm_year + 1900}, {"month", tm.tm_mon + 1}, {"day", tm.tm_mday},
-                        {"hour", tm.tm_hour},        {"minute", tm.tm_min},    {"second", tm.tm_sec},
-                        {"microsecond", (((ms % 1000) + 1000) % 1000) * 1000}};
-}
+json::object time_parts(std::int64_t ms, const Zone& zone) { return parts_at(ms, zone.offset_at(seconds_of(ms))); }
 
-json::object cursor_context(const Cursor& c, const Spec::Cursor& spec) {
+json::object cursor_context(const Cursor& c, const Spec::Cursor& spec, std::optional<std::int64_t> until_ms) {
     auto since = c.time_ms - spec.overlap.count();
+    int low = 0, high = 0;
+    window_offsets(spec.zone(), since, until_ms.value_or(since), low, high);
     return json::object{{"time", c.time},
                         {"time_ms", c.time_ms},
                         {"id", c.id},
                         {"since", format_utc(since)},
-                        {"since_local", format_local(since, spec.tz_offset_minutes)},
-                        {"since_parts", time_parts(since, spec.tz_offset_minutes)},
+                        {"since_local", format_at(since, low)},
+                        {"since_parts", parts_at(since, low)},
                         {"since_ms", since}};
 }
 
-void add_times(json::object& context, std::int64_t now_ms, std::int64_t until_ms, const Spec::Cursor& spec) {
+void add_times(json::object& context, std::int64_t now_ms, std::int64_t until_ms, const Spec::Cursor& spec,
+               std::optional<std::int64_t> since_ms) {
+    int low = 0, high = 0;
+    window_offsets(spec.zone(), since_ms.value_or(until_ms), until_ms, low, high);
     context["now"] = format_utc(now_ms);
     context["now_ms"] = now_ms;
     context["until"] = format_utc(until_ms);
-    context["until_local"] = format_local(until_ms, spec.tz_offset_minutes);
-    context["until_parts"] = time_parts(until_ms, spec.tz_offset_minutes);
+    context["until_local"] = format_at(until_ms, high);
+    context["until_parts"] = parts_at(until_ms, high);
     context["until_ms"] = until_ms;
 }
 

@@ -15,12 +15,12 @@
 namespace fb::connectors::http_poll {
 
 // A change time as unix milliseconds: RFC 3339 (with Z or an offset), "YYYY-MM-DD HH:MM:SS[.fff]"
-// or "…T…" without a zone (read at `tz_offset_minutes`), SAP's "/Date(1700000000000)/", or a
+// or "…T…" without a zone (read in `zone`), SAP's "/Date(1700000000000)/", or a
 // number of seconds/milliseconds since 1970.
-std::optional<std::int64_t> parse_time(const boost::json::value& v, int tz_offset_minutes);
-// RFC 3339 UTC ("2026-11-20T09:55:00Z"), and local "YYYY-MM-DDTHH:MM:SS" at an offset.
+std::optional<std::int64_t> parse_time(const boost::json::value& v, const Zone& zone);
+// RFC 3339 UTC ("2026-11-20T09:55:00Z"), and local "YYYY-MM-DDTHH:MM:SS" in a zone.
 std::string format_utc(std::int64_t ms);
-std::string format_local(std::int64_t ms, int tz_offset_minutes);
+std::string format_local(std::int64_t ms, const Zone& zone);
 
 struct Cursor {
     std::int64_t time_ms = 0;
@@ -41,12 +41,16 @@ struct Cursor {
 Cursor advance(const Cursor& current, const boost::json::array& records, const Spec::Cursor& spec,
                std::int64_t until_ms, std::size_t& unreadable);
 
-// {year, month, day, hour, minute, second, microsecond} of `ms` at the offset, for ERPs whose
+// {year, month, day, hour, minute, second, microsecond} of `ms` in the zone, for ERPs whose
 // requests take datetimes as objects.
-boost::json::object time_parts(std::int64_t ms, int tz_offset_minutes);
-// The request context's `cursor` and `until`/`now` parts.
-boost::json::object cursor_context(const Cursor& c, const Spec::Cursor& spec);
+boost::json::object time_parts(std::int64_t ms, const Zone& zone);
+// The request context's `cursor` and `until`/`now` parts. Given the other end of the window
+// (`until_ms` for the cursor, `since_ms` for the times), a named zone's wall clock is written at
+// the smallest offset of the window for `since_local` and the largest for `until_local`: across
+// the autumn change the ERP's wall clock repeats an hour, and the request asks for both.
+boost::json::object cursor_context(const Cursor& c, const Spec::Cursor& spec,
+                                   std::optional<std::int64_t> until_ms = std::nullopt);
 void add_times(boost::json::object& context, std::int64_t now_ms, std::int64_t until_ms,
-               const Spec::Cursor& spec);
+               const Spec::Cursor& spec, std::optional<std::int64_t> since_ms = std::nullopt);
 
 }  // namespace fb::connectors::http_poll

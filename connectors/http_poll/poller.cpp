@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/http_poll/json_path.h"
+#include "http/link_header.h"
 #include "http/request_body.h"
 #include "core/ids.h"
 #include "decode/decode.h"
@@ -104,12 +105,13 @@ std::vector<std::string> Poller::secrets() const {
 
 bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
                    const http::Session::Value& session, http::ClientRequest& out, std::string& error) const {
-    json::object ctx{{"cursor", cursor_context(cursor, spec_.cursor)},
+    const auto until_ms = now_ms - spec_.cursor.settle.count();
+    json::object ctx{{"cursor", cursor_context(cursor, spec_.cursor, until_ms)},
                      {"page", {{"number", state.number}, {"offset", state.offset},
                                {"size", spec_.size}, {"token", state.token}}},
                      {"vars", spec_.vars}};
     add_session(ctx, session);
-    add_times(ctx, now_ms, now_ms - spec_.cursor.settle.count(), spec_.cursor);
+    add_times(ctx, now_ms, until_ms, spec_.cursor, cursor.time_ms - spec_.cursor.overlap.count());
     auto r = spec_.request->map_request(ctx);
     if (r.kind != mapping::MapResult::Kind::mapped) {
         error = r.error ? r.error->message() : "the request mapping's `when` said no request";
@@ -184,6 +186,7 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
         return out;
     }
     out.body = std::move(decoded.value);
+    out.headers = res.headers;
     if (error_rule.matches(res.body)) {
         out.error = Exchange::Error::error_answer;
         out.reason = prefix + "the ERP answered an error (" + error_rule.path + "): " +
@@ -231,8 +234,21 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
     if (records->is_array()) page.records = records->as_array();
     bool empty = page.records.empty();
     bool full = page.records.size() >= spec_.size;
+    std::optional<bool> more_flag;
+    if (!spec_.more.empty() && !empty) {  // the ERP's own "more pages follow" flag decides
+        const auto* more = find_path(page.body, spec_.more);
+        auto flag = more ? text_of(*more) : std::string();
+        if (flag != "true" && flag != "false" && flag != "1" && flag != "0" && !(more && more->is_null())) {
+            page.error = Page::Error::decode;
+            page.reason = "no true/false flag at " + spec_.more + " (paging.more) in the answer: " +
+                          http::mask_secrets(json::serialize(page.body).substr(0, 200), secrets());
+            return page;
+        }
+        more_flag = flag == "true" || flag == "1";
+        full = *more_flag;  // a short page with more to come, a full one without: the flag wins
+    }
     PageState next = state;
-    switch (spec_.paging) {
+    switch (more_flag == false ? Spec::Paging::none : spec_.paging) {  // false: the last page
         case Spec::Paging::none: break;
         case Spec::Paging::next_link:
             if (const auto* link = find_path(page.body, spec_.next); link && link->is_string() && !link->as_string().empty() && !empty) {
@@ -249,6 +265,12 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
         case Spec::Paging::page_number:
             if (full) {
                 ++next.number;
+                page.next = next;
+            }
+            break;
+        case Spec::Paging::link_header:
+            if (auto link = http::link_target(page.headers, spec_.rel); link && !empty) {
+                next.next_url = resolve_link(page.sent.url, *link);
                 page.next = next;
             }
             break;

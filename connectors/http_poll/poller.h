@@ -38,6 +38,7 @@ struct Exchange {
     std::chrono::milliseconds retry_after{-1};
     http::ClientRequest sent;            // the request (for the dry run, masked there)
     boost::json::value body;             // the decoded answer
+    http::Headers headers;               // the answer's headers (Link paging)
 };
 const char* to_string(Exchange::Error e);
 

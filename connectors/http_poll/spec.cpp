@@ -8,6 +8,7 @@
 #include "connectors/http_poll/json_path.h"
 #include "http/endpoint_config.h"
 #include "http/login.h"
+#include "mapping/time.h"
 
 namespace fb::connectors::http_poll {
 namespace json = boost::json;
@@ -78,13 +79,20 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->group_rows = s.boolean("group_rows", false);
 
     auto p = s.section("paging");
-    auto kind = p.choice("type", "none", {"none", "next_link", "offset", "page_number", "token"});
+    auto kind = p.choice("type", "none", {"none", "next_link", "offset", "page_number", "token", "link_header"});
     spec->paging = kind == "next_link" ? Spec::Paging::next_link
+                   : kind == "link_header" ? Spec::Paging::link_header
                    : kind == "offset" ? Spec::Paging::offset
                    : kind == "page_number" ? Spec::Paging::page_number
                    : kind == "token" ? Spec::Paging::token
                                      : Spec::Paging::none;
     spec->next = p.string("next", "", spec->paging == Spec::Paging::next_link || spec->paging == Spec::Paging::token);
+    if (spec->paging == Spec::Paging::link_header) spec->rel = p.string("rel", spec->rel);
+    spec->more = p.string("more", "");
+    if (!spec->more.empty() && !spec->more.starts_with("$"))
+        p.fail(p.get("more"), p.where() + ".more is a path in the answer to its \"more pages follow\" flag, like $.hasMore, found `" + spec->more + "`");
+    if (!spec->more.empty() && spec->paging == Spec::Paging::none)
+        p.fail(p.get("more"), p.where() + ".more needs a paging type: with `none` there is only one page");
     spec->size = p.integer("size", spec->size, 1, 100000);
     spec->max_pages = p.integer("max_pages", spec->max_pages, 1, 1000000);
     p.reject_unknown();
@@ -100,6 +108,13 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->cursor.overlap = c.duration("overlap", spec->cursor.overlap);
     spec->cursor.settle = c.duration("settle", spec->cursor.settle);
     spec->cursor.tz_offset_minutes = read_offset(c, "tz_offset");
+    if (auto name = c.string("tz", ""); !name.empty()) {
+        if (c.has("tz_offset"))
+            c.fail(c.get("tz"), c.where() + ": tz and tz_offset both say where the times are: keep one");
+        spec->cursor.tz = mapping::find_zone(name);
+        if (!spec->cursor.tz)
+            c.fail(c.get("tz"), c.where() + ".tz: `" + name + "` is not a time zone of the tz database (like Europe/Berlin, Asia/Shanghai)");
+    }
     c.reject_unknown();
 
     if (auto list = s.get("details")) {

@@ -16,6 +16,7 @@
 #include "http/login.h"
 #include "http/session.h"
 #include "mapping/mapping.h"
+#include "connectors/http_poll/zone.h"
 
 namespace fb::config {
 class Section;
@@ -52,9 +53,14 @@ struct Spec : core::SourceSpec {
     // committed apart: the rows of the last document on a page wait for the next page.
     bool group_rows = false;
 
-    enum class Paging { none, next_link, offset, page_number, token };
+    enum class Paging { none, next_link, offset, page_number, token, link_header };
     Paging paging = Paging::none;
     std::string next;      // next_link: path to the next URL; token: path to the next token
+    std::string rel = "next";  // link_header: the `rel` of the RFC 8288 Link that is the next page
+    // A flag in the answer that says whether more pages follow (NetSuite's `$.hasMore`, Zoho's
+    // `$.page_context.has_more_page`): when set, false ends the data, true asks for the next page
+    // even after a short one; empty: the paging type's own end rule alone.
+    std::string more;
     std::size_t size = 100;  // offset / page_number: the page size (a shorter page is the last)
     std::size_t max_pages = 1000;  // per poll: a guard against an ERP that pages forever
 
@@ -70,6 +76,8 @@ struct Spec : core::SourceSpec {
         std::chrono::milliseconds overlap{5 * 60 * 1000};
         std::chrono::milliseconds settle{0};
         int tz_offset_minutes = 0;  // for times written without a zone (and *_local in requests)
+        const date::time_zone* tz = nullptr;  // `tz: Europe/Berlin`: a named zone instead
+        Zone zone() const { return tz ? Zone(tz) : Zone(tz_offset_minutes); }
     } cursor;
 
     // A further request per page (one for all the page's ids: batched) or per record, whose

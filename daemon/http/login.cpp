@@ -41,6 +41,12 @@ std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::
             login->session.relogin_status.push_back(std::stoi(code));
         }
     }
+    // The session's lifetime in the login answer (OAuth2 `expires_in`): renewed before its end.
+    login->session.expires_in = s.string("expires_in", "");
+    login->session.expires_at = s.string("expires_at", "");
+    for (const char* key : {"expires_in", "expires_at"})
+        if (auto v = s.string(key, ""); !v.empty() && !v.starts_with("$"))
+            s.fail(s.get(key), s.where() + "." + key + " is a path in the login's answer, like $." + key + ", found `" + v + "`");
     if (auto e = s.get("expired")) {
         auto es = s.child(e, s.where() + ".expired");
         login->expired_path = es.string("path", "", true);

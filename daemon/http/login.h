@@ -27,7 +27,7 @@ struct LoginSpec {
 };
 
 // `login: {request, from: body|cookie|header, name, relogin_status: [401, 403],
-// expired: {path, equals}}`, or null when `key` is absent. Errors name file:line:col.
+// expired: {path, equals}, expires_in: $.expires_in, expires_at: $.path}`, or null when `key` is absent. Errors name file:line:col.
 std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::string& key,
                                             const std::string& base_dir);
 

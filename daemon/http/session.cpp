@@ -8,6 +8,9 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <chrono>
+
+#include "mapping/time.h"
 
 namespace fb::http {
 namespace json = boost::json;
@@ -111,13 +114,46 @@ std::string session_source(const SessionSpec& spec) {
 
 }  // namespace
 
+std::int64_t renew_at(std::int64_t issued_ms, std::int64_t lifetime_ms) {
+    return issued_ms + lifetime_ms - std::min<std::int64_t>(lifetime_ms / 10, 60'000);
+}
+
+std::optional<std::int64_t> session_expiry(const SessionSpec& spec, std::string_view body, std::int64_t now_ms) {
+    constexpr std::int64_t ten_years_s = 10ll * 366 * 86400;
+    auto seconds = [](const std::string& text) -> std::optional<std::int64_t> {
+        if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+        return std::stoll(text);
+    };
+    if (!spec.expires_in.empty())
+        if (auto v = json_path_string(body, spec.expires_in))
+            if (auto s = seconds(*v); s && *s > 0 && *s <= ten_years_s) return now_ms + *s * 1000;
+    if (!spec.expires_at.empty())
+        if (auto v = json_path_string(body, spec.expires_at)) {
+            std::optional<std::int64_t> at_ms;
+            if (auto s = seconds(*v)) at_ms = *s * 1000;
+            mapping::TimeFormat rfc3339;
+            mapping::WallTime wall;
+            if (!at_ms && mapping::parse_time(rfc3339, *v, wall) && wall.has_offset)
+                at_ms = (wall.local_seconds - wall.offset_seconds) * 1000 + wall.millis;
+            if (at_ms && *at_ms > now_ms && *at_ms - now_ms <= ten_years_s * 1000) return at_ms;
+        }
+    return std::nullopt;
+}
+
 Session::Session(const Client& client, SessionSpec spec, std::function<ClientRequest()> login,
                  std::function<bool(const ClientResponse&)> expired)
-    : client_(client), spec_(std::move(spec)), login_(std::move(login)), expired_(std::move(expired)) {}
+    : client_(client), spec_(std::move(spec)), login_(std::move(login)), expired_(std::move(expired)),
+      now_ms_([] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+      }) {}
 
 void Session::invalidate() {
     std::lock_guard lock(mutex_);
     value_.reset();
+    expires_ms_.reset();
+    renew_ms_.reset();
 }
 
 std::string Session::current() const {
@@ -131,6 +167,7 @@ Session::Value Session::current_value() const {
 }
 
 bool Session::login(Result& out) {
+    const auto issued = now_ms_();  // before the request: its lifetime runs from when it was asked
     auto answer = client_.send(login_());
     ++logins_;
     if (!answer.ok()) {
@@ -150,6 +187,9 @@ bool Session::login(Result& out) {
     }
     value_ = std::move(v);
     answer_ = std::move(answer.response.body);
+    expires_ms_ = session_expiry(spec_, answer_, issued);
+    renew_ms_.reset();
+    if (expires_ms_) renew_ms_ = renew_at(issued, *expires_ms_ - issued);
     return true;
 }
 
@@ -162,6 +202,19 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
     Result out;
     for (int attempt = 0; attempt < 2; ++attempt) {
         bool fresh = false;
+        if (value_ && renew_ms_ && now_ms_() >= *renew_ms_) {
+            // Due: renew before the ERP refuses it. A renewal that fails while the session still
+            // lives keeps it (the next request tries again); once past its end it is a failure.
+            ++renewals_;
+            if (login(out)) {
+                fresh = true;
+            } else if (now_ms_() >= expires_ms_.value_or(0)) {
+                value_.reset();
+                return out;
+            } else {
+                out = Result{};
+            }
+        }
         if (!value_) {
             if (!login(out)) return out;
             fresh = true;
@@ -174,6 +227,8 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
                           (expired_ && expired_(res));
         if (!is_expired) return out;
         value_.reset();
+        expires_ms_.reset();
+        renew_ms_.reset();
         if (fresh) return out;  // a session just issued and refused: logging in again won't help
     }
     return out;

@@ -1,6 +1,7 @@
 // A login session shared by sources and sinks: a login request whose answer yields a session
 // value (a token in the body, a cookie, a header), used by later requests, and renewed when the
-// ERP answers that it has expired (401/403 or a configured answer) without losing the request.
+// ERP answers that it has expired (401/403 or a configured answer) without losing the request,
+// or before that, when the login answered how long the session lives (OAuth2's `expires_in`).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,18 @@ struct SessionSpec {
     // cookies: the cookies to send back together (SAP B1's B1SESSION and ROUTEID), the value is
     // a ready `Cookie:` header, "B1SESSION=…; ROUTEID=…"; empty: every cookie the login set.
     std::vector<std::string> names;
+    // Paths in the login's JSON answer to the session's lifetime: `expires_in` in seconds (OAuth2,
+    // a number or a numeric string), `expires_at` a moment (unix seconds or RFC 3339). Empty, or
+    // absent from the answer: the session lives until the ERP refuses it.
+    std::string expires_in, expires_at;
 };
+
+// When a session that lives `lifetime_ms` from `issued_ms` is renewed: 10% of its life early,
+// at most 60 s early (a one-hour token at 59 min, a five-minute one at 4.5 min).
+std::int64_t renew_at(std::int64_t issued_ms, std::int64_t lifetime_ms);
+// The session's end read from a login answer by spec.expires_in / expires_at, as unix ms; nullopt
+// when not configured, absent, or not a usable value (<= 0 s, over ten years).
+std::optional<std::int64_t> session_expiry(const SessionSpec& spec, std::string_view body, std::int64_t now_ms);
 
 // The value `spec` names in a login answer, if it is there and not empty.
 std::optional<std::string> session_value(const SessionSpec& spec, const ClientResponse& response);
@@ -63,6 +75,9 @@ public:
     std::uint64_t logins() const { return logins_; }
     std::string current() const;  // for masking in logs
     Value current_value() const;
+    // The clock the expiry is measured by: unix ms (the system clock; tests advance their own).
+    void set_clock(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
+    std::uint64_t renewals() const { return renewals_; }  // logins made because the session was due
 
 private:
     bool login(Result& out);
@@ -75,6 +90,9 @@ private:
     std::optional<std::string> value_;
     std::string answer_;  // the body of the login answer that issued value_
     std::uint64_t logins_ = 0;
+    std::uint64_t renewals_ = 0;
+    std::optional<std::int64_t> expires_ms_, renew_ms_;  // of value_, when the login said
+    std::function<std::int64_t()> now_ms_;
 };
 
 }  // namespace fb::http

@@ -1,7 +1,8 @@
 // Fuzz target: what an ERP answers, read by every part that reads it without a network: the
 // writeback verdict (classify with each sample mapping's `success:` rule, response_json,
 // answer_summary), the HTTP client's Retry-After, the session readers (session_value,
-// json_path_string) and the poll source's records and cursor (find_path, parse_time, advance).
+// json_path_string, session_expiry), the Link header reader (link_target) and the poll source's
+// records and cursor (find_path, parse_time, advance, in fixed offsets and in Europe/Berlin).
 // Input, readable so seeds can be written by hand:
 //   line 1      `<status> [<mapping>]`, or `timeout` / `error` (no answer); <mapping> 0 = no rule
 //   then        `name: value` header lines up to an empty line; `@path: $.a[0]` is not a header
@@ -19,6 +20,8 @@
 #include "http/json_path.h"
 #include "decode/charset.h"
 #include "http/client.h"
+#include "http/link_header.h"
+#include "mapping/time.h"
 #include "http/session.h"
 #include "sample_mappings.h"
 #include "writeback/classify.h"
@@ -153,9 +156,36 @@ void check_session(const Input& in) {
         if (auto v = fb::http::session_value(SessionSpec{SessionSpec::From::cookie, name, {}}, in.response);
             v && (v->empty() || v->find(';') != std::string::npos))
             fail("a cookie value with its attributes", *v);
+    // A session's end from the login answer: absent, or within ten years after now.
+    for (const auto& path : in.paths) {
+        SessionSpec spec{SessionSpec::From::body, "$.access_token", {}};
+        spec.expires_in = path;
+        spec.expires_at = path;
+        constexpr std::int64_t now = 1'790'000'000'000;
+        if (auto end = fb::http::session_expiry(spec, in.response.body, now);
+            end && (*end <= now || *end - now > 10ll * 366 * 86400 * 1000))
+            fail("a session end outside (now, now + 10 years]", std::to_string(*end));
+        if (auto end = fb::http::session_expiry(spec, in.response.body, now))
+            if (auto at = fb::http::renew_at(now, *end - now); at < now || at > *end)
+                fail("a renewal outside the session's life", std::to_string(at));
+    }
     if (auto v = fb::http::session_value(SessionSpec{SessionSpec::From::header, "X-CSRF-Token", {}}, in.response);
         v && v->empty())
         fail("an empty header session value", "");
+}
+
+// The RFC 8288 reader on every Link header the input carries: a target is never empty, never
+// over the size limit, holds no angle bracket, and is text of the headers.
+void check_links(const Input& in) {
+    for (const char* rel : {"next", "previous", "last"}) {
+        auto t = fb::http::link_target(in.response.headers, rel);
+        if (!t) continue;
+        if (t->empty() || t->size() > fb::http::max_link_bytes) fail("a Link target empty or over its limit", *t);
+        if (t->find('>') != std::string::npos) fail("a Link target with its angle bracket", *t);
+        bool inside = false;
+        for (const auto& [name, value] : in.response.headers) inside = inside || value.find(*t) != std::string::npos;
+        if (!inside) fail("a Link target that is in no header", *t);
+    }
 }
 
 void check_poll(const Input& in) {
@@ -165,10 +195,11 @@ void check_poll(const Input& in) {
     auto root = json::parse(in.answer.body, ec, {}, opts);
     if (ec) return;
     constexpr std::int64_t until = 1'800'000'000'000;  // 2027-01-15
-    poll::Spec::Cursor specs[3];
+    poll::Spec::Cursor specs[4];
     specs[0].time = "$.LastChangeDateTime", specs[0].id = "$.DeliveryDocument";  // SAP OData
     specs[1].time = "$.FModifyDate", specs[1].id = "$.FBillNo", specs[1].tz_offset_minutes = 480;  // Kingdee
     specs[2].time = "$.updated_at", specs[2].id = "$['id']", specs[2].initial = "2026-11-20 08:00:00";
+    specs[3].time = "$.lastmodified", specs[3].id = "$.id", specs[3].tz = fb::mapping::find_zone("Europe/Berlin");  // NetSuite
     std::vector<std::string> records_at{"$.d.results", "$.value", "$.data", "$"};
     records_at.insert(records_at.end(), in.paths.begin(), in.paths.end());
     for (const auto& path : records_at) {
@@ -176,6 +207,7 @@ void check_poll(const Input& in) {
         if (!records) continue;
         for (int tz : {-720, 0, 480, 840})
             if (auto ms = poll::parse_time(*records, tz)) (void)poll::format_local(*ms, tz);
+        if (auto ms = poll::parse_time(*records, specs[3].zone())) (void)poll::format_local(*ms, specs[3].zone());
         if (!records->is_array()) continue;
         for (const auto& spec : specs) {
             auto start = poll::Cursor::initial(spec);
@@ -184,8 +216,8 @@ void check_poll(const Input& in) {
             if (next < start) fail("the cursor moved back", next.to_json());
             if (start < next && next.time_ms > until) fail("the cursor moved past `until`", next.to_json());
             if (unreadable > records->get_array().size()) fail("more unreadable records than records", "");
-            auto c = poll::cursor_context(next, spec);
-            poll::add_times(c, until, until - spec.settle.count(), spec);
+            auto c = poll::cursor_context(next, spec, until);
+            poll::add_times(c, until, until - spec.settle.count(), spec, next.time_ms - spec.overlap.count());
             auto saved = poll::Cursor::from_json(next.to_json());
             if (!saved || saved->time_ms != next.time_ms || saved->id != next.id || saved->time != next.time)
                 fail("the cursor does not survive its state row", next.to_json());
@@ -215,6 +247,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto in = read(std::string_view(reinterpret_cast<const char*>(data), size));
     check_verdict(in);
     check_session(in);
+    check_links(in);
     check_poll(in);
     return 0;
 }
