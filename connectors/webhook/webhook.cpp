@@ -109,6 +109,13 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
         co_return http::error_response(req, bhttp::status::unauthorized,
                                        "missing or wrong " + spec_.hmac_header + " signature");
     }
+    if (ctx_.paused()) {  // the operator's pause: the ERP keeps the document and sends it again
+        auto res = http::error_response(req, bhttp::status::service_unavailable,
+                                        "flow `" + ctx_.flow().name +
+                                            "` is paused by the operator; nothing was accepted, retry later");
+        res.set(bhttp::field::retry_after, "30");
+        co_return res;
+    }
     if (!ctx_.store_problem().empty()) {  // the reason is in /readyz and the log
         auto res = http::error_response(req, bhttp::status::service_unavailable,
                                         "state store unavailable; nothing was accepted, retry later");

@@ -69,9 +69,13 @@ App::App(config::Config config)
     intake_ = std::make_unique<ingest::Intake>(config_, metrics_);
     relay_ = std::make_unique<publish::Relay>(config_, bootstrap_, *intake_, metrics_);
     intake_->on_commit([relay = relay_.get()] { relay->wake(); });
-    loop_ = std::make_unique<status::Loop>(config_, bootstrap_, metrics_);
+    pauses_ = std::make_unique<operator_page::Pauses>(config_);
+    std::set<std::string> held;
+    for (const auto& [flow, p] : pauses_->snapshot())
+        if (p.writeback) held.insert(flow);
+    loop_ = std::make_unique<status::Loop>(config_, bootstrap_, metrics_, held);
     admin_ = std::make_unique<operator_page::AdminApi>(
-        config_, workers_,
+        config_, workers_, *pauses_,
         operator_page::AdminApi::Hooks{[this] { return readiness_body(); },
                                        [this] { relay_->wake(); }});
     server_ = std::make_unique<http::Server>(io_, config_.http,
@@ -118,9 +122,24 @@ void App::start_sources() {
         const auto* connector = connectors::find(flow.config->source.type);
         auto& ctx = *contexts_.emplace_back(std::make_unique<ingest::SourceContext>(
             config_, *flow.config, flow.mapping, *intake_, metrics_, health_, endpoints_, workers_));
+        contexts_by_flow_[name] = &ctx;
         sources_.push_back(connector->make(ctx));
     }
+    // A pause the operator left in place holds from the first moment, before any source starts.
+    for (const auto& [name, _] : flows_) apply_pause(name, pauses_->get(name));
+    pauses_->on_change([this](const std::string& flow, const operator_page::Pause& p) { apply_pause(flow, p); });
     for (auto& source : sources_) source->start();
+}
+
+void App::apply_pause(const std::string& flow, const operator_page::Pause& pause) {
+    if (auto it = contexts_by_flow_.find(flow); it != contexts_by_flow_.end())
+        it->second->set_paused(pause.intake);
+    loop_->hold_writeback(flow, pause.writeback);
+    for (auto [part, on] : {std::pair{"intake", pause.intake}, std::pair{"writeback", pause.writeback}})
+        metrics_
+            .gauge("fieldbridge_flow_paused", "1 while the operator holds this part of the flow",
+                   "flow=\"" + flow + "\",part=\"" + part + "\"")
+            .set(on ? 1 : 0);
 }
 
 void App::run() { io_.run(); }
@@ -192,6 +211,11 @@ json::object App::readiness_body() {
     json::object sources;
     for (const auto& [flow, state] : health_.snapshot()) sources[flow] = state;
     status["sources"] = std::move(sources);
+    // Paused flows are the operator's choice, not a fault: named here, readiness unchanged.
+    json::object paused;
+    for (const auto& [flow, p] : pauses_->snapshot())
+        paused[flow] = json::object{{"intake", p.intake}, {"writeback", p.writeback}, {"since", p.since}};
+    status["paused"] = std::move(paused);
     status["status"] = !ready ? "unavailable" : health_.all_ok() ? "ok" : "degraded";
     return status;
 }

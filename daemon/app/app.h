@@ -15,6 +15,7 @@
 #include "ingest/source_context.h"
 #include "mapping/mapping.h"
 #include "operator/admin_api.h"
+#include "operator/pauses.h"
 #include "metrics/metrics.h"
 #include "publish/kafka.h"
 #include "publish/relay.h"
@@ -51,6 +52,7 @@ private:
     http::Response readiness(const http::Request& req);
     void drain(std::chrono::steady_clock::time_point deadline);
     boost::json::object readiness_body();  // /readyz and the operator's page
+    void apply_pause(const std::string& flow, const operator_page::Pause& pause);
 
     config::Config config_;
     metrics::Registry metrics_;
@@ -60,12 +62,14 @@ private:
     std::unique_ptr<ingest::Intake> intake_;
     std::unique_ptr<publish::Relay> relay_;
     std::unique_ptr<status::Loop> loop_;  // status consumer and writeback workers
+    std::unique_ptr<operator_page::Pauses> pauses_;  // the operator's, from the state file
     boost::asio::io_context io_;
     boost::asio::thread_pool workers_;  // decode and map request bodies
     std::unique_ptr<operator_page::AdminApi> admin_;  // /ui and /api/…
     std::unique_ptr<http::Server> server_;
     ingest::SourceHealth health_;
     ingest::EndpointRegistry endpoints_;  // filled before the io thread runs, then read-only
+    std::map<std::string, ingest::SourceContext*> contexts_by_flow_;
     std::vector<std::unique_ptr<ingest::SourceContext>> contexts_;
     std::vector<std::unique_ptr<core::Source>> sources_;
 };

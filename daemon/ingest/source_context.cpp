@@ -100,12 +100,20 @@ std::optional<std::string> SourceContext::checkpoint(const std::string& key) {
 }
 
 bool SourceContext::wait_for_room() {
+    // The operator's pause ends with set_paused(false), which wakes this wait.
+    while (paused_by_operator_)
+        if (!sleep_for(std::chrono::seconds(1))) return false;
     if (intake_.accepting()) return !stopping_;
     paused_->add();
     // The outbox drains at Kafka's pace: look again every 100 ms (or at once on stop).
     while (!intake_.accepting())
         if (!sleep_for(std::chrono::milliseconds(100))) return false;
     return !stopping_;
+}
+
+void SourceContext::set_paused(bool paused) {
+    paused_by_operator_ = paused;
+    if (!paused) wake();
 }
 
 bool SourceContext::sleep_for(std::chrono::milliseconds d) {

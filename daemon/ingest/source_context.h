@@ -68,11 +68,16 @@ public:
     // A checkpoint this flow committed earlier (read from the state file), if any.
     std::optional<std::string> checkpoint(const std::string& key);
 
-    // Backpressure: false while the outbox is over its high-water mark.
-    bool accepting() { return intake_.accepting(); }
+    // Backpressure: false while the outbox is over its high-water mark or the operator paused
+    // this flow's intake.
+    bool accepting() { return !paused_by_operator_ && intake_.accepting(); }
+    // The operator's pause (operator/pauses.h): the source takes nothing in until resumed.
+    bool paused() const { return paused_by_operator_; }
+    void set_paused(bool paused);
     // Why the state store takes no writes now (a full disk), or "".
     std::string store_problem() { return intake_.store_problem(); }
-    // Waits until the outbox has room (counting the pause) or stop(); false when stopping.
+    // Waits until the outbox has room (counting the wait) and the flow is not paused, or stop();
+    // false when stopping.
     bool wait_for_room();
     // Sleeps up to `d`, waking early on stop() or wake(); false when stopping.
     bool sleep_for(std::chrono::milliseconds d);
@@ -107,6 +112,7 @@ private:
     std::condition_variable cv_;
     bool woken_ = false;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> paused_by_operator_{false};
     metrics::Counter* paused_ = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "app/app.h"
@@ -35,10 +36,15 @@ struct ReplayResult {
     std::string error;
 };
 
+json::value paused_json(const Pause& p) {
+    if (!p.any()) return nullptr;
+    return json::object{{"intake", p.intake}, {"writeback", p.writeback}, {"reason", p.reason}, {"since", p.since}};
+}
+
 }  // namespace
 
-AdminApi::AdminApi(const config::Config& config, asio::thread_pool& pool, Hooks hooks)
-    : config_(config), pool_(pool), hooks_(std::move(hooks)) {}
+AdminApi::AdminApi(const config::Config& config, asio::thread_pool& pool, Pauses& pauses, Hooks hooks)
+    : config_(config), pool_(pool), pauses_(pauses), hooks_(std::move(hooks)) {}
 
 AdminApi::~AdminApi() = default;
 
@@ -68,8 +74,10 @@ asio::awaitable<http::Response> AdminApi::handle(const http::Request& req, std::
     if (path == "dead-letter" && get) co_return dead_letters(req);
     if (path == "dead-letter/replay" && req.method() == bhttp::verb::post) co_return co_await replay(req);
     if (path.starts_with("trace/") && get) co_return trace(req);
+    bool flow_action = path.starts_with("flows/") && (path.ends_with("/pause") || path.ends_with("/resume"));
+    if (flow_action && req.method() == bhttp::verb::post) co_return co_await pause(req, path);
     if (path == "overview" || path == "dead-letter" || path == "dead-letter/replay" ||
-        path.starts_with("trace/"))
+        path.starts_with("trace/") || flow_action)
         co_return http::error_response(req, bhttp::status::method_not_allowed,
                                        "method not allowed on /api/" + std::string(path.substr(0, 100)));
     co_return http::error_response(req, bhttp::status::not_found, "no such admin endpoint");
@@ -111,6 +119,7 @@ http::Response AdminApi::overview(const http::Request& req) {
         entry["name"] = f.name;
         entry["source"] = f.source.type;
         entry["writeback"] = f.writeback.enabled() ? json::value(f.writeback.sink.type) : json::value();
+        entry["paused"] = paused_json(pauses_.get(f.name));
         flows.push_back(std::move(entry));
     }
     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -205,6 +214,54 @@ asio::awaitable<http::Response> AdminApi::replay(const http::Request& req) {
     co_return json_response(req, json::object{{"replayed", result.report.replayed},
                                               {"still_failing", result.report.still_failing},
                                               {"lines", std::move(lines)}});
+}
+
+// POST /api/flows/<name>/pause {"reason": "…", "intake": true, "writeback": true} (both parts
+// unless one is set false), /resume likewise. The change is in the state file before the answer.
+asio::awaitable<http::Response> AdminApi::pause(const http::Request& req, std::string_view path) {
+    bool on = path.ends_with("/pause");
+    std::string flow(path.substr(6, path.rfind('/') - 6));
+    if (std::none_of(config_.flows.begin(), config_.flows.end(), [&](const auto& f) { return f.name == flow; }))
+        co_return http::error_response(req, bhttp::status::not_found, "unknown flow `" + flow.substr(0, 100) + "`");
+    boost::system::error_code ec;
+    json::parse_options limits;
+    limits.max_depth = 2;
+    auto body = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec, {}, limits);
+    const char* expected = "expected a JSON object {\"reason\": \"…\", \"intake\": true, \"writeback\": true}";
+    if (ec || !body.is_object()) co_return http::error_response(req, bhttp::status::bad_request, expected);
+    bool intake = true, writeback = true;
+    std::string reason;
+    for (const auto& [key, value] : body.as_object()) {
+        if ((key == "intake" || key == "writeback") && value.is_bool())
+            (key == "intake" ? intake : writeback) = value.as_bool();
+        else if (key == "reason" && value.is_string() && value.as_string().size() <= 500)
+            reason = value.as_string();
+        else
+            co_return http::error_response(req, bhttp::status::bad_request,
+                                           std::string(expected) + "; `" + std::string(key).substr(0, 50) +
+                                               "` is not one of them (reason: text up to 500 bytes)");
+    }
+    for (auto& c : reason)  // one log line per change: no control characters from the request
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    if (!intake && !writeback)
+        co_return http::error_response(req, bhttp::status::bad_request, "nothing to change: intake and writeback are both false");
+    auto& pauses = pauses_;
+    std::string error;
+    Pause result = co_await support::async_run(
+        pool_,
+        [&pauses, &flow, &on, &intake, &writeback, &reason, &error] {
+            try {
+                return pauses.change(flow, on, intake, writeback, reason);
+            } catch (const std::exception& e) {
+                error = e.what();
+                return Pause{};
+            }
+        },
+        asio::use_awaitable);
+    if (!error.empty())
+        co_return http::error_response(req, bhttp::status::service_unavailable,
+                                       "the change could not be recorded in the state file, nothing changed: " + error);
+    co_return json_response(req, json::object{{"flow", flow}, {"paused", paused_json(result)}});
 }
 
 }  // namespace fb::operator_page

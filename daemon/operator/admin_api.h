@@ -1,6 +1,7 @@
 // The admin API and the operator's page. GET /ui is the page itself (no data in it); everything
 // under /api/ answers only with the admin token (Authorization: Bearer, compared in constant
-// time): the overview, the dead-letter list and its replay, a document's trace.
+// time): the overview, the dead-letter list and its replay, a document's trace, pausing and
+// resuming a flow.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +13,7 @@
 
 #include "config/config.h"
 #include "http/server.h"
+#include "operator/pauses.h"
 #include "store/database.h"
 
 namespace fb::operator_page {
@@ -22,7 +24,7 @@ public:
         std::function<boost::json::object()> readiness;  // what /readyz answers
         std::function<void()> replayed;  // entries were replayed: new outbox rows, pending writebacks
     };
-    AdminApi(const config::Config& config, boost::asio::thread_pool& pool, Hooks hooks);
+    AdminApi(const config::Config& config, boost::asio::thread_pool& pool, Pauses& pauses, Hooks hooks);
     ~AdminApi();
 
     bool owns(std::string_view target) const;  // /ui… or /api/…
@@ -34,10 +36,12 @@ private:
     http::Response dead_letters(const http::Request& req);
     http::Response trace(const http::Request& req);
     boost::asio::awaitable<http::Response> replay(const http::Request& req);
+    boost::asio::awaitable<http::Response> pause(const http::Request& req, std::string_view path);
     store::Database& reader();
 
     const config::Config& config_;
     boost::asio::thread_pool& pool_;
+    Pauses& pauses_;
     Hooks hooks_;
     std::unique_ptr<store::Database> reader_;  // read-only, io thread only
 };

@@ -2,12 +2,14 @@
 
 namespace fb::status {
 
-Loop::Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics)
+Loop::Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics,
+           const std::set<std::string>& held)
     : lives_(load_lives(config)) {
     for (const auto& [name, life] : lives_)
         if (life.writeback)
             workers_[name] = std::make_unique<writeback::Worker>(
-                config, life.writeback, writeback::make_sink(life.config->writeback.sink), metrics);
+                config, life.writeback, writeback::make_sink(life.config->writeback.sink), metrics,
+                held.count(name) > 0);
     consumer_ = std::make_unique<Consumer>(config, brokers, lives_, metrics,
                                            [this](const std::string& flow) {
                                                if (auto it = workers_.find(flow); it != workers_.end())
@@ -16,6 +18,10 @@ Loop::Loop(const config::Config& config, const std::string& brokers, metrics::Re
 }
 
 Loop::~Loop() { stop(); }
+
+void Loop::hold_writeback(const std::string& flow, bool held) {
+    if (auto it = workers_.find(flow); it != workers_.end()) it->second->hold(held);
+}
 
 void Loop::stop() {
     if (consumer_) consumer_->stop();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "config/config.h"
@@ -16,10 +17,14 @@ namespace fb::status {
 
 class Loop {
 public:
-    Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics);
+    // `held`: the flows whose writeback the operator paused (held from the worker's first moment).
+    Loop(const config::Config& config, const std::string& brokers, metrics::Registry& metrics,
+         const std::set<std::string>& held = {});
     ~Loop();
     void stop();  // the consumer first (no new writebacks), then the workers
     bool healthy() const { return !consumer_ || consumer_->healthy(); }
+    // The operator's pause of a flow's writeback (no-op for a flow that does not write back).
+    void hold_writeback(const std::string& flow, bool held);
 
 private:
     FlowLives lives_;

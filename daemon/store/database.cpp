@@ -182,6 +182,17 @@ constexpr std::array migrations{
     R"sql(
     ALTER TABLE writebacks ADD COLUMN answers BLOB;
     )sql",
+    // The operator's pauses of a flow's intake or writeback (operator/pauses.h): one row per
+    // paused flow, none once it runs again.
+    R"sql(
+    CREATE TABLE flow_pauses (
+        flow          TEXT PRIMARY KEY,
+        intake        INTEGER NOT NULL,
+        writeback     INTEGER NOT NULL,
+        reason        TEXT NOT NULL,
+        since         TEXT NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

@@ -36,12 +36,13 @@ struct Worker::Row {
 };
 
 Worker::Worker(const config::Config& config, std::shared_ptr<const Plan> plan,
-               std::unique_ptr<core::ErpSink> sink, metrics::Registry& metrics)
+               std::unique_ptr<core::ErpSink> sink, metrics::Registry& metrics, bool held)
     : config_(config),
       plan_(std::move(plan)),
       settings_(plan_->flow->writeback),
       sink_(std::move(sink)),
       metrics_(metrics),
+      held_(held),
       depth_(metrics.gauge("fieldbridge_writeback_queue_depth", "Writebacks waiting for the ERP",
                            "flow=\"" + plan_->flow->name + "\"")),
       oldest_(metrics.gauge("fieldbridge_writeback_oldest_pending_seconds",
@@ -57,6 +58,15 @@ Worker::~Worker() { stop(); }
 void Worker::wake() {
     {
         std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    cv_.notify_one();
+}
+
+void Worker::hold(bool held) {
+    {
+        std::lock_guard lock(mutex_);
+        held_ = held;
         woken_ = true;
     }
     cv_.notify_one();
@@ -258,7 +268,9 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
 
 void Worker::process(store::Database& db, Row& row) {
     auto age = core::now_unix_ms() - row.created_at;
-    if (age > settings_.max_age.count()) {
+    // Past the age limit after at least one try: a writeback held by the operator's pause for
+    // longer than max_age is still tried once after the resume.
+    if (row.attempts > 0 && age > settings_.max_age.count()) {
         store::Database::Transaction tx(db);
         dead_letter(db, config_.kafka.topics, row.id,
                     "not confirmed by the ERP within writeback.retry.max_age (" +
@@ -355,6 +367,11 @@ void Worker::run() {
                           "SELECT min(next_attempt_at) FROM writebacks WHERE flow = ?1 AND state = "
                           "'pending'");
     for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [&] { return !held_ || stopping_; });
+            if (stopping_) return;
+        }
         std::vector<Row> rows;
         bool broken = false;
         try {
@@ -379,6 +396,7 @@ void Worker::run() {
                 {
                     std::lock_guard lock(mutex_);
                     if (stopping_) return;
+                    if (held_) break;  // paused: the rest of the page waits for the resume
                 }
                 process(*db, r);
             }

@@ -28,10 +28,12 @@ std::unique_ptr<core::ErpSink> make_sink(const config::SinkConfig& config);
 class Worker {
 public:
     Worker(const config::Config& config, std::shared_ptr<const Plan> plan,
-           std::unique_ptr<core::ErpSink> sink, metrics::Registry& metrics);
+           std::unique_ptr<core::ErpSink> sink, metrics::Registry& metrics, bool held = false);
     ~Worker();
     void wake();  // a writeback was queued
     void stop();
+    // The operator's pause: nothing is sent while held; the queue keeps growing and waits.
+    void hold(bool held);
 
 private:
     struct Row;
@@ -62,6 +64,7 @@ private:
     std::condition_variable cv_;
     bool woken_ = false;
     bool stopping_ = false;
+    bool held_ = false;
     metrics::Gauge& depth_;
     metrics::Gauge& oldest_;
     metrics::Counter& dead_;

@@ -1,7 +1,8 @@
 // Drives the operator's page in Debian's headless chromium against a running daemon:
 //   node operator_page.mjs <base url> <admin token> <flow> <hostile document id>
 // The daemon holds one good document and one dead letter whose body holds markup; the mapping on disk
-// has been fixed, so replaying the entry from the page lands it. Exits non-zero on any failure.
+// has been fixed, so replaying the entry from the page lands it; the flow is paused and resumed from
+// the page. Exits non-zero on any failure.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -18,7 +19,12 @@ try {
   page = await browser.newPage();
   page.setDefaultTimeout(timeout);
   const problems = [];
-  page.on("dialog", (d) => { problems.push("a dialog opened: " + d.message()); d.dismiss(); });
+  let promptAnswer = null;  // the pause's reason, while the test expects its prompt
+  page.on("dialog", (d) => {
+    if (d.type() === "prompt" && promptAnswer !== null) return d.accept(promptAnswer);
+    problems.push("a dialog opened: " + d.message());
+    d.dismiss();
+  });
   page.on("pageerror", (e) => problems.push("script error: " + e.message));
   // The wrong token's 401 is logged by the browser itself; any other console error is a defect.
   page.on("console", (m) => {
@@ -78,6 +84,22 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#dead-letters tbody tr").length === 0);
   await page.waitForFunction((f) => document.querySelector(`#flows tr[data-flow="${f}"]`).textContent.includes("2 / 0"), flow);
 
+  step = "pause and resume";
+  // Pause asks for a reason, then the flow's row says what is held, since when and why.
+  const pauseButton = `#flows tr[data-flow="${flow}"] button.pause`;
+  promptAnswer = "ERP upgrade until 04:00";
+  await page.click(pauseButton);
+  await page.waitForFunction((f) => {
+    const held = document.querySelector(`#flows tr[data-flow="${f}"] td.held`);
+    return held && held.textContent.includes("intake + writeback since");
+  }, flow);
+  assert.match(await page.textContent(`#flows tr[data-flow="${flow}"] td.held`), /ERP upgrade until 04:00/);
+  promptAnswer = null;
+  assert.equal(await page.textContent(pauseButton), "Resume");
+  await page.click(pauseButton);
+  await page.waitForFunction((f) => !document.querySelector(`#flows tr[data-flow="${f}"] td.held`) &&
+    document.querySelector(`#flows tr[data-flow="${f}"] button.pause`).textContent === "Pause", flow);
+
   step = "trace of the hostile id";
   // The hostile id's trace renders as text too.
   await page.fill("#find-id", hostileId);
@@ -91,7 +113,7 @@ try {
   await page.waitForSelector("#sign-in:not([hidden])");
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   assert.deepEqual(problems, []);
-  console.log("operator page: sign-in refused and accepted, flows, trace, hostile id as text, replay — ok");
+  console.log("operator page: sign-in refused and accepted, flows, trace, hostile id as text, replay, pause and resume — ok");
 } catch (e) {
   failed = true;
   console.error("operator page test failed at step `" + step + "`:", e.message);

@@ -141,7 +141,7 @@ TEST_CASE("the overview counts documents and dead letters, and a replay from the
 }
 
 // The page itself, in Debian's headless chromium (tests/browser/operator_page.mjs): sign-in, the
-// flows table, a trace found by id, an ERP's markup shown as text, a replay from the page.
+// flows table, a trace found by id, an ERP's markup shown as text, a replay and a pause from the page.
 TEST_CASE("the operator's page works in a browser and shows an ERP's markup as text") {
     auto mapping = temp_path("op-browser.yaml");
     std::ofstream(mapping) << page_mapping("$.data[*]");
@@ -168,4 +168,7 @@ TEST_CASE("the operator's page works in a browser and shows an ERP's markup as t
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     CHECK_THAT(output, Catch::Contains("operator page: sign-in refused and accepted"));
+    CHECK_THAT(output, Catch::Contains("pause and resume — ok"));
+    // The page paused and resumed through the API: both changes reached the state file.
+    CHECK(http_request(port, "POST", "/webhooks/pages", R"({"data":[{"No":"A-3"}]})").status == 202);
 }

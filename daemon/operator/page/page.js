@@ -74,10 +74,36 @@ function renderFlows(data) {
       el("td", { class: "num" + (f.conflicts ? " bad" : "") }, f.conflicts),
       el("td", { class: "num" + (wb.dead ? " bad" : "") }, f.writeback === null ? "no writeback" :
         wb.pending + (wb.pending ? " (" + age(wb.oldest_pending_ms, data.now_ms) + ")" : "") + " / " + wb.dead),
-      el("td", { class: "num" + (f.dead_letters.open ? " bad" : "") }, f.dead_letters.open)));
+      el("td", { class: "num" + (f.dead_letters.open ? " bad" : "") }, f.dead_letters.open),
+      pauseCell(f)));
     select.append(el("option", { value: f.name }, f.name));
   }
   if (chosen) select.value = chosen;
+}
+
+// A paused flow says what is held, since when and why; one button pauses or resumes both parts.
+function pauseCell(f) {
+  const p = f.paused;
+  const held = p ? [p.intake ? "intake" : null, p.writeback ? "writeback" : null].filter(Boolean).join(" + ") : "";
+  const button = el("button", { type: "button", class: "pause" }, p ? "Resume" : "Pause");
+  button.addEventListener("click", () => changePause(f.name, !p));
+  return el("td", { class: p ? "held" : "" },
+    p ? el("div", {}, held + " since " + p.since + (p.reason ? ": " + p.reason : "")) : null, button);
+}
+
+async function changePause(flow, on) {
+  let reason = "";
+  if (on) {
+    reason = window.prompt("Pause flow " + flow + " (intake and writeback). Reason, for the others on call:", "");
+    if (reason === null) return;
+  }
+  try {
+    await api("flows/" + encodeURIComponent(flow) + (on ? "/pause" : "/resume"),
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(on ? { reason } : {}) });
+  } catch (err) {
+    $("status").textContent = (on ? "pause" : "resume") + " failed: " + err.message;
+  }
+  await refresh();
 }
 
 function renderDeadLetters(data) {
