@@ -35,6 +35,20 @@ bool contains(const std::vector<std::string>& list, const std::string& v) {
 
 bool is_2xx(int status) { return status >= 200 && status < 300; }
 
+// The name=value pairs of a Cookie header ("a=1; b=2").
+std::vector<std::pair<std::string, std::string>> cookie_pairs(std::string_view header) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!header.empty()) {
+        auto end = header.find(';');
+        auto pair = header.substr(0, end);
+        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+        if (auto eq = pair.find('='); eq != pair.npos && eq > 0)
+            out.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+        header = end == header.npos ? std::string_view() : header.substr(end + 1);
+    }
+    return out;
+}
+
 // The request as the ETag read's URL template sees it: $.request.{method, url, path, query, body}.
 json::object request_context(const core::ErpRequest& r, const std::string& url) {
     json::object query;
@@ -118,6 +132,9 @@ std::vector<std::string> HttpSink::secrets() const {
             if (!ec && parts.is_array())
                 for (const auto& p : parts.get_array())
                     if (p.is_string()) out.emplace_back(p.get_string());
+            if (spec_->login->session.from == http::SessionSpec::From::cookies)
+                for (const auto& [name, value] : cookie_pairs(v))  // each cookie's value is secret
+                    if (!value.empty()) out.push_back(value);
         }
     if (!csrf_token_.empty()) out.push_back(csrf_token_);
     if (!templated_.empty()) out.push_back(templated_);  // Tryton's base64 header holds the session
@@ -157,15 +174,27 @@ std::string HttpSink::session_header_value(const std::string& session) {
 }
 
 HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
-    const bool session_cookie = spec_->login && spec_->login->session.from == http::SessionSpec::From::cookie;
+    using From = http::SessionSpec::From;
+    const bool session_cookie = spec_->login && spec_->login->session.from == From::cookie;
+    // `from: cookies`: the session is a ready "a=1; b=2" (Acumatica's ASP.NET_SessionId and
+    // .ASPXAUTH, SAP B1's B1SESSION and ROUTEID), sent back as it came.
+    const bool session_cookies = spec_->login && spec_->login->session.from == From::cookies;
     const std::string session_name = spec_->login ? spec_->login->session.name : "";
     auto build = [&](const std::string& session) {
         auto r = request;
         spec_->auth.apply(r);
+        auto in_session = [&](const std::string& name) {
+            if (session_cookie) return name == session_name;
+            if (!session_cookies) return false;
+            for (const auto& [k, v] : cookie_pairs(session))
+                if (k == name) return true;
+            return false;
+        };
         std::string cookie;
-        for (const auto& [k, v] : cookies_)
-            if (!(session_cookie && k == session_name)) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+        for (const auto& [k, v] : cookies_)  // what later answers set; the session's own win
+            if (!in_session(k)) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
         if (session_cookie && !session.empty()) cookie += (cookie.empty() ? "" : "; ") + session_name + "=" + session;
+        if (session_cookies && !session.empty()) cookie += (cookie.empty() ? "" : "; ") + session;
         if (!cookie.empty()) r.headers.emplace_back("Cookie", cookie);
         if (!spec_->session_header.empty() && !session.empty())
             r.headers.emplace_back(spec_->session_header, session_header_value(session));
@@ -227,6 +256,7 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
     }
     if (spec_->jsonrpc && is_2xx(a.status)) {
         auto rpc = read_rpc_answer(result.response.body);
+        a.refusal_of_answer = true;  // the mapping's classify: rules come first (one path with http)
         if (rpc.kind == RpcAnswer::Kind::error) {
             bool later = contains(spec_->rpc.retry_errors, rpc.name) || contains(spec_->rpc.session_expired, rpc.name);
             a.refusal = later ? Refusal::retry : Refusal::permanent;

@@ -6,6 +6,7 @@
 #include "config/section.h"
 #include "connectors/http_sink/spec.h"
 #include "connectors/registry.h"
+#include "http/endpoint_config.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -135,6 +136,9 @@ void read_sink(Section s, SinkConfig& k, const std::string& base_dir) {
         else
             iconv_close(cd);
         k.csv_rows = s.string("csv_rows", "");
+        boost::json::object vars;
+        http::read_vars(s, vars, k.var_secrets);
+        for (const auto& kv : vars) k.vars[std::string(kv.key())] = std::string(kv.value().as_string());
     } else if (k.type == "http" || k.type == "jsonrpc") {
         k.spec = connectors::http_sink::read_spec(s, base_dir, k.type == "jsonrpc");
     } else {

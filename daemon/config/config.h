@@ -96,6 +96,8 @@ struct SinkConfig {
     std::string format = "json";   // json | csv
     std::string charset = "UTF-8";  // the charset the ERP imports
     std::string csv_rows;          // csv: the body's array whose elements become rows
+    std::map<std::string, std::string> vars;  // file_export: $.vars of its mappings (http, jsonrpc: in spec)
+    std::vector<std::string> var_secrets;
 };
 
 struct WritebackConfig {

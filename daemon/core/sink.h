@@ -31,6 +31,10 @@ struct ErpAnswer {
     enum class Refusal { none, retry, permanent };
     Refusal refusal = Refusal::none;
     std::string refusal_reason;  // what the sink read in the answer
+    // The refusal is the sink's reading of the request's own answer (a JSON-RPC `error` in an
+    // HTTP 200), which the mapping's `classify:` rules may overrule; otherwise it is a step
+    // before the request (login, CSRF fetch, ETag read) and decides on its own.
+    bool refusal_of_answer = false;
 };
 
 // A sink connector's typed config, read and validated when the config loads

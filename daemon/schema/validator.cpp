@@ -66,7 +66,11 @@ Validator::Validator(std::string_view schema_name) : impl_(std::make_unique<Impl
 Validator::~Validator() = default;
 
 std::vector<std::string> Validator::check(const boost::json::value& doc) const {
-    valijson::Validator validator(valijson::Validator::kStrongTypes);
+    // One valijson validator per thread and schema, kept: it caches the std::regex of each
+    // `pattern`, which it would otherwise compile again for every document (the status
+    // consumer spent most of its CPU there; README "Benchmarks").
+    thread_local std::map<const Impl*, valijson::Validator> validators;
+    auto& validator = validators.try_emplace(impl_.get(), valijson::Validator::kStrongTypes).first->second;
     valijson::ValidationResults results;
     valijson::adapters::BoostJsonAdapter adapter(doc);
     std::vector<std::string> problems;

@@ -190,9 +190,11 @@ void Consumer::run() {
         }
         if (committed && !offsets.next.empty()) {
             auto* list = offsets.list(false);
-            auto err = rd_kafka_commit(rk, list, 0);
+            // Sent now that the effect is in the state file, without waiting for the broker's
+            // answer (waiting held every batch for a round trip behind the fetches): a commit
+            // that is lost only re-delivers these events, and their ids make that a no-op.
+            auto err = rd_kafka_commit(rk, list, 1);
             rd_kafka_topic_partition_list_destroy(list);
-            // A lost commit only re-delivers these events; their ids make that a no-op.
             if (err) spdlog::warn("status consumer: offset commit failed: {}", rd_kafka_err2str(err));
             healthy_ = true;
         } else if (!committed && !offsets.first.empty()) {

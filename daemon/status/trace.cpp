@@ -79,8 +79,10 @@ void trace_life(store::Database& db, const std::string& work_order_id, json::obj
                 if (r.is_object() && r.get_object().contains("method") && r.get_object().contains("url"))
                     summaries.push_back(json::value(std::string(r.at("method").as_string()) + " " +
                                                     std::string(r.at("url").as_string())));
-                else if (r.is_object() && r.get_object().contains("at_send"))
-                    summaries.push_back("(mapped when sent, from the answers before it)");  // see the attempts
+                else if (r.is_object() && r.get_object().contains("at_send"))  // see the attempts
+                    summaries.push_back(r.get_object().contains("vars")
+                                            ? "(mapped when sent, with the sink's vars)"
+                                            : "(mapped when sent, from the answers before it)");
                 else if (r.is_object() && r.get_object().contains("skipped"))
                     summaries.push_back("(skipped: its `when` said no)");
             }

@@ -61,11 +61,12 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
     if (a.transport != core::ErpAnswer::Transport::answered)
         return {K::retry, std::chrono::milliseconds(-1), answer_summary(a, 300)};
     Verdict v{K::retry, retry_after(a), answer_summary(a, 300)};
-    if (a.refusal != core::ErpAnswer::Refusal::none) {  // the sink read the answer's protocol
+    auto refused = [&] {  // the sink read the answer's protocol, or a step before it failed
         v.kind = a.refusal == core::ErpAnswer::Refusal::retry ? K::retry : K::permanent;
         v.reason = a.status == 0 ? a.refusal_reason : a.refusal_reason + "; " + v.reason;
         return v;
-    }
+    };
+    if (a.refusal != core::ErpAnswer::Refusal::none && !a.refusal_of_answer) return refused();
     int s = a.status;
     json::object with;
     if (rules && (rules->has_classify_rules() || (s >= 200 && s < 300 && rules->has_success_rule()))) {
@@ -84,6 +85,9 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
         }
         if (!error.empty()) v.reason = error + v.reason;
     }
+    // The sink's reading (a JSON-RPC error by its name) comes after the ERP's own codes, so a
+    // `classify:` rule decides the same way whichever sink sent the request.
+    if (a.refusal != core::ErpAnswer::Refusal::none) return refused();
     if (s >= 200 && s < 300) {
         if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};
         std::string error;

@@ -1,6 +1,7 @@
 // An ERP's answer, classified rather than trusted: success, retry, conflict (re-read and retry)
-// or permanent (dead-letter with the answer). The mapping's `success:` rule has the last word on
-// a 2xx: JSON-RPC errors, Kingdee's IsSuccess:false and OData error bodies arrive as 200.
+// or permanent (dead-letter with the answer). In order: a failed step before the request, the
+// mapping's `classify:` rules, the sink's reading of its protocol (JSON-RPC errors), the
+// `success:` rule on a 2xx (Kingdee's IsSuccess:false, OData error bodies), the status table.
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <fstream>
 
+#include "connectors/http_sink/spec.h"
 #include "core/ids.h"
 #include "core/pack.h"
+#include "http/auth.h"
 #include "ledger/dead_letter.h"
 
 namespace fb::writeback {
@@ -28,9 +30,16 @@ std::shared_ptr<const Plan> Plan::load(const config::FlowConfig& flow) {
                                         "a writeback mapping needs `request:` (it has `work_order:`)");
         return m;
     };
-    // Whether a mapping reads the answers before it: as plain as its text (comments aside)
-    // naming them.
-    auto reads_answers = [](const std::string& path) {
+    if (const auto* sink = dynamic_cast<const connectors::http_sink::Spec*>(flow.writeback.sink.spec.get())) {
+        plan->vars = sink->vars;
+        plan->var_secrets = sink->var_secrets;
+    } else {
+        for (const auto& [k, v] : flow.writeback.sink.vars) plan->vars[k] = v;  // file_export
+        plan->var_secrets = flow.writeback.sink.var_secrets;
+    }
+    // Whether a mapping reads the answers before it (or the vars): as plain as its text
+    // (comments aside) naming them.
+    auto names = [](const std::string& path, std::initializer_list<const char*> paths) {
         std::ifstream in(path, std::ios::binary);
         std::string line;
         while (std::getline(in, line)) {
@@ -39,17 +48,19 @@ std::shared_ptr<const Plan> Plan::load(const config::FlowConfig& flow) {
                     line.resize(i);  // a YAML comment
                     break;
                 }
-            if (line.find("$.previous") != std::string::npos || line.find("$.steps") != std::string::npos)
-                return true;
+            for (const char* p : paths)
+                if (line.find(p) != std::string::npos) return true;
         }
         return false;
     };
+    auto reads_answers = [&](const std::string& path) { return names(path, {"$.previous", "$.steps"}); };
     for (const auto& path : flow.writeback.mappings) {
         plan->requests.push_back(load_request(path));
-        plan->at_send.push_back(reads_answers(path));
-        plan->keeps_answers |= plan->at_send.back();
+        plan->reads_answers.push_back(reads_answers(path));
+        plan->at_send.push_back(plan->reads_answers.back() || names(path, {"$.vars"}));
+        plan->keeps_answers |= plan->reads_answers.back();
     }
-    if (!plan->at_send.empty() && plan->at_send.front())
+    if (!plan->reads_answers.empty() && plan->reads_answers.front())
         throw mapping::CompileError(flow.writeback.mappings.front(), 1, 1,
                                     "the first request of a writeback sequence has no earlier "
                                     "answer to read ($.previous / $.steps)");
@@ -64,16 +75,24 @@ std::shared_ptr<const Plan> Plan::load(const config::FlowConfig& flow) {
     return plan;
 }
 
+json::object Plan::with_vars(json::object context) const {
+    if (!vars.empty()) context["vars"] = vars;
+    return context;
+}
+
+std::string Plan::mask(std::string text) const { return http::mask_secrets(std::move(text), var_secrets); }
+
 std::string idempotency_key(std::string_view work_order_id, std::string_view to_state) {
     return core::event_id(work_order_id, "writeback", to_state);
 }
 
-Mapped map_requests(const Plan& plan, const json::object& context) {
+Mapped map_requests(const Plan& plan, const json::object& stored) {
     Mapped out;
     bool any_mapped = false;
+    const auto context = plan.with_vars(stored);
     for (std::size_t i = 0; i < plan.requests.size(); ++i) {
         const auto& m = plan.requests[i];
-        if (plan.at_send[i]) {  // mapped when it is sent, from the answers before it
+        if (plan.reads_answers[i]) {  // mapped when it is sent, from the answers before it
             out.requests.push_back(json::object{{"mapping", i}, {"at_send", true}});
             continue;
         }
@@ -84,9 +103,14 @@ Mapped map_requests(const Plan& plan, const json::object& context) {
             continue;
         }
         if (r.kind == mapping::MapResult::Kind::failed) {
-            out.error = m->file() + ": " + (r.error ? r.error->message() : "mapping failed");
+            out.error = plan.mask(m->file() + ": " + (r.error ? r.error->message() : "mapping failed"));
             out.requests.clear();
             return out;
+        }
+        if (plan.at_send[i]) {  // reads $.vars: mapped now for its `when` and errors, kept unmapped
+            out.requests.push_back(json::object{{"mapping", i}, {"at_send", true}, {"vars", true}});
+            any_mapped = true;
+            continue;
         }
         auto request = r.to_json();
         request["mapping"] = i;  // whose `success:` rule judges the answer

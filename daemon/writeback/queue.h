@@ -21,11 +21,21 @@ struct Plan {
     const config::FlowConfig* flow = nullptr;
     std::vector<std::shared_ptr<const mapping::Mapping>> requests;
     std::shared_ptr<const mapping::Mapping> verify;
-    // Per request: its mapping reads earlier answers (`$.previous`, `$.steps`), so it is mapped
-    // when it is sent, from the stored context and the stored answers of the steps before it.
+    // Per request: its mapping reads earlier answers (`$.previous`, `$.steps`) or the sink's
+    // `vars` (`$.vars`), so it is mapped when it is sent, from the stored context, the stored
+    // answers of the steps before it and the vars as configured now. Vars are never stored:
+    // a password or an API key in a request stays out of the state file.
     std::vector<bool> at_send;
+    std::vector<bool> reads_answers;
     bool keeps_answers = false;  // some request or the read-back reads earlier answers
+    // The sink's `vars` ($.vars of every writeback mapping, as of its login mapping), and the
+    // values of those named *password*, *secret*, *token*, *key*: masked in what is reported.
+    boost::json::object vars;
+    std::vector<std::string> var_secrets;
     bool writes_back_on(std::string_view state) const;
+    // The context a mapping sees: `context` with `vars` (when the sink has any).
+    boost::json::object with_vars(boost::json::object context) const;
+    std::string mask(std::string text) const;  // var secrets → ***
     static std::shared_ptr<const Plan> load(const config::FlowConfig& flow);  // throws CompileError
 };
 

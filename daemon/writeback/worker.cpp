@@ -30,6 +30,7 @@ struct Worker::Row {
     json::array requests;
     json::array answers;  // of the confirmed steps, when the plan keeps them
     int step = 0, attempts = 0, verify_failures = 0;
+    bool done = false;  // its last step's success marked it done
     std::int64_t created_at = 0;
     json::object context;
 };
@@ -104,7 +105,7 @@ void Worker::record_attempt(store::Database& db, const Row& row, const core::Erp
                             "INSERT INTO writeback_attempts (writeback_id, at, endpoint, request, "
                             "http_status, result, answer) VALUES (?1,?2,?3,?4,?5,?6,?7)");
     insert.bind(1, row.id).bind(2, core::now_rfc3339()).bind(3, endpoint);
-    insert.bind(4, request.method + " " + request.url);
+    insert.bind(4, plan_->mask(request.method + " " + request.url));
     if (answer.transport == core::ErpAnswer::Transport::answered) insert.bind(5, std::int64_t{answer.status});
     else insert.bind_null(5);
     insert.bind(6, result).bind(7, answer_summary(answer)).step();
@@ -137,7 +138,7 @@ void Worker::keep_answer(store::Database& db, Row& row, json::value answer) {
 
 void Worker::fail_mapping(store::Database& db, Row& row, const std::string& reason) {
     store::Database::Transaction tx(db);
-    dead_letter(db, config_.kafka.topics, row.id, reason, row.last_answer);
+    dead_letter(db, config_.kafka.topics, row.id, plan_->mask(reason), row.last_answer);
     tx.commit();
     dead_.add();
 }
@@ -184,6 +185,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
     }
     auto answer = sink_->send(request, settings_.timeout);
     auto verdict = classify(answer, rules, context);
+    verdict.reason = plan_->mask(std::move(verdict.reason));  // a classify rule's error may quote a var
     std::string result = to_string(verdict.kind);
     // A read-back that is refused or does not hold: the change is not (yet) there.
     if (verification && verdict.kind == Verdict::Kind::permanent) result = "unverified";
@@ -200,15 +202,19 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
                 response.at("headers").as_object().erase("set-cookie");  // session cookies stay out
                 keep_answer(db, row, json::object{
                     {"mapping", rules ? json::value(rules->name()) : json::value(nullptr)},
-                    {"request", {{"method", request.method}, {"url", request.url}}},
+                    {"request", {{"method", request.method}, {"url", plan_->mask(request.url)}}},
                     {"response", std::move(response)}});
                 ++row.step;
             }
+            // The last request (or the read-back) confirmed: done in the same transaction, one
+            // commit (and fsync) per writeback instead of two.
+            row.done = verification || (row.step >= static_cast<int>(row.requests.size()) && !plan_->verify);
             store::Statement ok(db.handle(),
                                 "UPDATE writebacks SET step = ?2, attempts = ?3, last_answer = ?4, "
-                                "last_error = NULL WHERE id = ?1");
+                                "last_error = NULL, state = CASE WHEN ?5 THEN 'done' ELSE state END, "
+                                "done_at = CASE WHEN ?5 THEN ?6 ELSE done_at END WHERE id = ?1");
             ok.bind(1, row.id).bind(2, std::int64_t{row.step}).bind(3, std::int64_t{row.attempts});
-            ok.bind(4, summary).step();
+            ok.bind(4, summary).bind(5, std::int64_t{row.done ? 1 : 0}).bind(6, core::now_unix_ms()).step();
             tx.commit();
             gauge();
             return true;
@@ -245,11 +251,11 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
                 row.answers.clear();
                 schedule(db, row, backoff(row.verify_failures), "not verified: " + verdict.reason);
             } else {
-                auto reason = result == "unverified"
-                                  ? "ERP did not apply the change (read-back " + request.method +
-                                        " " + request.url + "): " + verdict.reason
-                                  : "ERP refused " + request.method + " " + request.url + ": " +
-                                        verdict.reason;
+                auto reason = plan_->mask(result == "unverified"
+                                              ? "ERP did not apply the change (read-back " + request.method +
+                                                    " " + request.url + "): " + verdict.reason
+                                              : "ERP refused " + request.method + " " + request.url + ": " +
+                                                    verdict.reason);
                 dead_letter(db, config_.kafka.topics, row.id, reason, summary);
                 dead_.add();
             }
@@ -280,7 +286,7 @@ void Worker::process(store::Database& db, Row& row) {
                                            : static_cast<std::size_t>(row.step);
         const mapping::Mapping* rules =
             index < plan_->requests.size() ? plan_->requests[index].get() : nullptr;
-        auto context = plan_->keeps_answers ? send_context(row.context, row.answers) : row.context;
+        auto context = plan_->with_vars(plan_->keeps_answers ? send_context(row.context, row.answers) : row.context);
         auto skip = [&] {  // a request whose `when` said no keeps its place in $.previous
             store::Database::Transaction tx(db);
             keep_answer(db, row, nullptr);
@@ -299,7 +305,7 @@ void Worker::process(store::Database& db, Row& row) {
         }
         if (!rules) return fail_mapping(db, row, "writeback request " + std::to_string(row.step + 1) +
                                                      ": its mapping is no longer in the flow's config");
-        // Mapped now, from the stored context and the stored answers before it.
+        // Mapped now, from the stored context, the stored answers before it and the vars.
         auto mapped = rules->map_request(context);
         if (mapped.kind == mapping::MapResult::Kind::failed)
             return fail_mapping(db, row, "writeback mapping failed: " + rules->file() + ": " +
@@ -311,7 +317,7 @@ void Worker::process(store::Database& db, Row& row) {
         if (!send_step(db, row, mapped.to_json(), rules, context, false)) return;
     }
     if (plan_->verify) {
-        auto context = plan_->keeps_answers ? send_context(row.context, row.answers) : row.context;
+        auto context = plan_->with_vars(plan_->keeps_answers ? send_context(row.context, row.answers) : row.context);
         auto check = plan_->verify->map_request(context);
         if (check.kind == mapping::MapResult::Kind::failed)
             return fail_mapping(db, row, "verification mapping failed: " +
@@ -320,6 +326,7 @@ void Worker::process(store::Database& db, Row& row) {
             !send_step(db, row, check.to_json(), plan_->verify.get(), context, true))
             return;
     }
+    if (row.done) return;  // marked with its last step's answer
     store::Database::Transaction tx(db);
     store::Statement done(db.handle(),
                           "UPDATE writebacks SET state = 'done', done_at = ?2 WHERE id = ?1");

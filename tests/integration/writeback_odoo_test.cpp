@@ -165,3 +165,42 @@ TEST_CASE("Odoo JSON-RPC: a ValidationError in an HTTP 200 is dead-lettered with
     CHECK(bytes.find("odoo-sess-SECRET") == std::string::npos);  // echoed in Odoo's traceback
     CHECK(bytes.find("no quantities are reserved") != std::string::npos);  // the answer itself is kept
 }
+
+TEST_CASE("Odoo JSON-RPC: the mapping's classify: rules come before the sink's reading of the error, as on the http sink") {
+    // The same mapping as the flow's, plus a rule that makes Odoo's ValidationError (permanent by
+    // the sink's reading) a retry: the picking lands once its reservation is there.
+    TempDir dir("wb-odoo-classify");
+    auto rules = dir.path / "picking-validate-retry.yaml";
+    {
+        std::ifstream in(std::string(FB_SOURCE_DIR) + "/mappings/odoo/picking-validate-writeback.yaml");
+        std::stringstream text;
+        text << in.rdbuf();
+        std::ofstream(rules) << text.str()
+                             << "classify:\n"
+                                "  retry: $.response.body.error.data.name == \"odoo.exceptions.ValidationError\"\n";
+    }
+    StateFile state("wb-odoo-classify.db");
+    Odoo odoo;
+    ErpSimulator erp([&](const Received& r) { return odoo.handle(r); });
+    auto flow = odoo_flow(erp);
+    flow.writeback = rules.string();
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/odoo", shipment_doc("WH-OUT-42", 42)).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("4-completed.json", "WO-odoo-WH-OUT-42", "o-42")});
+    REQUIRE(wait_for([&] { return query_int(state.path, "SELECT count(*) FROM writeback_attempts") >= 2; }));
+    CHECK(writebacks_in(state.path, "dead") == 0);
+    auto results = attempt_results(state.path, "odoo", "WH-OUT-42");
+    CHECK(results[0] == "retry");
+    CHECK(results[1] == "retry");
+    auto wb = trace(state.path, "odoo", "WH-OUT-42").at("writebacks").at(0).as_object();
+    INFO(json::serialize(wb));
+    CHECK(wb.at("last_error").as_string().find("classify: retry") != json::string::npos);
+    {
+        std::lock_guard lock(odoo.mutex);
+        odoo.reservation_missing = false;
+    }
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 1; }));
+    std::lock_guard lock(odoo.mutex);
+    CHECK(odoo.state[42] == "done");
+}

@@ -106,6 +106,40 @@ success: $.response.body.data.docstatus == 1
     CHECK(classify(answer(404), rules.get(), ctx).kind == Kind::permanent);
 }
 
+TEST_CASE("classify rules overrule a sink's reading of its protocol, never a failed step before the request") {
+    // The jsonrpc sink reads Odoo's `error` in a 200 as permanent; a rule may say retry (and an
+    // answer no rule names keeps the sink's verdict). A failed login or CSRF fetch is not the
+    // request's answer: rules over `$.response` do not judge it.
+    auto rules = fb::mapping::Mapping::compile(R"(
+name: odoo
+request: { method: POST, url: "http://erp/web/dataset/call_kw", body: { model: stock.picking } }
+classify:
+  retry: $.response.body.error.data.name == "odoo.exceptions.ValidationError"
+  success: $.response.body.error.data.name == "odoo.exceptions.AlreadyDone"
+)", "odoo.yaml");
+    boost::json::object ctx;
+    auto rpc_error = [](const std::string& name, ErpAnswer::Refusal how) {
+        auto a = answer(200, R"({"jsonrpc":"2.0","id":1,"error":{"code":200,"data":{"name":")" + name + R"("}}})");
+        a.refusal = how;
+        a.refusal_reason = "JSON-RPC error " + name;
+        a.refusal_of_answer = true;
+        return a;
+    };
+    auto retried = classify(rpc_error("odoo.exceptions.ValidationError", ErpAnswer::Refusal::permanent), rules.get(), ctx);
+    CHECK(retried.kind == Kind::retry);
+    CHECK_THAT(retried.reason, Catch::StartsWith("classify: retry"));
+    CHECK(classify(rpc_error("odoo.exceptions.AlreadyDone", ErpAnswer::Refusal::permanent), rules.get(), ctx).kind ==
+          Kind::success);
+    auto kept = classify(rpc_error("odoo.exceptions.AccessError", ErpAnswer::Refusal::permanent), rules.get(), ctx);
+    CHECK(kept.kind == Kind::permanent);
+    CHECK_THAT(kept.reason, Catch::StartsWith("JSON-RPC error odoo.exceptions.AccessError"));
+    CHECK(classify(rpc_error("psycopg2.OperationalError", ErpAnswer::Refusal::retry), nullptr, ctx).kind == Kind::retry);
+
+    auto step = rpc_error("odoo.exceptions.ValidationError", ErpAnswer::Refusal::permanent);
+    step.refusal_of_answer = false;  // e.g. "CSRF token fetch GET … answered without a token"
+    CHECK(classify(step, rules.get(), ctx).kind == Kind::permanent);
+}
+
 TEST_CASE("classify rules are checked when the mapping compiles") {
     CHECK_THROWS_WITH(fb::mapping::Mapping::compile(R"(
 name: bad
