@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace fb::store {
 namespace {
@@ -195,6 +198,16 @@ constexpr std::array migrations{
     )sql",
 };
 
+// One writer lock per state file (by its absolute name), for every connection in the process.
+std::recursive_mutex& writer_lock(const std::string& file) {
+    static std::mutex guard;
+    static std::map<std::string, std::unique_ptr<std::recursive_mutex>> locks;
+    std::lock_guard lock(guard);
+    auto& slot = locks[file];
+    if (!slot) slot = std::make_unique<std::recursive_mutex>();
+    return *slot;
+}
+
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -270,6 +283,7 @@ Database::Database(const std::string& path, Mode mode, std::string_view synchron
     }
     sqlite3_extended_result_codes(db_, 1);  // tells a full disk from other I/O errors
     sqlite3_busy_timeout(db_, 5000);
+    writers_ = &writer_lock(sqlite3_db_filename(db_, "main"));
     try {
         configure(mode, synchronous, wal_max_bytes);
     } catch (...) {  // the destructor does not run for a constructor that throws
@@ -347,7 +361,9 @@ void Database::migrate() {
     }
 }
 
-Database::Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Database::Transaction::Transaction(Database& db) : db_(db), writer_(*db.writers_) {
+    db_.exec("BEGIN IMMEDIATE");
+}
 
 Database::Transaction::~Transaction() {
     if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -356,6 +372,7 @@ Database::Transaction::~Transaction() {
 void Database::Transaction::commit() {
     db_.exec("COMMIT");
     done_ = true;
+    writer_.unlock();
 }
 
 }  // namespace fb::store

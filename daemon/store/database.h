@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -69,7 +70,10 @@ public:
     // reason in `error`) when a reader or a full disk prevents it.
     bool checkpoint(std::string* error = nullptr);
 
-    // BEGIN IMMEDIATE … COMMIT; rolls back when destroyed uncommitted.
+    // BEGIN IMMEDIATE … COMMIT; rolls back when destroyed uncommitted. The writers of one state
+    // file in this process (intake, relay, status consumer, writeback workers, admin API) queue
+    // on one lock before BEGIN: SQLite's busy handler polls with growing sleeps, and under load a
+    // writer could miss every free moment for its whole busy timeout ("database is locked").
     class Transaction {
     public:
         explicit Transaction(Database& db);
@@ -78,6 +82,7 @@ public:
 
     private:
         Database& db_;
+        std::unique_lock<std::recursive_mutex> writer_;
         bool done_ = false;
     };
 
@@ -85,6 +90,7 @@ private:
     void configure(Mode mode, std::string_view synchronous, std::int64_t wal_max_bytes);
     void migrate();
     sqlite3* db_ = nullptr;
+    std::recursive_mutex* writers_ = nullptr;  // this file's writer lock, shared in the process
 };
 
 }  // namespace fb::store

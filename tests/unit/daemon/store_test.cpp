@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "store/database.h"
 #include "support/temp_folder.h"
@@ -134,5 +137,43 @@ TEST_CASE("the WAL stays near state.wal_max_bytes however much is written") {
     INFO("largest WAL: " << largest << " bytes");
     CHECK(largest > 0);
     CHECK(largest <= 2 * limit);
+    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// The daemon's writers (intake, relay, status consumer, writeback workers) each have their own
+// connection. One holding its transaction longer than SQLite's 5 s busy timeout (a slow disk, a
+// large batch) must make the others wait, not fail with "database is locked".
+TEST_CASE("a writer waits for another connection's long transaction instead of failing as locked") {
+    auto path = fresh_path("writer-lock.db");
+    {
+        Database setup(path, Database::Mode::read_write, "normal");
+        setup.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)");
+    }
+    Database first(path, Database::Mode::read_write, "normal");
+    Database second(path, Database::Mode::read_write, "normal");
+    std::atomic<bool> holding{false};
+    std::string error;
+    std::thread slow([&] {
+        Database::Transaction tx(first);
+        first.exec("INSERT INTO t (who) VALUES ('first')");
+        holding = true;
+        // The injected fault is the length of this transaction: past the busy timeout.
+        std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+        tx.commit();
+    });
+    while (!holding) std::this_thread::yield();
+    try {
+        Database::Transaction tx(second);
+        second.exec("INSERT INTO t (who) VALUES ('second')");
+        tx.commit();
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    slow.join();
+    CHECK(error == "");
+    Statement order(second.handle(), "SELECT group_concat(who, ',') FROM (SELECT who FROM t ORDER BY id)");
+    REQUIRE(order.step());
+    CHECK(order.text(0) == "first,second");
+    order.reset();
     for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
