@@ -122,7 +122,6 @@ void App::start_sources() {
         const auto* connector = connectors::find(flow.config->source.type);
         auto& ctx = *contexts_.emplace_back(std::make_unique<ingest::SourceContext>(
             config_, *flow.config, flow.mapping, *intake_, metrics_, health_, endpoints_, workers_));
-        contexts_by_flow_[name] = &ctx;
         sources_.push_back(connector->make(ctx));
     }
     // A pause the operator left in place holds from the first moment, before any source starts.
@@ -132,8 +131,8 @@ void App::start_sources() {
 }
 
 void App::apply_pause(const std::string& flow, const operator_page::Pause& pause) {
-    if (auto it = contexts_by_flow_.find(flow); it != contexts_by_flow_.end())
-        it->second->set_paused(pause.intake);
+    for (auto& ctx : contexts_)
+        if (ctx->flow().name == flow) ctx->set_paused(pause.intake);
     loop_->hold_writeback(flow, pause.writeback);
     for (auto [part, on] : {std::pair{"intake", pause.intake}, std::pair{"writeback", pause.writeback}})
         metrics_

@@ -69,7 +69,6 @@ private:
     std::unique_ptr<http::Server> server_;
     ingest::SourceHealth health_;
     ingest::EndpointRegistry endpoints_;  // filled before the io thread runs, then read-only
-    std::map<std::string, ingest::SourceContext*> contexts_by_flow_;
     std::vector<std::unique_ptr<ingest::SourceContext>> contexts_;
     std::vector<std::unique_ptr<core::Source>> sources_;
 };

@@ -141,9 +141,11 @@ TEST_CASE("the WAL stays near state.wal_max_bytes however much is written") {
 }
 
 // The daemon's writers (intake, relay, status consumer, writeback workers) each have their own
-// connection. One holding its transaction longer than SQLite's 5 s busy timeout (a slow disk, a
-// large batch) must make the others wait, not fail with "database is locked".
-TEST_CASE("a writer waits for another connection's long transaction instead of failing as locked") {
+// connection. One holding its transaction while another wants to write (a slow disk, a large
+// batch) must make the other wait for it, not fail with "database is locked". The second
+// connection gets no busy timeout and a busy handler that gives up at once: without the shared
+// writer lock it reaches BEGIN while the first holds the file and fails; with it, it waits.
+TEST_CASE("a writer waits for another connection's transaction instead of failing as locked") {
     auto path = fresh_path("writer-lock.db");
     {
         Database setup(path, Database::Mode::read_write, "normal");
@@ -151,18 +153,25 @@ TEST_CASE("a writer waits for another connection's long transaction instead of f
     }
     Database first(path, Database::Mode::read_write, "normal");
     Database second(path, Database::Mode::read_write, "normal");
-    std::atomic<bool> holding{false};
-    std::string error;
+    static std::atomic<bool> refused;  // the busy handler ran: SQLite found the file locked
+    refused = false;
+    sqlite3_busy_handler(second.handle(), [](void*, int) { refused = true; return 0; }, nullptr);
+    std::atomic<bool> holding{false}, asking{false};
     std::thread slow([&] {
         Database::Transaction tx(first);
         first.exec("INSERT INTO t (who) VALUES ('first')");
         holding = true;
-        // The injected fault is the length of this transaction: past the busy timeout.
-        std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+        // Held until the other writer is refused by SQLite, or long enough that it is surely
+        // waiting on the lock (it has been asking since before this wait began).
+        while (!asking) std::this_thread::yield();
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+        while (!refused && std::chrono::steady_clock::now() < until) std::this_thread::yield();
         tx.commit();
     });
     while (!holding) std::this_thread::yield();
+    std::string error;
     try {
+        asking = true;
         Database::Transaction tx(second);
         second.exec("INSERT INTO t (who) VALUES ('second')");
         tx.commit();
@@ -171,6 +180,7 @@ TEST_CASE("a writer waits for another connection's long transaction instead of f
     }
     slow.join();
     CHECK(error == "");
+    CHECK(!refused);
     Statement order(second.handle(), "SELECT group_concat(who, ',') FROM (SELECT who FROM t ORDER BY id)");
     REQUIRE(order.step());
     CHECK(order.text(0) == "first,second");
