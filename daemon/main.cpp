@@ -14,6 +14,7 @@
 #include "status/send.h"
 #include "status/work_orders.h"
 #include "mapping/tools.h"
+#include "operator/pause_command.h"
 #include "publish/kafka.h"
 
 namespace {
@@ -162,6 +163,17 @@ int main(int argc, char** argv) {
     poll_cmd->add_option("--pages", poll_pages, "Pages to fetch (default 1)")->check(CLI::Range(1, 1000));
     poll_cmd->add_flag("--dry-run", dry, "Commit nothing (required: the daemon does the real polling)")->required();
 
+    fb::operator_page::PauseCommand pause;
+    auto* pause_cmd = cli.add_subcommand("pause", "Hold a flow's intake and writeback (through the running daemon, else in the state file)");
+    auto* resume_cmd = cli.add_subcommand("resume", "Let a paused flow run again");
+    for (auto* cmd : {pause_cmd, resume_cmd}) {
+        cmd->add_option("-c,--config", config_path, "Config file")->required()->check(CLI::ExistingFile);
+        cmd->add_option("--flow", pause.flow, "The flow")->required();
+        cmd->add_option("--only", pause.only, "One part only")->check(CLI::IsMember({"intake", "writeback"}));
+        cmd->add_option("--url", pause.url, "The daemon's base URL (default: http://<http.listen> of the config)");
+    }
+    pause_cmd->add_option("--reason", pause.reason, "Why, shown on the page and in the log (up to 500 bytes)");
+
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("fieldbridge"));  // stdout is for results
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -179,6 +191,10 @@ int main(int argc, char** argv) {
         if (*dl_replay) return dead_letter_replay(config_path, ids);
         if (*trace_cmd) return trace(config_path, trace_flow, trace_doc);
         if (*send_cmd) return fb::status::send_status_events(fb::config::load(config_path), brokers_arg, event_files, std::cout);
+        if (*pause_cmd || *resume_cmd) {
+            pause.on = pause_cmd->parsed();
+            return fb::operator_page::pause_command(fb::config::load(config_path), pause, std::cout, std::cerr);
+        }
         if (*poll_cmd)
             return fb::connectors::http_poll::dry_run(fb::config::load(config_path), poll_flow, poll_pages, std::cout);
     } catch (const std::exception& e) {

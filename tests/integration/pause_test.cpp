@@ -6,13 +6,17 @@
 
 #include <boost/json.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "harness.h"
 #include "loop_support.h"
 #include "support/eventually.h"
+#include "operator/pause_command.h"
 #include "support/loopback_server.h"
 
 using namespace fb::testing;
@@ -23,15 +27,20 @@ namespace {
 const std::map<std::string, std::string> admin{{"Authorization", "Bearer pause-token-8d2e"},
                                                {"Content-Type", "application/json"}};
 
-std::string head(const std::string& flows) {
+std::string head(const std::string& flows, const std::string& http = "listen: 127.0.0.1:0, admin_token: pause-token-8d2e") {
     return "kafka: { brokers: embedded, embedded_brokers: 1 }\n"
-           "http: { listen: 127.0.0.1:0, admin_token: pause-token-8d2e }\n"
+           "http: { " + http + " }\n"
            "status: { group_id: pause-test }\n"
            "flows:\n" + flows;
 }
 
 fb::config::Config config(const std::string& state, const std::string& flows) {
     return fb::config::parse("state: { path: " + state + ", synchronous: normal }\n" + head(flows),
+                             "pause.yaml", FB_SOURCE_DIR);
+}
+
+fb::config::Config config_with_http(const std::string& state, const std::string& flows, const std::string& http) {
+    return fb::config::parse("state: { path: " + state + ", synchronous: normal }\n" + head(flows, http),
                              "pause.yaml", FB_SOURCE_DIR);
 }
 
@@ -234,4 +243,75 @@ TEST_CASE("a writeback held past its age limit is tried once after the resume, t
     CHECK(wb.at("attempts").at(0).at("http_status") == 500);
     CHECK(query_int(state.path, "SELECT count(*) FROM dead_letter WHERE stage = 'writeback' AND reason LIKE "
                                 "'%writeback.retry.max_age (1 attempts)%ledger locked%'") == 1);
+}
+
+namespace {
+
+struct Shell {
+    int rc;
+    std::string out, err;
+};
+
+Shell run_pause(const fb::config::Config& cfg, fb::operator_page::PauseCommand command) {
+    std::ostringstream out, err;
+    int rc = fb::operator_page::pause_command(cfg, command, out, err);
+    return {rc, out.str(), err.str()};
+}
+
+// A port nothing listens on: taken from the kernel, then let go.
+unsigned short closed_port() {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+}  // namespace
+
+TEST_CASE("fieldbridge pause/resume: through the running daemon at once, or in the state file while it is stopped") {
+    StateFile state("pause-cli.db");
+    const std::string flows = "  - name: delivery\n"
+                              "    document_type: shipment\n"
+                              "    source: { type: webhook }\n"
+                              "    mapping: mappings/generic-rest/shipment-to-delivery.yaml\n";
+    using fb::operator_page::PauseCommand;
+
+    // Stopped: nothing listens at the config's address, so the pause goes into the state file.
+    auto stopped = config_with_http(state.path, flows, "listen: 127.0.0.1:" + std::to_string(closed_port()) +
+                                                           ", admin_token: pause-token-8d2e");
+    auto offline = run_pause(stopped, PauseCommand{"delivery", true, "", "ERP upgrade", ""});
+    REQUIRE(offline.rc == 0);
+    CHECK_THAT(offline.out, Catch::Contains("intake paused, writeback paused since") && Catch::Contains("(ERP upgrade)"));
+    CHECK_THAT(offline.out, Catch::Contains("recorded in " + state.path));
+    CHECK(query_int(state.path, "SELECT count(*) FROM flow_pauses WHERE flow = 'delivery' AND intake = 1") == 1);
+
+    auto unknown = run_pause(stopped, PauseCommand{"nowhere", true, "", "", ""});
+    CHECK(unknown.rc == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("no flow `nowhere`") && Catch::Contains("delivery"));
+
+    RunningApp daemon(config(state.path, flows));
+    auto port = daemon.port();
+    CHECK(http_request(port, "POST", "/webhooks/delivery", shipment("C-1")).status == 503);  // held from the start
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    auto cfg = config(state.path, flows);
+
+    // Running: the daemon changes at once, and says what now holds.
+    auto intake_only = run_pause(cfg, PauseCommand{"delivery", false, "intake", "", url});
+    REQUIRE(intake_only.rc == 0);
+    CHECK_THAT(intake_only.out, Catch::Contains("intake running, writeback paused"));
+    CHECK(http_request(port, "POST", "/webhooks/delivery", shipment("C-1")).status == 202);
+    auto resumed = run_pause(cfg, PauseCommand{"delivery", false, "", "", url});
+    REQUIRE(resumed.rc == 0);
+    CHECK_THAT(resumed.out, Catch::Contains("running (nothing held)"));
+    CHECK(query_int(state.path, "SELECT count(*) FROM flow_pauses") == 0);
+
+    // A daemon that refuses says why: a wrong token, an admin API that is off.
+    auto wrong = config_with_http(state.path, flows, "listen: 127.0.0.1:0, admin_token: not-the-token");
+    auto refused = run_pause(wrong, PauseCommand{"delivery", true, "", "", url});
+    CHECK(refused.rc == 1);
+    CHECK_THAT(refused.err, Catch::Contains("HTTP 401") && Catch::Contains("missing or wrong admin token"));
+    // An explicit --url nobody answers at is an error, never silently written to the file.
+    auto nobody = run_pause(cfg, PauseCommand{"delivery", true, "", "", "http://127.0.0.1:" + std::to_string(closed_port())});
+    CHECK(nobody.rc == 1);
+    CHECK_THAT(nobody.err, Catch::Contains("did not answer"));
+    CHECK(query_int(state.path, "SELECT count(*) FROM flow_pauses") == 0);
 }
