@@ -93,7 +93,7 @@ public:
                 files_.push_back(target);
                 walk(*doc, target, "");
                 files_.pop_back();
-            } else if (mentions_format(value, file)) {
+            } else if (mentions_format(key == "$ref" ? json::value(json::object{{key, value}}) : value, file)) {
                 fail(file, at, "a format under \"" + key + "\", which fieldbridge's format check does not follow");
             }
         }
