@@ -153,17 +153,19 @@ TEST_CASE("bad status events and unknown work orders are dead-lettered and never
     REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment()).status == 202);
     publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
                    {"{not json", R"({"event_id":"x","work_order_id":")" + wo42 + R"(","status":"accepted"})",
+                    R"({"event_id":"bad-date","work_order_id":")" + wo42 +
+                        R"(","status":"en_route","occurred_at":"2026-02-30T10:00:00+08:00"})",
                     status_event("1-accepted.json", "WO-delivery-NOBODY"),
                     sample("status-events/1-accepted.json")});
     REQUIRE(wait_for([&] {
         return trace(state.path, "delivery", "CK20261120-0042").at("final_state") == "accepted";
     }));
     REQUIRE(wait_for([&] {
-        return query_int(state.path, "SELECT count(*) FROM dead_letter WHERE stage = 'status'") == 3;
+        return query_int(state.path, "SELECT count(*) FROM dead_letter WHERE stage = 'status'") == 4;
     }));
     fb::store::Database db(state.path, fb::store::Database::Mode::read_only);
     auto letters = fb::ledger::list_dead_letters(db, false);
-    REQUIRE(letters.size() == 3);
+    REQUIRE(letters.size() == 4);
     auto has = [&](const std::string& a, const std::string& b) {
         for (const auto& l : letters)
             if (l.reason.find(a) != std::string::npos && l.reason.find(b) != std::string::npos &&
@@ -173,6 +175,7 @@ TEST_CASE("bad status events and unknown work orders are dead-lettered and never
     };
     CHECK(has("not valid JSON", ""));
     CHECK(has("status_event.schema.json", "occurred_at"));
+    CHECK(has("status_event.schema.json: [occurred_at]", "February 2026 has no day 30"));
     CHECK(has("WO-delivery-NOBODY", "not known"));
 }
 
