@@ -85,6 +85,7 @@ Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
                 json::object ctx{{"vars", spec_.vars}};
                 add_times(ctx, std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch()).count(), 0, spec_.cursor);
+                login->add_assertion(ctx);  // a fresh signed JWT per login: $.assertion
                 auto r = to_client_request(login->request->map_request(ctx));
                 spec_.auth.apply(r);
                 return r;
@@ -96,6 +97,8 @@ Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
 std::vector<std::string> Poller::secrets() const {
     auto s = spec_.auth.secrets();
     s.insert(s.end(), spec_.var_secrets.begin(), spec_.var_secrets.end());
+    if (spec_.login)
+        for (auto& k : spec_.login->secrets()) s.push_back(std::move(k));
     if (session_) {
         auto v = session_->current();
         if (!v.empty()) s.push_back(v);

@@ -88,7 +88,8 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
     session_ = std::make_unique<http::Session>(
         *client_, login->session,
         [this, login] {
-            json::object ctx{{"vars", spec_->vars}, {"now", core::now_rfc3339()}};
+            json::object ctx{{"vars", spec_->vars}, {"now", core::now_rfc3339()}, {"now_ms", core::now_unix_ms()}};
+            login->add_assertion(ctx);  // a fresh signed JWT per login: $.assertion
             auto r = login->request->map_request(ctx);
             auto base = spec_->login_base_url.empty() ? spec_->base_url : spec_->login_base_url;
             http::ClientRequest out{r.method, target(r.url, base), r.headers, {}};
@@ -124,6 +125,8 @@ std::string HttpSink::endpoint(const core::ErpRequest& request) const {
 std::vector<std::string> HttpSink::secrets() const {
     auto out = spec_->auth.secrets();
     out.insert(out.end(), spec_->var_secrets.begin(), spec_->var_secrets.end());
+    if (spec_->login)
+        for (auto& k : spec_->login->secrets()) out.push_back(std::move(k));
     if (session_)
         if (auto v = session_->current(); !v.empty()) {
             out.push_back(v);

@@ -1,10 +1,12 @@
 #include "http/auth.h"
 
 #include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "config/section.h"
+#include "http/oauth1.h"
 
 #include <cctype>
 
@@ -30,6 +32,7 @@ void Auth::apply(ClientRequest& request) const {
         request.url += boost::urls::encode(api_key_query, boost::urls::unreserved_chars) + "=" +
                        boost::urls::encode(api_key, boost::urls::unreserved_chars);
     }
+    if (oauth1) oauth1->sign(request);  // last: the query above is signed too
 }
 
 std::vector<std::string> Auth::secrets() const {
@@ -37,6 +40,9 @@ std::vector<std::string> Auth::secrets() const {
     for (const auto* s : {&basic_password, &bearer, &api_key})
         if (!s->empty()) out.push_back(*s);
     if (!basic_user.empty()) out.push_back(base64(basic_user + ":" + basic_password));
+    if (oauth1)  // the consumer key names the integration; the token is a credential
+        for (const auto* s : {&oauth1->consumer_secret, &oauth1->token, &oauth1->token_secret})
+            if (!s->empty()) out.push_back(*s);
     // A static header that carries a credential (ERPNext's `Authorization: token key:secret`,
     // an `X-Api-Key`) is as secret as `bearer:`; `Accept: application/json` is not.
     for (const auto& [name, value] : headers) {
@@ -50,6 +56,28 @@ std::vector<std::string> Auth::secrets() const {
     }
     return out;
 }
+
+namespace {
+
+std::shared_ptr<const OAuth1> read_oauth1(config::Section& s) {
+    auto o = std::make_shared<OAuth1>();
+    o->consumer_key = s.string("consumer_key", "", true);
+    o->consumer_secret = s.string("consumer_secret", "", true);
+    o->token = s.string("token", "");
+    o->token_secret = s.string("token_secret", "");
+    o->realm = s.string("realm", "");
+    auto method = s.choice("signature_method", "HMAC-SHA256", {"HMAC-SHA256", "HMAC-SHA1"});
+    o->method = method == "HMAC-SHA1" ? OAuth1::Method::hmac_sha1 : OAuth1::Method::hmac_sha256;
+    if (o->token.empty() != o->token_secret.empty())
+        s.fail(s.get(o->token.empty() ? "token_secret" : "token"),
+               s.where() + ": `token` and `token_secret` go together (both, or neither for a consumer-only signature)");
+    if (o->realm.find_first_of("\"\\\r\n") != std::string::npos)
+        s.fail(s.get("realm"), s.where() + ".realm: a realm (NetSuite's account id, 1234567_SB1) has no quotes, backslashes or line breaks");
+    s.reject_unknown();
+    return o;
+}
+
+}  // namespace
 
 Auth read_auth(config::Section& parent, const std::string& key) {
     Auth a;
@@ -73,8 +101,19 @@ Auth read_auth(config::Section& parent, const std::string& key) {
             ks.fail(k, s.where() + ".api_key needs one of `header` or `query`");
         ks.reject_unknown();
     }
+    if (auto o = s.get("oauth1")) {
+        auto os = s.child(o, s.where() + ".oauth1");
+        a.oauth1 = read_oauth1(os);
+    }
     if (!a.bearer.empty() && !a.basic_user.empty())
         s.fail(node, s.where() + ": `basic` and `bearer` both set an Authorization header; choose one");
+    if (a.oauth1) {
+        bool other = !a.bearer.empty() || !a.basic_user.empty();
+        for (const auto& [k, v] : a.headers) other = other || boost::beast::iequals(k, "Authorization");
+        if (other)
+            s.fail(s.get("oauth1"), s.where() + ": `oauth1` and `basic`, `bearer` or an Authorization header "
+                                                "each set the Authorization header; choose one");
+    }
     s.reject_unknown();
     return a;
 }

@@ -1,7 +1,9 @@
 // Request authentication shared by sources and sinks: static headers, basic, bearer, API key
-// (header or query parameter). The secrets it holds are listed so that logs can mask them.
+// (header or query parameter), OAuth 1.0a signatures. The secrets it holds are listed so that
+// logs can mask them.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,8 @@ class Section;
 
 namespace fb::http {
 
+struct OAuth1;
+
 struct Auth {
     Headers headers;  // sent as they are (X-Tenant, sap-client…)
     std::string basic_user, basic_password;
@@ -20,13 +24,16 @@ struct Auth {
     std::string api_key;
     std::string api_key_header;  // e.g. X-API-Key; or
     std::string api_key_query;   // a query parameter name
+    std::shared_ptr<const OAuth1> oauth1;  // signs each request, last (http/oauth1.h)
 
+    // Call once the request's URL and body are final: an OAuth 1.0a signature covers them.
     void apply(ClientRequest& request) const;
     std::vector<std::string> secrets() const;
 };
 
 // `auth:` as configured: { headers: {…}, basic: {user, password}, bearer: T,
-// api_key: {value, header | query} }. Errors name file:line:col.
+// api_key: {value, header | query}, oauth1: {consumer_key, consumer_secret, token, token_secret,
+// realm, signature_method: HMAC-SHA256 | HMAC-SHA1} }. Errors name file:line:col.
 Auth read_auth(config::Section& parent, const std::string& key = "auth");
 
 // `text` with every secret (of 4 characters or more) replaced by ***, for logs and dry runs.

@@ -1,6 +1,7 @@
 #include "http/login.h"
 
 #include "config/section.h"
+#include "http/jwt_assertion.h"
 
 namespace fb::http {
 
@@ -8,6 +9,15 @@ bool LoginSpec::expired(const ClientResponse& response) const {
     if (expired_path.empty()) return false;
     auto v = json_path_string(response.body, expired_path);
     return v && (expired_equals.empty() || *v == expired_equals);
+}
+
+void LoginSpec::add_assertion(boost::json::object& context) const {
+    if (assertion) context["assertion"] = assertion->sign();
+}
+
+std::vector<std::string> LoginSpec::secrets() const {
+    if (!assertion) return {};
+    return {assertion->key_text()};
 }
 
 std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::string& key,
@@ -53,6 +63,7 @@ std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::
         login->expired_equals = es.string("equals", "");
         es.reject_unknown();
     }
+    login->assertion = read_assertion(s);
     s.reject_unknown();
     return login;
 }

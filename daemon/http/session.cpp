@@ -166,15 +166,50 @@ Session::Value Session::current_value() const {
     return value_ ? Value{*value_, answer_} : Value{};
 }
 
+std::int64_t Session::login_backoff_ms(int failures) {
+    constexpr std::int64_t first_ms = 1000, max_ms = 5 * 60 * 1000;
+    if (failures <= 1) return first_ms;
+    if (failures > 20) return max_ms;  // 2^19 s is past the cap; no shift overflows
+    return std::min(max_ms, first_ms << (failures - 1));
+}
+
+void Session::fail_fast(Result& out) const {
+    const auto now = now_ms_();
+    std::string at;
+    mapping::format_rfc3339(*next_login_ms_ / 1000, 0, 0, true, at);
+    const auto wait_s = (*next_login_ms_ - now + 999) / 1000;
+    out = Result{};
+    out.login_failed = true;
+    out.login_error = "not sent: the login failed " + std::to_string(failed_logins_) +
+                      (failed_logins_ == 1 ? " time" : " times in a row") + ", the next login is tried at " + at +
+                      " (in " + std::to_string(wait_s) + " s); the last failure: " + last_login_error_;
+}
+
 bool Session::login(Result& out) {
+    if (backing_off()) {
+        fail_fast(out);
+        return false;
+    }
     const auto issued = now_ms_();  // before the request: its lifetime runs from when it was asked
     auto answer = client_.send(login_());
     ++logins_;
+    auto failed = [&] {
+        // Wait before the next login: an ERP with a wrong password must not get one per request.
+        ++failed_logins_;
+        auto wait = login_backoff_ms(failed_logins_);
+        if (out.result.ok()) {
+            auto asked = retry_after(out.result.response).count();
+            if (asked > wait) wait = std::min<std::int64_t>(asked, 3600'000);
+        }
+        next_login_ms_ = now_ms_() + wait;
+        last_login_error_ = out.login_error;
+        return false;
+    };
     if (!answer.ok()) {
         out.result = std::move(answer);
         out.login_failed = true;
         out.login_error = "login: " + out.result.message;
-        return false;
+        return failed();
     }
     auto v = answer.response.status / 100 == 2 ? session_value(spec_, answer.response) : std::nullopt;
     if (!v) {
@@ -183,8 +218,10 @@ bool Session::login(Result& out) {
                           " without a session value (" + session_source(spec_) + "): " +
                           answer.response.body.substr(0, 300);
         out.result = std::move(answer);
-        return false;
+        return failed();
     }
+    failed_logins_ = 0;
+    next_login_ms_.reset();
     value_ = std::move(v);
     answer_ = std::move(answer.response.body);
     expires_ms_ = session_expiry(spec_, answer_, issued);
@@ -202,9 +239,10 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
     Result out;
     for (int attempt = 0; attempt < 2; ++attempt) {
         bool fresh = false;
-        if (value_ && renew_ms_ && now_ms_() >= *renew_ms_) {
+        if (value_ && renew_ms_ && now_ms_() >= *renew_ms_ && (!backing_off() || now_ms_() >= expires_ms_.value_or(0))) {
             // Due: renew before the ERP refuses it. A renewal that fails while the session still
-            // lives keeps it (the next request tries again); once past its end it is a failure.
+            // lives keeps it (the next request tries again, once the login backoff has passed);
+            // once past its end it is a failure.
             ++renewals_;
             if (login(out)) {
                 fresh = true;

@@ -2,6 +2,8 @@
 // value (a token in the body, a cookie, a header), used by later requests, and renewed when the
 // ERP answers that it has expired (401/403 or a configured answer) without losing the request,
 // or before that, when the login answered how long the session lives (OAuth2's `expires_in`).
+// A failed login is not tried again at once: further sends fail fast until a backoff has passed
+// (an ERP with a wrong password is not hammered, an account is not locked by failed logins).
 #pragma once
 
 #include <cstdint>
@@ -63,7 +65,10 @@ public:
 
     // Sends `build(session)`, logging in first when there is no session; an answer that says the
     // session expired logs in again and sends once more. A failed login is a result with status
-    // and body of the login answer and `login_failed` set.
+    // and body of the login answer and `login_failed` set. After a failed login, sends fail fast
+    // with `login_failed` (status 0, no request made) and a message saying when the next login
+    // is tried: 1 s after the first failure, doubling to 5 min (or the login answer's
+    // Retry-After, when longer); a successful login resets it.
     struct Result {
         ClientResult result;
         bool login_failed = false;
@@ -78,9 +83,13 @@ public:
     // The clock the expiry is measured by: unix ms (the system clock; tests advance their own).
     void set_clock(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
     std::uint64_t renewals() const { return renewals_; }  // logins made because the session was due
+    // The wait after `failures` (>= 1) failed logins in a row: 1 s doubling, at most 5 min.
+    static std::int64_t login_backoff_ms(int failures);
 
 private:
     bool login(Result& out);
+    bool backing_off() const { return next_login_ms_ && now_ms_() < *next_login_ms_; }
+    void fail_fast(Result& out) const;
 
     const Client& client_;
     SessionSpec spec_;
@@ -92,6 +101,9 @@ private:
     std::uint64_t logins_ = 0;
     std::uint64_t renewals_ = 0;
     std::optional<std::int64_t> expires_ms_, renew_ms_;  // of value_, when the login said
+    int failed_logins_ = 0;                        // in a row
+    std::optional<std::int64_t> next_login_ms_;   // no login before this, after a failure
+    std::string last_login_error_;
     std::function<std::int64_t()> now_ms_;
 };
 

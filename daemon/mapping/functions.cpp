@@ -6,6 +6,7 @@
 
 #include "mapping/coerce.h"
 #include "mapping/expr.h"
+#include "mapping/functions_digest.h"
 #include "mapping/functions_text.h"
 
 namespace fb::mapping {
@@ -577,6 +578,14 @@ const std::vector<Function> table = {
     {"url_encode", 1, 1, T::string, {T::string}, call_url_encode,
      "url_encode(text): percent-encoded for a URL's query or path (RFC 3986)"},
     {"base64", 1, 1, T::string, {T::string}, call_base64, "base64(text): standard base64 with padding"},
+    {"sha256", 1, 2, T::string, {T::string}, call_sha256,
+     "sha256(text[, \"hex\" | \"base64\" | \"base64url\"]): the SHA-256 digest of the text", prepare_digest},
+    {"sha1", 1, 2, T::string, {T::string}, call_sha1, "sha1(text[, encoding]): the SHA-1 digest", prepare_digest},
+    {"md5", 1, 2, T::string, {T::string}, call_md5, "md5(text[, encoding]): the MD5 digest", prepare_digest},
+    {"hmac_sha256", 2, 3, T::string, {T::string}, call_hmac_sha256,
+     "hmac_sha256(key, text[, encoding]): HMAC-SHA256 of the text with the key", prepare_digest},
+    {"hmac_sha1", 2, 3, T::string, {T::string}, call_hmac_sha1,
+     "hmac_sha1(key, text[, encoding]): HMAC-SHA1 of the text with the key", prepare_digest},
 };
 
 }  // namespace

@@ -60,6 +60,10 @@ re2::StringPiece piece(std::string_view s) { return re2::StringPiece(s.data(), s
 
 }  // namespace
 
+bool text_argument(const Expr& e, std::size_t i, EvalContext& ctx, std::string_view& out) {
+    return text_of(e, i, ctx, out);
+}
+
 Val call_matches(const Expr& e, EvalContext& ctx) {
     std::string_view s;
     if (!text_of(e, 0, ctx, s)) return Val::of_bool(false);

@@ -18,4 +18,8 @@ Val call_index_of(const Expr& e, EvalContext& ctx);
 Val call_url_encode(const Expr& e, EvalContext& ctx);
 Val call_base64(const Expr& e, EvalContext& ctx);
 
+// Argument `i` of a call as text (a number as JSON writes it); false when missing or null, an
+// error naming the function for a list or an object.
+bool text_argument(const Expr& e, std::size_t i, EvalContext& ctx, std::string_view& out);
+
 }  // namespace fb::mapping
