@@ -196,7 +196,10 @@ Val Evaluator::time(const Rule& r, const Val& v) {
     std::string number_text;  // unix times come as JSON numbers too (Dolibarr: 1795167667)
     if (epoch && v.is_number() && !to_text(v, number_text))
         throw EvalError{"a whole number of seconds since 1970", describe(v), ""};
-    if (v.kind != Val::Kind::string && number_text.empty()) throw EvalError{"a date/time text", describe(v), ""};
+    if (v.kind != Val::Kind::string && number_text.empty())
+        throw EvalError{v.is_number() ? "a date/time text (seconds since 1970 read with `time: unix`, milliseconds with `time: unix_ms`)"
+                                      : "a date/time text",
+                        describe(v), ""};
     WallTime w;
     if (!parse_time(t.format, number_text.empty() ? std::string_view(v.s) : std::string_view(number_text), w)) {
         const char* what = t.format.kind == TimeFormat::Kind::sap

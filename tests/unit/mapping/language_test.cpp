@@ -302,6 +302,13 @@ TEST_CASE("a unix time that is not a whole number fails naming the field, never 
     }
 }
 
+TEST_CASE("a number read by a time rule of another format says to use time: unix") {
+    auto m = work_order_mapping("  due_by: { path: $.At, time: rfc3339 }\n");
+    auto r = map_one(*m, R"({"DocNo": "D", "At": 1795420800})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK_THAT(r.error->message(), Catch::Contains("read with `time: unix`") && Catch::Contains("1795420800"));
+}
+
 TEST_CASE("a bad time of day fails naming it") {
     auto m = work_order_mapping("  due_by: { path: $.Date, time: sap, at: $.Time, tz: UTC }\n");
     auto r =
