@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 #include "connectors/http_poll/json_path.h"
 
@@ -87,10 +88,22 @@ std::optional<std::string> date_and_time(const json::value& date, const json::va
     return d.substr(0, 10) + "T" + t;
 }
 
+// Unix seconds (or ms) written as text, "1795167667": some ERPs quote every number. Nine digits
+// at least, so a compact date ("20261120") is never taken for one.
+std::optional<std::int64_t> epoch_text(std::string_view s) {
+    std::string_view digits = s.starts_with('-') ? s.substr(1) : s;
+    if (digits.size() < 9 || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+        return std::nullopt;
+    return std::stoll(std::string(s));
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parse_time(const json::value& v, const Zone& zone) {
-    if (v.is_string()) return parse_text(std::string(v.as_string()), zone);
+    if (v.is_string()) {
+        if (auto n = epoch_text(v.as_string())) return parse_time(json::value(*n), zone);
+        return parse_text(std::string(v.as_string()), zone);
+    }
     if (v.is_object()) return parse_parts(v.as_object(), zone);
     if (v.is_int64() || v.is_uint64()) {
         auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64());

@@ -85,7 +85,8 @@ int dry_run(const config::Config& config, const std::string& flow_name, int page
                     out << mapping::pretty_json(r.work_order) << "\n";
             }
         };
-        if (spec->map_answer) show(page.body);
+        if (page.empty_answer) out << "(the ERP answered an empty list: empty_answer)\n";
+        else if (spec->map_answer) show(page.body);
         else if (!page.records.empty()) show(json::value(page.records));
         if (!page.next) {
             out << "(last page)\n";

@@ -170,7 +170,7 @@ bool PollSource::commit(const Page& page, const Cursor& next) {
     // The page's records go to the mapping as one list, so `columns:` and `group_by` can turn
     // rows into documents (Kingdee: one row per line item).
     const json::value input = spec_.map_answer ? page.body : json::value(page.records);
-    if (!page.records.empty() || spec_.map_answer)
+    if (!page.records.empty() || (spec_.map_answer && !page.empty_answer))  // `empty_answer:` maps nothing
         ledger::add_mapped(batch.submissions, flow.name, flow.document_type, ctx_.mapping(), input,
                            json::serialize(input), flow.writeback.enabled());
     batch.checkpoints.push_back({"cursor", next.to_json()});

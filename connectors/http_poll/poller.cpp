@@ -131,7 +131,7 @@ bool Poller::build(const Cursor& cursor, const PageState& state, std::int64_t no
 }
 
 Exchange Poller::send_checked(const std::function<bool(const http::Session::Value&, http::ClientRequest&, std::string&)>& build,
-                              const BodyRule& error_rule, const std::string& what) {
+                              const BodyRule& error_rule, const std::string& what, const EmptyAnswer* empty) {
     Exchange out;
     std::string error;
     const std::string prefix = what.empty() ? "" : what + ": ";
@@ -171,6 +171,11 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
         return out;
     }
     const auto& res = result.response;
+    if (empty && empty->matches(res.status, res.body)) {  // Dolibarr's 404 "No shipment found"
+        out.empty_answer = true;
+        out.headers = res.headers;
+        return out;
+    }
     if (res.status / 100 != 2) {
         out.error = Exchange::Error::status;
         out.retry_after = http::retry_after(res);
@@ -223,10 +228,10 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
         [&](const http::Session::Value& session, http::ClientRequest& out, std::string& error) {
             return build(cursor, state, now_ms, session, out, error);
         },
-        spec_.error, "");
+        spec_.error, "", &spec_.empty_answer);
     if (page.error == Page::Error::request)  // name the file: the integrator's first question
         page.reason = "the request mapping " + spec_.request_file + page.reason.substr(page.reason.find(" failed: "));
-    if (page.error != Page::Error::none) return page;
+    if (page.error != Page::Error::none || page.empty_answer) return page;  // empty: no records, no next page
     const auto* records = find_path(page.body, spec_.records);
     if (!records || !(records->is_array() || records->is_null())) {
         page.error = Page::Error::decode;

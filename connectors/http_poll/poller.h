@@ -39,6 +39,7 @@ struct Exchange {
     http::ClientRequest sent;            // the request (for the dry run, masked there)
     boost::json::value body;             // the decoded answer
     http::Headers headers;               // the answer's headers (Link paging)
+    bool empty_answer = false;           // the answer matched `empty_answer:`: no records, the last page
 };
 const char* to_string(Exchange::Error e);
 
@@ -74,8 +75,9 @@ private:
     void fetch_details(const Cursor& cursor, Page& page);  // details.cpp
     bool detail(const Spec::Detail& d, boost::json::object context, Page& page, boost::json::value& answer);
     // Sends `build(session)` (with the session when there is one) and checks the answer.
+    // `empty`: a non-2xx answer that means an empty page (the page request only).
     Exchange send_checked(const std::function<bool(const http::Session::Value&, http::ClientRequest&, std::string&)>& build,
-                          const BodyRule& error_rule, const std::string& what);
+                          const BodyRule& error_rule, const std::string& what, const EmptyAnswer* empty = nullptr);
     bool build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,
                const http::Session::Value& session, http::ClientRequest& out, std::string& error) const;
 

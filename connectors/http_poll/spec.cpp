@@ -51,6 +51,26 @@ BodyRule read_rule(config::Section& parent, const std::string& key) {
     return r;
 }
 
+EmptyAnswer read_empty_answer(config::Section& parent) {
+    EmptyAnswer e;
+    auto n = parent.get("empty_answer");
+    if (!n) return e;
+    auto s = parent.child(n, parent.where() + ".empty_answer");
+    e.status = int(s.integer("status", 0, 100, 599));
+    if (e.status == 0)
+        s.fail(n, s.where() + " needs `status:`, the HTTP status the ERP answers an empty list with (404)");
+    if (e.status / 100 == 2)
+        s.fail(s.get("status"), s.where() + ".status: a 2xx answer is read as a page already; an empty list in it is the end of the data");
+    if (!s.has("path"))
+        s.fail(n, s.where() + " needs `path:` (and `equals:`), what in the body says the list is empty "
+                              "(`$.error.message`), so that the same status for a wrong URL stays a failure");
+    e.body.path = s.string("path", "", true);
+    e.body.equals = s.string("equals", "");
+    e.body.present_only = !s.has("equals");
+    s.reject_unknown();
+    return e;
+}
+
 int read_offset(config::Section& s, const std::string& key) {
     auto text = s.string(key, "+00:00");
     static const std::regex re(R"(([+-])(\d\d):(\d\d))");
@@ -76,6 +96,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->records = s.string("records", spec->records);
     spec->map_answer = s.choice("map", "records", {"records", "answer"}) == "answer";
     spec->error = read_rule(s, "error");
+    spec->empty_answer = read_empty_answer(s);
     spec->group_rows = s.boolean("group_rows", false);
 
     auto p = s.section("paging");

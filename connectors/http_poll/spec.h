@@ -34,6 +34,18 @@ struct BodyRule {
     bool matches(std::string_view body) const;
 };
 
+// An answer that means "no records" though its status is not 2xx: Dolibarr up to 18 answers an
+// empty list as HTTP 404 {"error": {"code": 404, "message": "Not Found: No shipment found"}}.
+// The status and a rule on the body must both hold, so a 404 for a mistyped URL stays a failure.
+struct EmptyAnswer {
+    int status = 0;  // 0: not configured
+    BodyRule body;
+    bool empty() const { return status == 0; }
+    bool matches(int answer_status, std::string_view answer_body) const {
+        return status != 0 && answer_status == status && body.matches(answer_body);
+    }
+};
+
 struct Spec : core::SourceSpec {
     std::shared_ptr<const mapping::Mapping> request;  // request mapping over the poll context
     std::string request_file;
@@ -49,6 +61,7 @@ struct Spec : core::SourceSpec {
     // to the list), or the whole answer (for a mapping with its own `documents:`).
     bool map_answer = false;
     BodyRule error;             // an HTTP 200 that is a failure (JSON-RPC "error", IsSuccess: false)
+    EmptyAnswer empty_answer;   // a non-2xx answer that is an empty page (the page request only)
     // Rows of one document (the same cursor id, e.g. a Kingdee bill's line items) are never
     // committed apart: the rows of the last document on a page wait for the next page.
     bool group_rows = false;

@@ -587,6 +587,10 @@ void Compiler::time_rule(Rule& r, const YAML::Node& n, const std::string& where)
         t->format.kind = TimeFormat::Kind::rfc3339;
     } else if (format == "sap") {
         t->format.kind = TimeFormat::Kind::sap;
+    } else if (format == "unix") {
+        t->format.kind = TimeFormat::Kind::unix_seconds;
+    } else if (format == "unix_ms") {
+        t->format.kind = TimeFormat::Kind::unix_ms;
     } else if (format.find('%') != std::string::npos) {
         t->format.kind = TimeFormat::Kind::pattern;
         try {
@@ -596,8 +600,8 @@ void Compiler::time_rule(Rule& r, const YAML::Node& n, const std::string& where)
         }
     } else {
         fail(n["time"],
-             "`time` is a pattern such as \"%Y-%m-%d %H:%M\", `rfc3339` or `sap`, not `" + format +
-                 "`" + did_you_mean(format, {"rfc3339", "sap", "iso8601"}));
+             "`time` is a pattern such as \"%Y-%m-%d %H:%M\", `rfc3339`, `sap`, `unix` or `unix_ms`, not `" +
+                 format + "`" + did_you_mean(format, {"rfc3339", "sap", "iso8601", "unix", "unix_ms"}));
     }
     // A zone is a constant IANA name, or a path/expression read per document (`$.partner.tz`).
     auto zone_of = [&](const char* key, const date::time_zone*& zone, RulePtr& from_document) {

@@ -192,13 +192,24 @@ Val Evaluator::lookup(const Rule& r, const Val& v) {
 
 Val Evaluator::time(const Rule& r, const Val& v) {
     const TimeRule& t = *r.time;
-    if (v.kind != Val::Kind::string) throw EvalError{"a date/time text", describe(v), ""};
+    const bool epoch = t.format.kind == TimeFormat::Kind::unix_seconds || t.format.kind == TimeFormat::Kind::unix_ms;
+    std::string number_text;  // unix times come as JSON numbers too (Dolibarr: 1795167667)
+    if (epoch && v.is_number() && !to_text(v, number_text))
+        throw EvalError{"a whole number of seconds since 1970", describe(v), ""};
+    if (v.kind != Val::Kind::string && number_text.empty())
+        throw EvalError{v.is_number() ? "a date/time text (seconds since 1970 read with `time: unix`, milliseconds with `time: unix_ms`)"
+                                      : "a date/time text",
+                        describe(v), ""};
     WallTime w;
-    if (!parse_time(t.format, v.s, w)) {
+    if (!parse_time(t.format, number_text.empty() ? std::string_view(v.s) : std::string_view(number_text), w)) {
         const char* what = t.format.kind == TimeFormat::Kind::sap
                                ? "a SAP date such as /Date(1763769600000)/"
                            : t.format.kind == TimeFormat::Kind::rfc3339
                                ? "an RFC 3339 time such as 2026-11-22T09:30:00+08:00"
+                           : t.format.kind == TimeFormat::Kind::unix_seconds
+                               ? "a whole number of seconds since 1970 such as 1795167667"
+                           : t.format.kind == TimeFormat::Kind::unix_ms
+                               ? "a whole number of milliseconds since 1970 such as 1795167667123"
                                : "a date/time in the rule's format";
         throw EvalError{what, describe(v), ""};
     }

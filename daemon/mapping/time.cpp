@@ -134,6 +134,22 @@ bool parse_sap(std::string_view s, WallTime& out) {
     return true;
 }
 
+// 1795167667 (seconds) or 1795167667123 (ms) since the epoch, UTC; an optional minus, digits only
+// (no fraction, no exponent), within the years -1200 … 5138 that parse_time_of_day's sums hold.
+bool parse_unix(std::string_view s, bool millis, WallTime& out) {
+    std::int64_t n = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty() || s.front() == '+') return false;
+    const std::int64_t limit = millis ? 100'000'000'000'000 : 100'000'000'000;
+    if (n >= limit || n <= -limit) return false;
+    std::int64_t secs = millis ? (n >= 0 ? n / 1000 : -((-n + 999) / 1000)) : n;
+    out.local_seconds = secs;
+    out.millis = millis ? int(n - secs * 1000) : 0;
+    out.has_offset = true;
+    out.offset_seconds = 0;
+    return true;
+}
+
 bool parse_with(const TimePattern& pattern, std::string_view s, WallTime& out) {
     Fields f;
     std::size_t p = 0;
@@ -242,6 +258,10 @@ bool parse_time(const TimeFormat& f, std::string_view text, WallTime& out) {
             return parse_rfc3339(text, out);
         case TimeFormat::Kind::sap:
             return parse_sap(text, out);
+        case TimeFormat::Kind::unix_seconds:
+            return parse_unix(text, false, out);
+        case TimeFormat::Kind::unix_ms:
+            return parse_unix(text, true, out);
         default:
             return parse_with(f.pattern, text, out);
     }

@@ -1,4 +1,4 @@
-// Dates and times: input formats (strftime-like patterns, RFC 3339, SAP's /Date(ms)/), time
+// Dates and times: input formats (strftime-like patterns, RFC 3339, SAP's /Date(ms)/, unix times), time
 // zones, times of day (PT09H30M00S, 09:30), durations, and output as RFC 3339.
 #pragma once
 
@@ -27,7 +27,9 @@ struct TimePattern {
 };
 
 struct TimeFormat {
-    enum class Kind { pattern, rfc3339, sap } kind = Kind::rfc3339;
+    // unix / unix_ms: seconds / milliseconds since 1970-01-01T00:00Z, a number or numeric text
+    // (Dolibarr, WooCommerce, Stripe-style APIs).
+    enum class Kind { pattern, rfc3339, sap, unix_seconds, unix_ms } kind = Kind::rfc3339;
     TimePattern pattern;
 };
 

@@ -36,6 +36,15 @@ TEST_CASE("a change time as a huge negative number is milliseconds, not an overf
     CHECK(parse_time(boost::json::value(std::int64_t(1763626542)), 0) == 1'763'626'542'000);
 }
 
+TEST_CASE("a change time as unix seconds or ms written as text (an ERP that quotes every number)") {
+    CHECK(parse_time(boost::json::value("1795167667"), 0) == 1'795'167'667'000);
+    CHECK(parse_time(boost::json::value("1795167667123"), 0) == 1'795'167'667'123);
+    CHECK(parse_time(boost::json::value("-864000000"), 0) == -864'000'000'000);  // seconds before 1970, as a number is
+    CHECK(parse_time(boost::json::value("20261120"), 0) == std::nullopt);  // a compact date is no epoch
+    CHECK(parse_time(boost::json::value("9999999999999999999999"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("17951676x7"), 0) == std::nullopt);
+}
+
 TEST_CASE("a change time as Tryton's typed object, and a date with a separate clock time (SAP B1)") {
     using fb::connectors::http_poll::parse_time;
     boost::json::value tryton = {{"__class__", "datetime"}, {"year", 2026}, {"month", 11}, {"day", 20},

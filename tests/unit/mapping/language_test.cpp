@@ -270,6 +270,45 @@ TEST_CASE("SAP dates, with and without offset, combine with a time of day") {
     CHECK(wo.at("attributes").at("hhmmss") == "2025-11-22T08:30:00+00:00");
 }
 
+TEST_CASE("unix times, seconds or milliseconds, as numbers or numeric text (Dolibarr, WooCommerce)") {
+    auto wo = mapped(
+        "  window:\n"
+        "    start: { path: $.Delivery, time: unix, tz: Europe/Paris }\n"
+        "    end: { path: $.DeliveryText, time: unix, tz: Europe/Paris, add: { hours: 2 } }\n"
+        "  due_by: { path: $.Ms, time: unix_ms }\n"
+        "  attributes:\n"
+        "    day: { path: $.Delivery, time: unix, tz: Europe/Paris, format: \"%Y-%m-%d %H:%M\" }\n"
+        "    before_1970: { path: $.Old, time: unix }\n",
+        R"({"DocNo": "D", "Delivery": 1795420800, "DeliveryText": "1795420800", "Ms": 1795167667123, "Old": -86400})");
+    CHECK(wo.at("window").at("start") == "2026-11-23T09:00:00+01:00");
+    CHECK(wo.at("window").at("end") == "2026-11-23T11:00:00+01:00");
+    CHECK(wo.at("due_by") == "2026-11-20T09:41:07.123Z");
+    CHECK(wo.at("attributes").at("day") == "2026-11-23 09:00");
+    CHECK(wo.at("attributes").at("before_1970") == "1969-12-31T00:00:00Z");
+}
+
+TEST_CASE("a unix time that is not a whole number fails naming the field, never a crash") {
+    auto m = work_order_mapping("  due_by: { path: $.At, time: unix }\n");
+    for (const char* at : {R"("soon")", R"("1795420800.5")", "1795420800.5", R"("")", R"("+1795420800")",
+                           "99999999999999999999", R"("123456789012345678901234567890")", "true"}) {
+        auto r = map_one(*m, std::string(R"({"DocNo": "D", "At": )") + at + "}");
+        INFO(at);
+        if (std::string(at) == R"("")") {  // no value: the field is left out
+            CHECK(r.kind == MapResult::Kind::mapped);
+            continue;
+        }
+        REQUIRE(r.kind == MapResult::Kind::failed);
+        CHECK(r.error->path == "$.At");
+    }
+}
+
+TEST_CASE("a number read by a time rule of another format says to use time: unix") {
+    auto m = work_order_mapping("  due_by: { path: $.At, time: rfc3339 }\n");
+    auto r = map_one(*m, R"({"DocNo": "D", "At": 1795420800})");
+    REQUIRE(r.kind == MapResult::Kind::failed);
+    CHECK_THAT(r.error->message(), Catch::Contains("read with `time: unix`") && Catch::Contains("1795420800"));
+}
+
 TEST_CASE("a bad time of day fails naming it") {
     auto m = work_order_mapping("  due_by: { path: $.Date, time: sap, at: $.Time, tz: UTC }\n");
     auto r =
