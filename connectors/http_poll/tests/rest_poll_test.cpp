@@ -318,11 +318,11 @@ TEST_CASE("a failing poll source degrades readiness and leaves the other flows r
 TEST_CASE("the dialect example config (every polled dialect in mappings/) loads and validates") {
     for (const char* name : {"ERP_TOKEN", "KINGDEE_PASSWORD", "S4_PASSWORD", "ODOO_PASSWORD", "ERPNEXT_API_KEY",
                              "ERPNEXT_API_SECRET", "B1_PASSWORD", "TRYTON_PASSWORD", "SHOPIFY_TOKEN",
-                             "NS_CLIENT_ID", "NS_CLIENT_SECRET"})
+                             "NS_CLIENT_ID", "NS_CLIENT_SECRET", "DOLIBARR_API_KEY"})
         setenv(name, "x", 1);
     auto config = fb::config::load(std::string(FB_SOURCE_DIR) + "/deploy/examples/poll-dialects.yaml");
-    REQUIRE(config.flows.size() == 9);
+    REQUIRE(config.flows.size() == 10);
     for (const auto& f : config.flows) CHECK(f.source.type == "http_poll");
     auto flows = fb::app::load_flows(config, nullptr);
-    CHECK(flows.size() == 9);
+    CHECK(flows.size() == 10);
 }
