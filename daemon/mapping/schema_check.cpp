@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mapping/compiler.h"
-#include "mapping/time.h"
+#include "schema/date_time.h"
 
 namespace fb::mapping {
 
@@ -234,13 +234,8 @@ struct SchemaCheck::Node {
             }
             if (simple_pattern && !simple_pattern->matches(text)) return false;
             if (pattern && !std::regex_search(text.begin(), text.end(), *pattern)) return false;
-            if (date_time) {
-                TimeFormat f;
-                WallTime w;
-                if (!parse_time(f, text, w) || !w.has_offset ||
-                    text.find_first_of("Tt") == std::string_view::npos)
-                    return false;
-            }
+            // The schema's own date-time check: anything it refuses goes to the full validator.
+            if (date_time && !schema::date_time_problem(text).empty()) return false;
         } else if (v.is_number()) {
             double d = v.to_number<double>();
             if ((minimum && d < *minimum) || (maximum && d > *maximum) ||

@@ -34,6 +34,10 @@ TEST_CASE("the compiled schema check agrees with the validator on good and broke
         broken([](json::object& o) { o.erase("address"); }),
         broken([](json::object& o) { o["customer"].as_object()["name"] = ""; }),
         broken([](json::object& o) { o["window"].as_object()["start"] = "2026-11-22 09:30"; }),
+        // Read as times by the mapping's lenient parser, but not RFC 3339 date-times.
+        broken([](json::object& o) { o["window"].as_object()["start"] = "2026-11-22T24:00:00+08:00"; }),
+        broken([](json::object& o) { o["window"].as_object()["start"] = "2026-11-22T09:30+08:00"; }),
+        broken([](json::object& o) { o["window"].as_object()["start"] = "2026-02-30T09:30:00Z"; }),
         broken([](json::object& o) { o["attributes"].as_object()["nested"] = json::object{}; }),
         broken([](json::object& o) { o["address"].as_object()["lat"] = 91; }),
         broken([](json::object& o) { o["items"].as_array()[0].as_object()["minutes"] = 1.5; }),
