@@ -3,10 +3,30 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <cmath>
+
 #include "schema/validator.h"
 
 namespace fb::status {
 namespace json = boost::json;
+
+namespace {
+
+// Where a number too large for a double is (`11e308` parses as infinity): such a body would be
+// stored as text that no JSON reader takes back. Empty when there is none.
+std::string non_finite_at(const json::value& v, const std::string& path) {
+    if (v.is_double() && !std::isfinite(v.get_double())) return path.empty() ? "/" : path;
+    if (const auto* o = v.if_object())
+        for (const auto& kv : *o)
+            if (auto at = non_finite_at(kv.value(), path + "/" + std::string(kv.key()).substr(0, 64)); !at.empty())
+                return at;
+    if (const auto* a = v.if_array())
+        for (std::size_t i = 0; i < a->size(); ++i)
+            if (auto at = non_finite_at((*a)[i], path + "/" + std::to_string(i)); !at.empty()) return at;
+    return "";
+}
+
+}  // namespace
 
 bool parse_status_event(std::string_view payload, const config::StatusConfig& limits,
                         StatusEvent& event, std::string& reason) {
@@ -24,6 +44,10 @@ bool parse_status_event(std::string_view payload, const config::StatusConfig& li
                  (ec == json::error::too_deep
                       ? " (nested deeper than " + std::to_string(limits.max_depth) + ")"
                       : "");
+        return false;
+    }
+    if (auto at = non_finite_at(value, ""); !at.empty()) {
+        reason = "status event has a number out of range at " + at + " (beyond a double's 1.8e308)";
         return false;
     }
     // No date-time is over 64 bytes: refused before the schema check (which refuses it too). A

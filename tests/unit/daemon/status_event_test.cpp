@@ -72,3 +72,20 @@ TEST_CASE("a status event with a huge occurred_at is refused, not a stack overfl
     std::string reason;
     CHECK(fb::status::parse_status_event(ok, limits, e, reason));
 }
+
+TEST_CASE("a status event with a number beyond a double is refused, naming where (it could not be stored and read back)") {
+    // Found by the status_event fuzz target: `11e308` parses as infinity, which serialises as
+    // text no JSON reader accepts, so the stored body would be unreadable for the writeback.
+    fb::config::StatusConfig limits;
+    fb::status::StatusEvent e;
+    std::string reason;
+    std::string payload = R"({"event_id":"e-1","work_order_id":"WO-1","status":"completed",)"
+                          R"("occurred_at":"2026-11-22T09:58:30+08:00","proof":{"items":[{"line":1,"delivered":11e308}]}})";
+    CHECK_FALSE(fb::status::parse_status_event(payload, limits, e, reason));
+    CHECK_THAT(reason, Catch::StartsWith("status event") && Catch::Contains("/proof/items/0/delivered") &&
+                           Catch::Contains("out of range"));
+    // The largest finite double is still a number.
+    std::string ok = R"({"event_id":"e-1","work_order_id":"WO-1","status":"completed",)"
+                     R"("occurred_at":"2026-11-22T09:58:30+08:00","proof":{"items":[{"line":1,"delivered":1.7e308}]}})";
+    CHECK(fb::status::parse_status_event(ok, limits, e, reason));
+}
