@@ -1,22 +1,19 @@
 #include "http/auth.h"
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "config/section.h"
 #include "http/oauth1.h"
+#include "support/base64.h"
 
 #include <cctype>
 
 namespace fb::http {
 
 std::string base64(std::string_view bytes) {
-    namespace b64 = boost::beast::detail::base64;
-    std::string out(b64::encoded_size(bytes.size()), '\0');
-    out.resize(b64::encode(out.data(), bytes.data(), bytes.size()));
-    return out;
+    return support::base64(bytes);
 }
 
 void Auth::apply(ClientRequest& request) const {

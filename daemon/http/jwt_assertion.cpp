@@ -17,6 +17,7 @@
 
 #include "config/section.h"
 #include "http/auth.h"
+#include "support/base64.h"
 
 namespace fb::http {
 namespace json = boost::json;
@@ -104,10 +105,7 @@ std::string random_jti() {
 }  // namespace
 
 std::string base64url(std::string_view bytes) {
-    auto out = base64(bytes);
-    while (!out.empty() && out.back() == '=') out.pop_back();
-    for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    return out;
+    return support::base64(bytes, true);
 }
 
 JwtAssertion::JwtAssertion(Alg alg, const std::string& key, std::string kid,

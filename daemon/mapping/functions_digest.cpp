@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 
 #include "mapping/functions_text.h"
+#include "support/base64.h"
 
 namespace fb::mapping {
 
@@ -30,12 +31,7 @@ Val encoded(const unsigned char* bytes, unsigned int size, Encoding how, EvalCon
         }
         return Val::of_string(out);
     }
-    out.resize(4 * ((size + 2) / 3) + 1);  // OpenSSL writes the padding and a final NUL
-    out.resize(std::size_t(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes, int(size))));
-    if (how == Encoding::base64url) {
-        while (!out.empty() && out.back() == '=') out.pop_back();
-        for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
+    support::base64_into(out, std::string_view(reinterpret_cast<const char*>(bytes), size), how == Encoding::base64url);
     return Val::of_string(out);
 }
 

@@ -1,10 +1,10 @@
 // Text functions beyond the basic ones: regular expressions (RE2, compiled once when the mapping
 // compiles, linear time, bounded input), HTML tag stripping and entity decoding, index_of.
 #include "mapping/functions_text.h"
+#include "support/base64.h"
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <openssl/evp.h>
 
 #include <re2/re2.h>
 
@@ -279,10 +279,7 @@ Val call_base64(const Expr& e, EvalContext& ctx) {
     if (!text_of(e, 0, ctx, s)) return Val{};
     check_length(e, s);
     auto& out = ctx.scratch_string();
-    out.resize(4 * ((s.size() + 2) / 3) + 1);  // OpenSSL writes the padding and a final NUL
-    auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-    out.resize(static_cast<std::size_t>(n));
+    support::base64_into(out, s);
     return Val::of_string(out);
 }
 
