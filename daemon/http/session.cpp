@@ -185,6 +185,18 @@ void Session::fail_fast(Result& out) const {
                       " (in " + std::to_string(wait_s) + " s); the last failure: " + last_login_error_;
 }
 
+void Session::back_off(const ClientResult& answer, const std::string& error) {
+    // Wait before the next login: an ERP with a wrong password must not get one per request.
+    ++failed_logins_;
+    auto wait = login_backoff_ms(failed_logins_);
+    if (answer.ok()) {
+        auto asked = retry_after(answer.response).count();
+        if (asked > wait) wait = std::min<std::int64_t>(asked, 3600'000);
+    }
+    next_login_ms_ = now_ms_() + wait;
+    last_login_error_ = error;
+}
+
 bool Session::login(Result& out) {
     if (backing_off()) {
         fail_fast(out);
@@ -194,15 +206,7 @@ bool Session::login(Result& out) {
     auto answer = client_.send(login_());
     ++logins_;
     auto failed = [&] {
-        // Wait before the next login: an ERP with a wrong password must not get one per request.
-        ++failed_logins_;
-        auto wait = login_backoff_ms(failed_logins_);
-        if (out.result.ok()) {
-            auto asked = retry_after(out.result.response).count();
-            if (asked > wait) wait = std::min<std::int64_t>(asked, 3600'000);
-        }
-        next_login_ms_ = now_ms_() + wait;
-        last_login_error_ = out.login_error;
+        back_off(out.result, out.login_error);
         return false;
     };
     if (!answer.ok()) {
@@ -267,7 +271,16 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
         value_.reset();
         expires_ms_.reset();
         renew_ms_.reset();
-        if (fresh) return out;  // a session just issued and refused: logging in again won't help
+        if (fresh) {
+            // A session just issued and refused (a user without the API's permission, a token
+            // for another audience): logging in again won't help. It counts as a failed login,
+            // so the next requests wait out the backoff instead of logging in once each.
+            out.login_failed = true;
+            out.login_error = "the session just issued was refused: HTTP " + std::to_string(res.status) + " " +
+                              res.body.substr(0, 300);
+            back_off(out.result, out.login_error);
+            return out;
+        }
     }
     return out;
 }

@@ -68,7 +68,8 @@ public:
     // and body of the login answer and `login_failed` set. After a failed login, sends fail fast
     // with `login_failed` (status 0, no request made) and a message saying when the next login
     // is tried: 1 s after the first failure, doubling to 5 min (or the login answer's
-    // Retry-After, when longer); a successful login resets it.
+    // Retry-After, when longer); a successful login resets it. A session refused by the very
+    // request it was issued for counts as a failed login too.
     struct Result {
         ClientResult result;
         bool login_failed = false;
@@ -90,6 +91,8 @@ private:
     bool login(Result& out);
     bool backing_off() const { return next_login_ms_ && now_ms_() < *next_login_ms_; }
     void fail_fast(Result& out) const;
+    // Starts (or lengthens) the wait before the next login; `answer` may ask for longer.
+    void back_off(const ClientResult& answer, const std::string& error);
 
     const Client& client_;
     SessionSpec spec_;

@@ -21,6 +21,7 @@ namespace {
 struct LockingErp {
     std::atomic<int> logins{0}, calls{0};
     std::atomic<bool> accept{false};
+    std::atomic<bool> api_refuses{false};  // the login works, the user lacks the API's permission
     std::atomic<int> retry_after_s{0};
     LoopbackServer server{[this](const fb::test::Request& req) {
         if (req.target() == "/login") {
@@ -34,6 +35,7 @@ struct LockingErp {
         }
         ++calls;
         if (req[bhttp::field::authorization] != "Bearer tok-1") return reply(401, "{}");
+        if (api_refuses) return reply(403, R"({"error":"insufficient_scope"})");
         return reply(200, R"({"rows":[]})");
     }};
 };
@@ -167,4 +169,34 @@ TEST_CASE("a due renewal that fails keeps the live session, and is not retried u
     now += 100;  // and within the backoff that follows, no login at all
     CHECK_THAT(get().login_error, Catch::Contains("failed 3 times in a row"));
     CHECK(logins == 4);
+}
+
+TEST_CASE("a session refused by the request it was issued for waits out the backoff like a failed login") {
+    Fixture f;
+    f.erp.accept = true;
+    f.erp.api_refuses = true;
+    auto first = f.get();
+    REQUIRE(first.login_failed);
+    CHECK(first.result.response.status == 403);  // the ERP's answer travels with the failure
+    CHECK_THAT(first.login_error, Catch::Contains("the session just issued was refused: HTTP 403") &&
+                                      Catch::Contains("insufficient_scope"));
+    CHECK(f.erp.logins == 1);
+    CHECK(f.erp.calls == 1);
+    // Ten sends within the next second: no login, no request (each would have logged in once).
+    for (int i = 0; i < 10; ++i) {
+        f.now_ms += 99;
+        auto r = f.get();
+        REQUIRE(r.login_failed);
+        CHECK(r.result.response.status == 0);
+        CHECK_THAT(r.login_error, Catch::Contains("insufficient_scope"));
+    }
+    CHECK(f.erp.logins == 1);
+    CHECK(f.erp.calls == 1);
+    // The permission granted: after the backoff one login, and the request goes through.
+    f.erp.api_refuses = false;
+    f.now_ms += 10;
+    auto ok = f.get();
+    CHECK_FALSE(ok.login_failed);
+    CHECK(ok.result.response.status == 200);
+    CHECK(f.erp.logins == 2);
 }
