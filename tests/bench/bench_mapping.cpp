@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mapping/mapping.h"
+#include "support/source_dir.h"
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;

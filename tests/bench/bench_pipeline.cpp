@@ -29,6 +29,7 @@
 #include "integration/harness.h"
 #include "mapping/mapping.h"
 #include "publish/kafka.h"
+#include "support/source_dir.h"
 
 namespace json = boost::json;
 namespace beast = boost::beast;

@@ -33,6 +33,7 @@
 #include "integration/harness.h"
 #include "publish/kafka.h"
 #include "support/loopback_server.h"
+#include "support/source_dir.h"
 
 namespace json = boost::json;
 namespace beast = boost::beast;

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "harness.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "publish/kafka.h"
 #include "store/database.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

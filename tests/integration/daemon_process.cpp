@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "support/source_dir.h"
 
 namespace fb::testing {
 
@@ -29,7 +30,7 @@ void DaemonProcess::start() {
         ::dup2(log, 2);
         ::dup2(log, 1);
         const char* binary = std::getenv("FB_BINARY_OVERRIDE");
-        if (!binary) binary = FB_BINARY;
+        if (!binary) binary = FB_BINARY.c_str();
         ::execl(binary, binary, "run", "--config", config_path_.c_str(), nullptr);
         ::_exit(127);
     }

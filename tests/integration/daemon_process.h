@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include "support/source_dir.h"
 
 namespace fb::testing {
 

@@ -8,11 +8,12 @@
 
 #include "harness.h"
 #include "publish/kafka.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 
 TEST_CASE("the Prometheus alert rules pass promtool and name only series the daemon exports") {
-    const std::string dir = FB_SOURCE_DIR "/deploy/prometheus";
+    const std::string dir = FB_SOURCE_DIR + "/deploy/prometheus";
     if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
         WARN("promtool not installed (apt-get install prometheus): rules not checked by promtool");
     } else {

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "loop_support.h"
 #include "support/state_query.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

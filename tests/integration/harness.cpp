@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include "support/source_dir.h"
 
 namespace fb::testing {
 namespace beast = boost::beast;

@@ -12,6 +12,7 @@
 #include "loop_support.h"
 #include "publish/kafka.h"
 #include "writeback/queue.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -12,6 +12,7 @@
 #include "ledger/dead_letter.h"
 #include "loop_support.h"
 #include "writeback/queue.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
@@ -109,7 +110,7 @@ TEST_CASE("the samples' event sequence yields exactly one writeback with the exp
     CHECK(writebacks[0].at("attempts").at(0).at("request") == "PUT CK20261120-0042-completed.json");
 
     CHECK(files_in(exports.path) == std::vector<std::string>{"CK20261120-0042-completed.json"});
-    auto expected = read_json(FB_SOURCE_DIR "/mappings/generic-rest/tests/delivery-completion-export/"
+    auto expected = read_json(FB_SOURCE_DIR + "/mappings/generic-rest/tests/delivery-completion-export/"
                                             "4-completed.expected.json").at("body").as_object();
     auto written = read_json(exports.path / "CK20261120-0042-completed.json").as_object();
     CHECK(written.at("IdempotencyKey") == key_of(wo42, "completed"));

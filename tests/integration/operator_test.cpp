@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "support/eventually.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

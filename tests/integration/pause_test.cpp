@@ -18,6 +18,7 @@
 #include "support/eventually.h"
 #include "operator/pause_command.h"
 #include "support/loopback_server.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

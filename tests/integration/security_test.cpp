@@ -6,6 +6,7 @@
 #include "connectors/webhook/signature.h"
 #include "core/secrets.h"
 #include "harness.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -14,6 +14,7 @@
 #include "ledger/trace.h"
 #include "publish/kafka.h"
 #include "store/database.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -11,6 +11,7 @@
 #include "frappe_simulator.h"
 #include "publish/kafka.h"
 #include "writeback/queue.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -10,6 +10,7 @@
 #include "publish/kafka.h"
 #include "writeback/queue.h"
 #include "writeback_http_support.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -13,6 +13,7 @@
 #include "erp_simulator.h"
 #include "harness.h"
 #include "loop_support.h"
+#include "support/source_dir.h"
 
 namespace fb::testing {
 

@@ -9,6 +9,7 @@
 
 #include "writeback/queue.h"
 #include "writeback_http_support.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
@@ -56,7 +57,7 @@ TEST_CASE("http sink: the samples' event sequence yields exactly one POST with t
     REQUIRE(posts.size() == 1);
     CHECK(posts[0].target == target_of("CK20261120-0042"));
     CHECK(posts[0].header("content-type") == "application/json");
-    auto expected = json::parse(read_file(FB_SOURCE_DIR "/mappings/generic-rest/tests/delivery-completion/"
+    auto expected = json::parse(read_file(FB_SOURCE_DIR + "/mappings/generic-rest/tests/delivery-completion/"
                                                         "4-completed.expected.json")).as_object();
     CHECK(json::parse(posts[0].body) == expected.at("body"));
     // The mapping sends the daemon's key for (work order, transition), not the event's id.

@@ -7,6 +7,7 @@
 
 #include "ledger/dead_letter.h"
 #include "writeback_http_support.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -19,6 +19,7 @@
 #include "store/database.h"
 #include "support/temp_dir.h"
 #include "support/eventually.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace fs = std::filesystem;

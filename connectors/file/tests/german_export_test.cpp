@@ -13,6 +13,7 @@
 #include "publish/kafka.h"
 #include "support/eventually.h"
 #include "support/temp_dir.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace fs = std::filesystem;

@@ -10,6 +10,7 @@
 
 #include "connectors/file_export/file_export_sink.h"
 #include "mapping/mapping.h"
+#include "support/source_dir.h"
 
 namespace fs = std::filesystem;
 using fb::connectors::FileExportSink;
@@ -103,8 +104,8 @@ TEST_CASE("file_export: what can never be written is refused with the reason, an
 
 TEST_CASE("file_export: the Yonyou U8 sign-off mapping becomes the GBK CSV U8 imports, one row per line") {
     TempDir dir("u8");
-    auto mapping = fb::mapping::Mapping::load(FB_SOURCE_DIR "/mappings/yonyou-u8/dispatchlist-signoff.yaml");
-    auto context = boost::json::parse(read(FB_SOURCE_DIR "/mappings/yonyou-u8/tests/dispatchlist-signoff/"
+    auto mapping = fb::mapping::Mapping::load(FB_SOURCE_DIR + "/mappings/yonyou-u8/dispatchlist-signoff.yaml");
+    auto context = boost::json::parse(read(FB_SOURCE_DIR + "/mappings/yonyou-u8/tests/dispatchlist-signoff/"
                                                          "FH2026112000118-short.input.json")).as_object();
     auto request = mapping->map_request(context);
     REQUIRE(request.kind == fb::mapping::MapResult::Kind::mapped);

@@ -20,6 +20,7 @@
 #include "support/state_query.h"
 #include "support/temp_dir.h"
 #include "support/eventually.h"
+#include "support/source_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;

@@ -14,6 +14,7 @@
 #include "support/eventually.h"
 #include "support/state_query.h"
 #include "support/temp_dir.h"
+#include "support/source_dir.h"
 
 namespace fb::testing {
 

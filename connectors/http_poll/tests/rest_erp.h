@@ -13,6 +13,7 @@
 
 #include "connectors/http_poll/cursor.h"
 #include "support/loopback_server.h"
+#include "support/source_dir.h"
 
 namespace fb::test {
 

@@ -18,6 +18,7 @@
 #include "support/loopback_server.h"
 #include "support/temp_dir.h"
 #include "writeback/classify.h"
+#include "support/source_dir.h"
 
 namespace json = boost::json;
 namespace bhttp = boost::beast::http;
@@ -247,19 +248,19 @@ TEST_CASE("fieldbridge check validates http and jsonrpc sinks, and names the lin
     auto flows = [](const std::string& odoo_extra) {
         return std::string("flows:\n") +
                "  - name: s4\n    source: { type: webhook }\n"
-               "    mapping: " FB_SOURCE_DIR "/mappings/sap-s4/outbound-delivery-to-delivery.yaml\n"
-               "    writeback:\n      mapping: " FB_SOURCE_DIR "/mappings/sap-s4/outbound-delivery-goods-issue.yaml\n"
+               "    mapping: " + FB_SOURCE_DIR + "/mappings/sap-s4/outbound-delivery-to-delivery.yaml\n"
+               "    writeback:\n      mapping: " + FB_SOURCE_DIR + "/mappings/sap-s4/outbound-delivery-goods-issue.yaml\n"
                "      sink:\n        type: http\n        base_url: https://s4.example.com\n"
                "        auth: { basic: { user: FSM_WB, password: x-secret } }\n"
                "        csrf: { url: \"/sap/opu/odata/sap/API_OUTBOUND_DELIVERY_SRV;v=0002/\" }\n"
                "        etag: { url: \"/sap/opu/odata/sap/API_OUTBOUND_DELIVERY_SRV;v=0002/A_OutbDeliveryHeader({{$.request.query.DeliveryDocument}})\" }\n"
                "  - name: odoo\n    source: { type: webhook }\n"
-               "    mapping: " FB_SOURCE_DIR "/mappings/generic-rest/shipment-to-delivery.yaml\n"
-               "    writeback:\n      mapping: " FB_SOURCE_DIR "/mappings/odoo/picking-validate-writeback.yaml\n"
-               "      verify: " FB_SOURCE_DIR "/mappings/odoo/picking-validate-verify.yaml\n"
+               "    mapping: " + FB_SOURCE_DIR + "/mappings/generic-rest/shipment-to-delivery.yaml\n"
+               "    writeback:\n      mapping: " + FB_SOURCE_DIR + "/mappings/odoo/picking-validate-writeback.yaml\n"
+               "      verify: " + FB_SOURCE_DIR + "/mappings/odoo/picking-validate-verify.yaml\n"
                "      sink:\n        type: jsonrpc\n        base_url: https://odoo.example.com\n"
                "        vars: { db: prod, user: fsm, password: x-secret }\n"
-               "        login: { request: " FB_SOURCE_DIR "/mappings/odoo/picking-validate-writeback-login.yaml, from: cookie, name: session_id }\n" +
+               "        login: { request: " + FB_SOURCE_DIR + "/mappings/odoo/picking-validate-writeback-login.yaml, from: cookie, name: session_id }\n" +
                odoo_extra;
     };
     auto check = [&](const std::string& text) {

@@ -7,6 +7,7 @@
 #include "connectors/http_sink/http_sink.h"
 #include "support/loopback_server.h"
 #include "support/oauth1_verifier.h"
+#include "support/source_dir.h"
 
 using fb::connectors::http_sink::HttpSink;
 using fb::connectors::http_sink::Spec;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "status/event.h"
+#include "support/source_dir.h"
 
 namespace {
 std::string read(const std::string& path) {
@@ -18,7 +19,7 @@ std::string read(const std::string& path) {
 TEST_CASE("every sample status event meets the status event contract") {
     fb::config::StatusConfig limits;
     int n = 0;
-    for (const auto& f : std::filesystem::directory_iterator(FB_SOURCE_DIR "/tests/fixtures/samples/status-events")) {
+    for (const auto& f : std::filesystem::directory_iterator(FB_SOURCE_DIR + "/tests/fixtures/samples/status-events")) {
         if (f.path().extension() != ".json") continue;
         fb::status::StatusEvent e;
         std::string reason;

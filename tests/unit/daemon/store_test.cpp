@@ -10,6 +10,7 @@
 
 #include "store/database.h"
 #include "support/temp_folder.h"
+#include "support/source_dir.h"
 
 using fb::store::Database;
 using fb::store::Statement;
@@ -37,7 +38,7 @@ void write_state(const std::string& path, const std::string& script_path) {
 
 TEST_CASE("a version-1 state file is migrated with its unsent events and their payloads") {
     auto path = fresh_path("v1.db");
-    write_state(path, FB_SOURCE_DIR "/tests/fixtures/state/schema-v1.sql");
+    write_state(path, FB_SOURCE_DIR + "/tests/fixtures/state/schema-v1.sql");
     Database db(path, Database::Mode::read_write);
     CHECK(db.schema_version() >= 2);
     // The relay's view: unsent events in id order, each with its payload.
@@ -88,7 +89,7 @@ TEST_CASE("pruning sent rows past retention reads an index, not the whole outbox
 
 TEST_CASE("a state file from before the loop gets a work order, in `created`, for each document it knows") {
     auto path = fresh_path("v2-documents.db");
-    write_state(path, FB_SOURCE_DIR "/tests/fixtures/state/schema-v1.sql");
+    write_state(path, FB_SOURCE_DIR + "/tests/fixtures/state/schema-v1.sql");
     {
         // Schema 2, with one open and one cancelled document, as fieldbridge 0.x left them.
         sqlite3* raw = nullptr;

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include "support/source_dir.h"
 
 namespace fb::decode::test {
 

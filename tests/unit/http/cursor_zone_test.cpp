@@ -10,6 +10,7 @@
 #include "connectors/http_poll/cursor.h"
 #include "connectors/http_poll/spec.h"
 #include "mapping/time.h"
+#include "support/source_dir.h"
 
 using namespace fb::connectors::http_poll;
 namespace json = boost::json;

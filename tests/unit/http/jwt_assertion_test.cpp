@@ -12,6 +12,7 @@
 #include "http/login.h"
 #include "support/jwt_keys.h"
 #include "support/temp_dir.h"
+#include "support/source_dir.h"
 
 using namespace fb::http;
 using fb::test::make_key_pair;

@@ -8,6 +8,7 @@
 #include "connectors/http_poll/poller.h"
 #include "connectors/http_poll/spec.h"
 #include "support/loopback_server.h"
+#include "support/source_dir.h"
 
 using namespace fb::connectors::http_poll;
 

@@ -13,6 +13,7 @@
 #include "http/login.h"
 #include "http/session.h"
 #include "support/loopback_server.h"
+#include "support/source_dir.h"
 
 using namespace fb::http;
 using fb::test::LoopbackServer;

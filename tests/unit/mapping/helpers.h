@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mapping/mapping.h"
+#include "support/source_dir.h"
 
 namespace fb::mapping::testing {
 
