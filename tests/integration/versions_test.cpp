@@ -211,7 +211,7 @@ TEST_CASE("created, cancelled, then an old version: stale, and the work order st
     CHECK(metric(port, "stale") == 2);
 }
 
-TEST_CASE("first seen cancelled answers cancelled with nothing published; an older version then is stale") {
+TEST_CASE("first seen cancelled answers cancelled with nothing published, an older version then is stale") {
     TempDir dir;
     fb::publish::EmbeddedCluster kafka(1, 1, {topic, "fsm.dead-letter"});
     RunningApp daemon(flow_config(dir, kafka.bootstrap()));

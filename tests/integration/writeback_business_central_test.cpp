@@ -104,7 +104,7 @@ struct BusinessCentral {
 
 }  // namespace
 
-TEST_CASE("Business Central: OAuth2 form login on its own host, lookup by number then PATCH by id with the body's ETag; a 412 reads again; an expired token logs in again") {
+TEST_CASE("Business Central: OAuth2 form login on its own host, lookup by number then PATCH by id with the body's ETag, a 412 reads again, an expired token logs in again") {
     StateFile state("wb-business-central.db");
     Entra entra;
     BusinessCentral bc;

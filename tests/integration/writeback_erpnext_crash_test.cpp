@@ -46,7 +46,7 @@ std::string write_config(const TempDir& dir, const std::string& state, const std
 
 }  // namespace
 
-TEST_CASE("kill -9 mid read-then-write: the sequence resumes at its step, re-mapped from the stored read; every note submitted once") {
+TEST_CASE("kill -9 mid read-then-write: the sequence resumes at its step, re-mapped from the stored read, every note submitted once") {
     constexpr int n = 12;
     fb::publish::EmbeddedCluster kafka(1, 3, {"fsm.work-orders", "fsm.work-order-status", "fsm.dead-letter"});
     Frappe frappe;

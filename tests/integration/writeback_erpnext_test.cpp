@@ -39,7 +39,7 @@ std::vector<std::string> methods(const std::vector<Received>& rs) {
 
 }  // namespace
 
-TEST_CASE("ERPNext: read, then a PUT mapped from its answer submits the note; a stale `modified` (417) reads again and writes over the new version") {
+TEST_CASE("ERPNext: read, then a PUT mapped from its answer submits the note, a stale `modified` (417) reads again and writes over the new version") {
     StateFile state("wb-erpnext.db");
     Frappe frappe;
     frappe.notes["MAT-DN-0001"] = {};

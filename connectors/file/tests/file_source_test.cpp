@@ -200,7 +200,7 @@ TEST_CASE("marker mode: a file is taken only once its .ok marker exists, and the
     CHECK(drop.events(2).size() == 2);
 }
 
-TEST_CASE("after: delete removes a committed file; a file over max_file_bytes fails with the limit named") {
+TEST_CASE("after: delete removes a committed file, a file over max_file_bytes fails with the limit named") {
     Drop drop;
     RunningApp app(drop.config("complete: rename, after: delete, max_file_bytes: 2000"));
     fs::copy_file(gbk_sample, drop.inbox / "small.csv.part");  // rename mode: written, then renamed

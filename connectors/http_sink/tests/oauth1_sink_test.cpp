@@ -58,7 +58,7 @@ constexpr std::chrono::milliseconds timeout{10000};
 
 }  // namespace
 
-TEST_CASE("oauth1 writeback: a WooCommerce-style PUT signed per request, query included; a wrong secret is a 401") {
+TEST_CASE("oauth1 writeback: a WooCommerce-style PUT signed per request, query included, a wrong secret is a 401") {
     Shop shop;
     HttpSink sink(spec_of(shop.sink("cs_9b1e+/=")));
     ErpRequest put{"PUT", "/wp-json/wc/v3/orders/727?context=edit&note=done+ok", {{"Content-Type", "application/json"}},

@@ -76,7 +76,7 @@ TEST_CASE("JWT assertions: RS256, PS256 and ES256 verify with the public key, cl
     }
 }
 
-TEST_CASE("JWT assertions: HS256 with a shared secret; no kid, no kid header") {
+TEST_CASE("JWT assertions: HS256 with a shared secret, no kid, no kid header") {
     const std::string secret = "a-shared-secret-of-at-least-32-bytes!";
     JwtAssertion a(JwtAssertion::Alg::HS256, secret, "", {{"iss", "fb"}, {"sub", "integration@example.com"}}, 60);
     auto v = verify_jwt(a.sign(), "HS256", nullptr, secret);
@@ -87,7 +87,7 @@ TEST_CASE("JWT assertions: HS256 with a shared secret; no kid, no kid header") {
     CHECK_FALSE(verify_jwt(a.sign(), "HS256", nullptr, secret + "x").error.empty());
 }
 
-TEST_CASE("JWT assertion config: the key from ${file:}, masked; bad keys fail with file:line:col and a reason") {
+TEST_CASE("JWT assertion config: the key from ${file:}, masked, bad keys fail with file:line:col and a reason") {
     fb::test::TempDir dir("jwt-config");
     auto rsa = make_key_pair("RSA"), ec = make_key_pair("EC");
     fb::test::write_file(dir.str("rsa.pem"), rsa.private_pem);

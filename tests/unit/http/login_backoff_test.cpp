@@ -56,7 +56,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("after a failed login, sends during the backoff make no login; after it, one more") {
+TEST_CASE("after a failed login, sends during the backoff make no login, after it, one more") {
     Fixture f;
     auto first = f.get();
     CHECK(first.login_failed);

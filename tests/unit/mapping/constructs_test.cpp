@@ -119,7 +119,7 @@ TEST_CASE("lists: map(), any/all/count/filter with a predicate, let lists filter
                Catch::Contains("map() reads each element as `@`"));
 }
 
-TEST_CASE("concat of a list is an error that suggests join(); empty lists go out as []") {
+TEST_CASE("concat of a list is an error that suggests join(), empty lists go out as []") {
     const std::string doc = R"({"DocNo": "1", "L": ["a", "b"]})";
     auto f = eval("concat($.L[*], \"-\")", doc);
     CHECK_THAT(f, Catch::Contains("for a list use join(list, separator)"));
@@ -136,7 +136,7 @@ TEST_CASE("concat of a list is an error that suggests join(); empty lists go out
     CHECK(out.work_order.at("skills").as_array().empty());
 }
 
-TEST_CASE("regular expressions: matches, capture, replace_re; constant, checked, bounded") {
+TEST_CASE("regular expressions: matches, capture, replace_re, constant, checked, bounded") {
     const std::string doc = R"J({"DocNo": "1", "Ref": "PO-2026-00042 (urgent)", "Phone": "139-1022-8834"})J";
     CHECK(eval("string(matches($.Ref, \"^PO-[0-9]{4}-\"))", doc) == "true");
     CHECK(eval("string(matches($.Ref, \"^SO-\"))", doc) == "false");

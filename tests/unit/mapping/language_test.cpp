@@ -19,7 +19,7 @@ json::object mapped(const std::string& fields, const std::string& doc,
 
 }  // namespace
 
-TEST_CASE("when filters documents; cancelled wins over when") {
+TEST_CASE("when filters documents, cancelled wins over when") {
     auto m = work_order_mapping(
         "  notes: $.Status\n",
         "when: $.Status in [\"approved\", \"released\"]\ncancelled: $.Status == \"cancelled\"\n");
@@ -336,7 +336,7 @@ TEST_CASE("phone numbers become E.164 with a default region") {
 }
 
 TEST_CASE(
-    "documents splits a page; columns name row arrays; group_by gathers rows into documents") {
+    "documents splits a page, columns name row arrays, group_by gathers rows into documents") {
     auto m = Mapping::compile(
         "key: $.No\ndocuments: $.rows[*]\ncolumns: [No, Sku, Qty]\ngroup_by: $.No\n"
         "work_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n  address: { "

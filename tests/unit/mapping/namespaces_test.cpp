@@ -182,7 +182,7 @@ TEST_CASE("namespaces: a prefix redeclared to another URI inside the document is
     CHECK(mapped[0].work_order.at("customer").at("name") == "none");
 }
 
-TEST_CASE("namespaces: attributes in a namespace take the mapping's prefix; unprefixed ones none",
+TEST_CASE("namespaces: attributes in a namespace take the mapping's prefix, unprefixed ones none",
           "[mapping][namespaces]") {
     Namespaces ns{{"m", "urn:m"}, {"xl", "http://www.w3.org/1999/xlink"}};
     auto tree = decode(
@@ -201,7 +201,7 @@ TEST_CASE("namespaces: attributes in a namespace take the mapping's prefix; unpr
     CHECK(doc.at("@xmlns") == "urn:m");
 }
 
-TEST_CASE("namespaces: siblings written with two prefixes for one URI become one list; JSON input "
+TEST_CASE("namespaces: siblings written with two prefixes for one URI become one list, JSON input "
           "is unchanged", "[mapping][namespaces]") {
     Namespaces ns{{"m", "urn:m"}};
     auto tree = decode(

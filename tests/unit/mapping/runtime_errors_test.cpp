@@ -78,7 +78,7 @@ TEST_CASE("a date that is not one fails naming the format") {
           MapResult::Kind::failed);
 }
 
-TEST_CASE("a missing required field fails; a missing optional one is left out") {
+TEST_CASE("a missing required field fails, a missing optional one is left out") {
     auto m = work_order_mapping("  notes: { path: $.Remark, required: true }\n  due_by: $.Due\n");
     auto r = map_one(*m, R"({"DocNo": "D1"})");
     REQUIRE(r.kind == MapResult::Kind::failed);
@@ -174,7 +174,7 @@ TEST_CASE("input of the wrong shape is a failed result, not a throw") {
     for (const auto& r : g) CHECK(r.kind == MapResult::Kind::failed);
 }
 
-TEST_CASE("an input without the documents' list fails; an empty page maps to nothing") {
+TEST_CASE("an input without the documents' list fails, an empty page maps to nothing") {
     auto m = Mapping::load(repo("mappings/sap-s4/outbound-delivery-to-delivery.yaml"));
     auto missing = m->map(json::parse(R"({"error": {"code": "/IWBEP/CM_MGW_RT/020"}})"));
     REQUIRE(missing.size() == 1);

@@ -77,7 +77,7 @@ TEST_CASE("the openTRANS 2.1 sample maps by namespace URI, and any prefixes give
     CHECK(other[0].work_order == wo);
 }
 
-TEST_CASE("a cXML ShipNoticeRequest with its DOCTYPE maps; operation=\"delete\" cancels",
+TEST_CASE("a cXML ShipNoticeRequest with its DOCTYPE maps, operation=\"delete\" cancels",
           "[mapping][cxml]") {
     auto m = Mapping::load(repo("mappings/cxml/ship-notice-to-delivery.yaml"));
     auto dir = repo("mappings/cxml/tests/ship-notice-to-delivery/");
@@ -97,7 +97,7 @@ TEST_CASE("a cXML ShipNoticeRequest with its DOCTYPE maps; operation=\"delete\" 
     CHECK(deleted[0].version == "2026-11-25T07:30:00-08:00");
 }
 
-TEST_CASE("a list path into a list field keeps every match; into one value, its first",
+TEST_CASE("a list path into a list field keeps every match, into one value, its first",
           "[mapping][lists]") {
     auto m = small_mapping("  related_refs: \"$.l[*].o\"\n  notes: \"$.l[*].o\"\n");
     auto two = map_one(*m, R"({"id": "1", "l": [{"o": "a"}, {"o": "b"}]})");
@@ -114,7 +114,7 @@ TEST_CASE("a list path into a list field keeps every match; into one value, its 
     CHECK(none.work_order.at("related_refs") == json::array{});
 }
 
-TEST_CASE("a template whose every part is empty is no value; one filled part keeps the text",
+TEST_CASE("a template whose every part is empty is no value, one filled part keeps the text",
           "[mapping][template]") {
     auto m = small_mapping("  notes: { template: \"+{{$.cc}} {{$.number}}\", default: none }\n");
     auto empty = map_one(*m, R"({"id": "1"})");
@@ -139,7 +139,7 @@ TEST_CASE("a template whose every part is empty is no value; one filled part kee
     CHECK(full.work_order.at("customer").at("phone") == "+14155550188");
 }
 
-TEST_CASE("a request sends a literal null as JSON null; a work order still has no null",
+TEST_CASE("a request sends a literal null as JSON null, a work order still has no null",
           "[mapping][request][null]") {
     auto m = Mapping::compile(
         "name: clear\nrequest:\n  method: PATCH\n  url: /api/shipments/1\n"

@@ -24,7 +24,7 @@ TEST_CASE("every example mapping in mappings/ passes its fixtures") {
     CHECK_THAT(out.str(), Catch::Contains("odoo/tests/picking-to-delivery"));
 }
 
-TEST_CASE("map prints the work order and exits 0; a bad document exits 1 with the reason") {
+TEST_CASE("map prints the work order and exits 0, a bad document exits 1 with the reason") {
     std::ostringstream out, err;
     int rc =
         map_command(repo("mappings/generic-rest/shipment-to-delivery.yaml"),

@@ -125,7 +125,7 @@ TEST_CASE(".#text reads an XML element with attributes and the same element with
     CHECK(field_of(b[0], "items") == R"([{"sku":"A","quantity":2}])");
 }
 
-TEST_CASE("phone: reads its region from the document; a bad region fails naming the path") {
+TEST_CASE("phone: reads its region from the document, a bad region fails naming the path") {
     auto m = work_order_mapping("  customer: { name: c, phone: { path: $.Tel, phone: $.Country } }\n");
     auto phone = [&](const std::string& doc) { return field_of(map_one(*m, doc), "customer"); };
     CHECK(phone(R"({"DocNo": "1", "Tel": "(912) 555-0147", "Country": "US"})") ==
@@ -203,7 +203,7 @@ TEST_CASE("functions work inside filters, with @ the element tested") {
     CHECK(field_of(r, "related_refs") == R"(["2"])");
 }
 
-TEST_CASE("string literals: \\n, \\t, \\\" and \\\\ escapes, and YAML's '' inside single quotes") {
+TEST_CASE("string literals: the newline, tab, quote and backslash escapes, and YAML's '' inside single quotes") {
     // The YAML line is  notes: { expr: '"a\tb\nc \"q\" \\ \x" + "it''s"' }  (YAML makes '' one ').
     auto m = work_order_mapping(R"(  notes: { expr: '"a\tb\nc \"q\" \\ \x" + "it''s"' }
 )");
@@ -260,7 +260,7 @@ TEST_CASE("substr with the largest integers reads the text's end, without overfl
                                      "N": 9223372036854775807})"), "notes") == "nothing");
 }
 
-TEST_CASE("string literals: \\r is a carriage return, so CRLF line ends can be replaced") {
+TEST_CASE("string literals: the escape for a carriage return, so CRLF line ends can be replaced") {
     auto m = work_order_mapping(R"(  notes: { expr: 'replace($.Remark, "\r\n", " / ")' }
 )");
     auto r = map_one(*m, R"({"DocNo": "1", "Remark": "erste Zeile\r\nzweite Zeile"})");

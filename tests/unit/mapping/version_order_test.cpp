@@ -64,7 +64,7 @@ TEST_CASE("integers compare as numbers at any length, not as text") {
     CHECK_FALSE(version_key(i, std::string(1001, '1')));
 }
 
-TEST_CASE("strings compare by their bytes; none and empty versions are not ordered") {
+TEST_CASE("strings compare by their bytes, none and empty versions are not ordered") {
     CHECK(compare(VersionOrder::string, "rev-b", "rev-a") > 0);
     CHECK(compare(VersionOrder::string, "10", "9") < 0);  // text, as asked
     CHECK(compare(VersionOrder::none, "2", "1") == 99);
