@@ -1,7 +1,8 @@
 // Detail fetches: after a page, further requests whose answers are merged into its records under
 // their own keys — per page (one request for all the page's ids, in batches if the ERP limits
 // them; each answer row tied back to its records by `match`) or per record. A detail that fails
-// fails the whole page, so nothing is committed without its details.
+// fails the whole page, so nothing is committed without its details; an answer that matches the
+// detail's `empty_answer:` (the 404 for a thirdparty deleted since) is no value, not a failure.
 #include <boost/json/serialize.hpp>
 
 #include <map>
@@ -42,8 +43,15 @@ json::value empty_value(const Spec::Detail& d) { return d.first ? json::value(nu
 
 // One detail request; false (and `page` failed, named after the detail) when it fails.
 bool Poller::detail(const Spec::Detail& d, json::object context, Page& page, json::value& answer) {
-    auto ex = exchange(*d.request, std::move(context), d.error, "detail `" + d.name + "`");
+    auto ex = exchange(*d.request, std::move(context), d.error, "detail `" + d.name + "`", &d.empty_answer);
     page.detail_requests.push_back(ex.sent);
+    if (ex.empty_answer) {
+        answer = empty_value(d);
+        page.details_none.push_back("detail `" + d.name + "`: " + ex.sent.method + " " + http::mask_secrets(ex.sent.url, secrets()) +
+                                    " answered " + std::to_string(d.empty_answer.status) + " (empty_answer), read as " +
+                                    (!d.per_record ? "no rows" : d.first ? "null" : "[]"));
+        return true;
+    }
     if (ex.error == Exchange::Error::none) {
         const auto* rows = find_path(ex.body, d.records);
         if (rows && (d.per_record || rows->is_array() || rows->is_null())) {

@@ -70,6 +70,7 @@ int dry_run(const config::Config& config, const std::string& flow_name, int page
             out << "error (" << to_string(page.error) << "): " << page.reason << "\n";
             return 1;
         }
+        for (const auto& none : page.details_none) out << "(" << none << ")\n";
         out << "records: " << page.records.size() << "\n";
         std::size_t unreadable = 0;
         cursor = advance(cursor, page.records, spec->cursor, now - spec->cursor.settle.count(), unreadable);

@@ -34,6 +34,8 @@ public:
           pages_(ctx.counter("fieldbridge_source_pages_total", "Pages fetched and committed")),
           records_(ctx.counter("fieldbridge_source_records_total", "Records read from the ERP")),
           logins_(ctx.counter("fieldbridge_source_logins_total", "Session logins")),
+          details_none_(ctx.counter("fieldbridge_source_details_none_total",
+                                    "Detail answers that matched the detail's empty_answer: (read as no value)")),
           lag_(ctx.gauge("fieldbridge_source_lag_seconds", "Now minus the cursor's time")),
           last_success_(ctx.gauge("fieldbridge_source_last_success_timestamp_seconds",
                                   "When a poll last completed (unix seconds)")) {}
@@ -62,7 +64,7 @@ private:
     Cursor cursor_;
     int failures_ = 0;
     std::uint64_t logins_seen_ = 0;
-    metrics::Counter &polls_, &pages_, &records_, &logins_;
+    metrics::Counter &polls_, &pages_, &records_, &logins_, &details_none_;
     metrics::Gauge &lag_, &last_success_;
     std::thread thread_;
 };
@@ -118,6 +120,8 @@ bool PollSource::poll() {
         }
         failures_ = 0;
         records_.add(page.records.size());
+        details_none_.add(page.details_none.size());
+        for (const auto& none : page.details_none) spdlog::warn("flow {}: {}", ctx_.flow().name, none);
         if (spec_.group_rows) hold_back_last_group(page, carry);
         std::size_t unreadable = 0;
         auto next = advance(cursor_, page.records, spec_.cursor, now_ms() - spec_.cursor.settle.count(), unreadable);

@@ -204,7 +204,7 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
 }
 
 Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context, const BodyRule& error_rule,
-                          const std::string& what) {
+                          const std::string& what, const EmptyAnswer* empty) {
     add_times(context, core::now_unix_ms(), core::now_unix_ms() - spec_.cursor.settle.count(), spec_.cursor);
     context["vars"] = spec_.vars;
     return send_checked(
@@ -219,7 +219,7 @@ Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context,
             spec_.auth.apply(out);
             return true;
         },
-        error_rule, what);
+        error_rule, what, empty);
 }
 
 Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t now_ms) {

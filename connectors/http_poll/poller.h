@@ -47,6 +47,9 @@ struct Page : Exchange {
     boost::json::array records;          // at spec.records, with the details merged in
     std::optional<PageState> next;       // absent: this was the last page
     std::vector<http::ClientRequest> detail_requests;  // the detail fetches sent, in order
+    // Detail answers that matched the detail's `empty_answer:` (a deleted thirdparty's 404),
+    // read as no value: one line each, `detail `thirdparty`: HTTP 404 … read as none`.
+    std::vector<std::string> details_none;
 };
 
 class Poller {
@@ -69,13 +72,13 @@ public:
     // Builds a request from `mapping` over `context` (+ session, auth), sends it with the session,
     // and checks the answer against `error_rule`. `what` names the request in reasons.
     Exchange exchange(const mapping::Mapping& mapping, boost::json::object context, const BodyRule& error_rule,
-                      const std::string& what);
+                      const std::string& what, const EmptyAnswer* empty = nullptr);
 
 private:
     void fetch_details(const Cursor& cursor, Page& page);  // details.cpp
     bool detail(const Spec::Detail& d, boost::json::object context, Page& page, boost::json::value& answer);
     // Sends `build(session)` (with the session when there is one) and checks the answer.
-    // `empty`: a non-2xx answer that means an empty page (the page request only).
+    // `empty`: a non-2xx answer that means no records (the page's or a detail's `empty_answer:`).
     Exchange send_checked(const std::function<bool(const http::Session::Value&, http::ClientRequest&, std::string&)>& build,
                           const BodyRule& error_rule, const std::string& what, const EmptyAnswer* empty = nullptr);
     bool build(const Cursor& cursor, const PageState& state, std::int64_t now_ms,

@@ -60,7 +60,7 @@ EmptyAnswer read_empty_answer(config::Section& parent) {
     if (e.status == 0)
         s.fail(n, s.where() + " needs `status:`, the HTTP status the ERP answers an empty list with (404)");
     if (e.status / 100 == 2)
-        s.fail(s.get("status"), s.where() + ".status: a 2xx answer is read as a page already; an empty list in it is the end of the data");
+        s.fail(s.get("status"), s.where() + ".status: a 2xx answer is read as an answer already; an empty list in it is no records");
     if (!s.has("path"))
         s.fail(n, s.where() + " needs `path:` (and `equals:`), what in the body says the list is empty "
                               "(`$.error.message`), so that the same status for a wrong URL stays a failure");
@@ -155,6 +155,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
             detail.first = d.choice("take", "all", {"all", "first"}) == "first";
             detail.batch = d.integer("batch", 0, 0, 100000);
             detail.error = d.has("error") ? read_rule(d, "error") : spec->error;
+            detail.empty_answer = read_empty_answer(d);
             d.reject_unknown();
             spec->details.push_back(std::move(detail));
         }

@@ -61,7 +61,7 @@ struct Spec : core::SourceSpec {
     // to the list), or the whole answer (for a mapping with its own `documents:`).
     bool map_answer = false;
     BodyRule error;             // an HTTP 200 that is a failure (JSON-RPC "error", IsSuccess: false)
-    EmptyAnswer empty_answer;   // a non-2xx answer that is an empty page (the page request only)
+    EmptyAnswer empty_answer;   // a non-2xx answer that is an empty page
     // Rows of one document (the same cursor id, e.g. a Kingdee bill's line items) are never
     // committed apart: the rows of the last document on a page wait for the next page.
     bool group_rows = false;
@@ -107,6 +107,7 @@ struct Spec : core::SourceSpec {
         bool first = false;         // `take: first`: one row (or null), not a list
         std::size_t batch = 0;      // per page: at most this many ids per request (0: all at once)
         BodyRule error;             // an HTTP 200 that is a failure (default: the source's `error:`)
+        EmptyAnswer empty_answer;   // a non-2xx answer that is no value (a thirdparty deleted since: 404)
     };
     std::vector<Detail> details;
 

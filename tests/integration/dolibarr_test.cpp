@@ -27,8 +27,12 @@ const std::string empty_answer =
     "      empty_answer: { status: 404, path: $.error.message, equals: \"Not Found: No shipment found\" }\n";
 
 // The flow as an integrator writes it from connectors/http_poll/README.md's Dolibarr example.
+const std::string thirdparty_gone =
+    "          empty_answer: { status: 404, path: $.error.message, equals: \"Not Found: Thirdparty not found\" }\n";
+
 std::string config_text(const std::string& state, const ErpSimulator& erp, const std::string& empty = empty_answer,
-                        const std::string& base_path = "", const std::string& key = Dolibarr::api_key) {
+                        const std::string& base_path = "", const std::string& key = Dolibarr::api_key,
+                        const std::string& gone = thirdparty_gone) {
     return "state: { path: " + state + ", synchronous: normal }\n"
            "kafka: { brokers: embedded, embedded_brokers: 1, embedded_partitions: 3 }\n"
            "http: { listen: 127.0.0.1:0 }\n"
@@ -46,7 +50,11 @@ std::string config_text(const std::string& state, const ErpSimulator& erp, const
            "      paging: { type: page_number, size: 2 }\n"
            "      cursor: { time: $.date_modification, time_fallback: $.date_creation, id: $.id, tz: Europe/Paris, overlap: 5m, initial: \"2020-01-01T00:00:00Z\" }\n"
            "      details:\n"
-           "        - { name: thirdparty, request: mappings/dolibarr/poll-thirdparty.yaml, per: record, ids: $.socid, records: $ }\n"
+           "        - name: thirdparty\n"
+           "          request: mappings/dolibarr/poll-thirdparty.yaml\n"
+           "          per: record\n"
+           "          ids: $.socid\n"
+           "          records: $\n" + gone +
            "    writeback:\n"
            "      mapping: [mappings/dolibarr/shipment-close.yaml, mappings/dolibarr/shipment-failure-note.yaml]\n"
            "      sink: { type: http, base_url: \"" + erp.url() + "\", auth: { api_key: { value: \"" + key + "\", header: DOLAPIKEY } } }\n"
@@ -54,8 +62,9 @@ std::string config_text(const std::string& state, const ErpSimulator& erp, const
 }
 
 fb::config::Config config(const std::string& state, const ErpSimulator& erp, const std::string& empty = empty_answer,
-                          const std::string& base_path = "", const std::string& key = Dolibarr::api_key) {
-    return fb::config::parse(config_text(state, erp, empty, base_path, key), "dolibarr.yaml", FB_SOURCE_DIR);
+                          const std::string& base_path = "", const std::string& key = Dolibarr::api_key,
+                          const std::string& gone = thirdparty_gone) {
+    return fb::config::parse(config_text(state, erp, empty, base_path, key, gone), "dolibarr.yaml", FB_SOURCE_DIR);
 }
 
 std::int64_t metric(RunningApp& app, const std::string& series) {
@@ -171,6 +180,51 @@ TEST_CASE("Dolibarr: shipments polled by page into work orders with their thirdp
     CHECK(metric(daemon, status_errors) == 0);
 }
 
+TEST_CASE("Dolibarr: a shipment whose thirdparty was deleted is dead-lettered with its reason, the page goes on, without the detail's empty_answer it blocks its page") {
+    Dolibarr dolibarr;
+    ErpSimulator erp([&](const Received& r) { return dolibarr.handle(r); });
+    dolibarr.add_thirdparty(7, "Leroy Cuisines SARL", "Lyon");
+    const auto t0 = now_seconds() - 3600;
+    dolibarr.add_shipment(1, 7, t0);
+    dolibarr.add_shipment(2, 99, t0 + 10);  // thirdparty 99 is gone: /thirdparties/99 answers 404
+    dolibarr.add_shipment(3, 7, t0 + 20);
+    const std::string none_metric = "fieldbridge_source_details_none_total{flow=\"dolibarr\"";
+    SECTION("with it: 1 and 3 are work orders, 2 a dead letter naming the customer") {
+        StateFile state("dolibarr-gone.db");
+        RunningApp daemon(config(state.path, erp));
+        REQUIRE(wait_for([&] { return fb::test::committed_cursor(state.path) == "3"; }));
+        auto events = events_by_document(consume_at_least(daemon.app().kafka_bootstrap(), "fsm.work-orders", 2));
+        CHECK(events["1"] == std::vector<std::string>{"created"});
+        CHECK(events["3"] == std::vector<std::string>{"created"});
+        CHECK(events.count("2") == 0);
+        auto reason = fb::test::stored(state.path, "SELECT reason FROM dead_letter WHERE document_id = '2'");
+        REQUIRE(reason);
+        INFO(*reason);
+        CHECK_THAT(*reason, Catch::Contains("customer"));
+        CHECK(metric(daemon, none_metric) >= 1);
+        CHECK(metric(daemon, status_errors) == 0);
+        CHECK(http_request(daemon.port(), "GET", "/readyz").body.find("\"dolibarr\":\"ok\"") != std::string::npos);
+    }
+    SECTION("the dry run shows the answer read as none") {
+        StateFile state("dolibarr-gone-dry.db");
+        auto cfg = config(state.path, erp);
+        std::ostringstream out;
+        fb::connectors::http_poll::dry_run(cfg, "dolibarr", 1, out);
+        INFO(out.str());
+        CHECK_THAT(out.str(), Catch::Contains("(detail `thirdparty`: GET ") && Catch::Contains("/thirdparties/99 answered 404 (empty_answer), read as []"));
+    }
+    SECTION("without it: the page fails on the 404, nothing of it is committed, readiness names the detail") {
+        StateFile state("dolibarr-gone-blocked.db");
+        RunningApp daemon(config(state.path, erp, empty_answer, "", Dolibarr::api_key, ""));
+        REQUIRE(wait_for([&] { return metric(daemon, status_errors) >= 2; }));  // the page read again, failing again
+        CHECK(fb::test::committed_cursor(state.path).empty());
+        CHECK_FALSE(fb::test::stored(state.path, "SELECT id FROM dead_letter"));
+        auto ready = http_request(daemon.port(), "GET", "/readyz").body;
+        INFO(ready);
+        CHECK_THAT(ready, Catch::Contains("detail `thirdparty`: HTTP 404"));
+    }
+}
+
 TEST_CASE("Dolibarr: a quiet Dolibarr (every list a 404 \"No shipment found\") is an empty poll with empty_answer, a failing one without") {
     StateFile state("dolibarr-empty.db");
     Dolibarr dolibarr;
@@ -212,7 +266,7 @@ TEST_CASE("Dolibarr: empty_answer needs the body to match: a 404 for a wrong URL
     }
 }
 
-TEST_CASE("Dolibarr 19 and later answer an empty list as 200 []: the same config reads it; the dry run masks DOLAPIKEY") {
+TEST_CASE("Dolibarr 19 and later answer an empty list as 200 []: the same config reads it, the dry run masks DOLAPIKEY") {
     StateFile state("dolibarr-19.db");
     Dolibarr dolibarr;
     dolibarr.answers_empty_list_as_200();
@@ -249,7 +303,7 @@ TEST_CASE("Dolibarr: empty_answer mistakes name file:line:col") {
     CHECK_THAT(error("      empty_answer: { path: $.error.message }\n"),
                Catch::StartsWith("d.yaml:15:") && Catch::Contains("needs `status:`"));
     CHECK_THAT(error("      empty_answer: { status: 200, path: $.error.message }\n"),
-               Catch::StartsWith("d.yaml:15:") && Catch::Contains("a 2xx answer is read as a page already"));
+               Catch::StartsWith("d.yaml:15:") && Catch::Contains("a 2xx answer is read as an answer already"));
     CHECK_THAT(error("      empty_answer: { status: 404, path: $.error.message, equal: x }\n"),
                Catch::StartsWith("d.yaml:15:") && Catch::Contains("unknown key `equal`"));
 }

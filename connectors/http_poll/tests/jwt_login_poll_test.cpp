@@ -135,7 +135,7 @@ TEST_CASE("NetSuite M2M: a PS256 and an ES256 client assertion verified by the t
     }
 }
 
-TEST_CASE("NetSuite M2M: an assertion signed with another key is refused; the login backs off, nothing is committed") {
+TEST_CASE("NetSuite M2M: an assertion signed with another key is refused, the login backs off, nothing is committed") {
     PollRun t("jwt-poll-wrong");
     auto registered = fb::test::make_key_pair("RSA"), other = fb::test::make_key_pair("RSA");
     fb::test::write_file(t.dir.str("netsuite.pem"), other.private_pem);

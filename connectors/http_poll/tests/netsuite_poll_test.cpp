@@ -145,7 +145,7 @@ std::string netsuite_flow(const Account& a, const std::string& initial, int size
 
 }  // namespace
 
-TEST_CASE("NetSuite: SuiteQL pages end on hasMore: false, a full last page included; expired tokens renewed") {
+TEST_CASE("NetSuite: SuiteQL pages end on hasMore: false, a full last page included, expired tokens renewed") {
     PollRun t("netsuite");
     Account account(/*token_uses=*/3);
     for (int i = 0; i < 6; ++i) account.add(5101 + i, "2026-11-20 1" + std::to_string(i) + ":00:00");
