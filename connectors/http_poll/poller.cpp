@@ -157,7 +157,9 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
         if (r.login_failed) {
             out.error = Exchange::Error::login;
             out.reason = prefix + http::mask_secrets(r.login_error, secrets());
-            out.retry_after = http::retry_after(r.result.response);
+            // Tried again when the session's login backoff has passed: not once a second
+            // in between, each failing fast with the same reason.
+            out.retry_after = std::chrono::milliseconds(r.next_login_in_ms);
             return out;
         }
         result = std::move(r.result);

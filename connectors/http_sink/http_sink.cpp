@@ -209,6 +209,7 @@ HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
         out.result = std::move(r.result);
         out.login_failed = r.login_failed;
         out.login_error = std::move(r.login_error);
+        out.next_login_in_ms = r.next_login_in_ms;
     } else {
         out.result = client_->send(build(""));
     }
@@ -248,6 +249,7 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
     if (ex.login_failed) {
         a.refusal = Refusal::retry;  // credentials or the ERP's login: retried until writeback.retry.max_age
         a.refusal_reason = mask(ex.login_error);
+        a.retry_after_ms = ex.next_login_in_ms;
         return a;
     }
     if (!step.empty()) {

@@ -35,6 +35,7 @@ private:
         http::ClientResult result;
         bool login_failed = false;
         std::string login_error;
+        std::int64_t next_login_in_ms = -1;
     };
     void start(std::chrono::milliseconds timeout);
     std::string target(const std::string& url) const;  // the URL the request goes to

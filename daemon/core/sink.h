@@ -35,6 +35,9 @@ struct ErpAnswer {
     // HTTP 200), which the mapping's `classify:` rules may overrule; otherwise it is a step
     // before the request (login, CSRF fetch, ETag read) and decides on its own.
     bool refusal_of_answer = false;
+    // The sink's own "not before": a login backing off after a failure (its ms from now), so the
+    // next attempt is made when a login will be tried, not earlier to fail fast again.
+    std::int64_t retry_after_ms = -1;
 };
 
 // A sink connector's typed config, read and validated when the config loads

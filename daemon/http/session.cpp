@@ -180,21 +180,23 @@ void Session::fail_fast(Result& out) const {
     const auto wait_s = (*next_login_ms_ - now + 999) / 1000;
     out = Result{};
     out.login_failed = true;
+    out.next_login_in_ms = *next_login_ms_ - now;
     out.login_error = "not sent: the login failed " + std::to_string(failed_logins_) +
                       (failed_logins_ == 1 ? " time" : " times in a row") + ", the next login is tried at " + at +
                       " (in " + std::to_string(wait_s) + " s); the last failure: " + last_login_error_;
 }
 
-void Session::back_off(const ClientResult& answer, const std::string& error) {
+void Session::back_off(Result& out) {
     // Wait before the next login: an ERP with a wrong password must not get one per request.
     ++failed_logins_;
     auto wait = login_backoff_ms(failed_logins_);
-    if (answer.ok()) {
-        auto asked = retry_after(answer.response).count();
+    if (out.result.ok()) {
+        auto asked = retry_after(out.result.response).count();
         if (asked > wait) wait = std::min<std::int64_t>(asked, 3600'000);
     }
     next_login_ms_ = now_ms_() + wait;
-    last_login_error_ = error;
+    last_login_error_ = out.login_error;
+    out.next_login_in_ms = wait;
 }
 
 bool Session::login(Result& out) {
@@ -206,7 +208,7 @@ bool Session::login(Result& out) {
     auto answer = client_.send(login_());
     ++logins_;
     auto failed = [&] {
-        back_off(out.result, out.login_error);
+        back_off(out);
         return false;
     };
     if (!answer.ok()) {
@@ -278,7 +280,7 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
             out.login_failed = true;
             out.login_error = "the session just issued was refused: HTTP " + std::to_string(res.status) + " " +
                               res.body.substr(0, 300);
-            back_off(out.result, out.login_error);
+            back_off(out);
             return out;
         }
     }

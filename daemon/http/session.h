@@ -74,6 +74,7 @@ public:
         ClientResult result;
         bool login_failed = false;
         std::string login_error;
+        std::int64_t next_login_in_ms = -1;  // with login_failed: when the next login is tried
     };
     Result send(const Build& build);
     Result send_with_login(const BuildWithLogin& build);
@@ -91,8 +92,9 @@ private:
     bool login(Result& out);
     bool backing_off() const { return next_login_ms_ && now_ms_() < *next_login_ms_; }
     void fail_fast(Result& out) const;
-    // Starts (or lengthens) the wait before the next login; `answer` may ask for longer.
-    void back_off(const ClientResult& answer, const std::string& error);
+    // Starts (or lengthens) the wait before the next login after the failure in `out` (its
+    // answer may ask for longer), and says in `out` how long it is.
+    void back_off(Result& out);
 
     const Client& client_;
     SessionSpec spec_;

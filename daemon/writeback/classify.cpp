@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace fb::writeback {
@@ -21,12 +22,14 @@ const char* to_string(Verdict::Kind kind) {
 namespace {
 
 // Seconds only; an HTTP date is rare from ERPs and then the backoff decides.
+// The sink's own wait (a login backing off) when it is longer.
 std::chrono::milliseconds retry_after(const core::ErpAnswer& a) {
+    const std::chrono::milliseconds own(a.retry_after_ms);
     auto it = a.headers.find("retry-after");
-    if (it == a.headers.end() || it->second.empty() || it->second.size() > 9) return std::chrono::milliseconds(-1);
+    if (it == a.headers.end() || it->second.empty() || it->second.size() > 9) return own;
     for (char c : it->second)
-        if (!std::isdigit(static_cast<unsigned char>(c))) return std::chrono::milliseconds(-1);
-    return std::chrono::seconds(std::stoll(it->second));
+        if (!std::isdigit(static_cast<unsigned char>(c))) return own;
+    return std::max<std::chrono::milliseconds>(own, std::chrono::seconds(std::stoll(it->second)));
 }
 
 }  // namespace

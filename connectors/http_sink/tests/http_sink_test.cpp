@@ -227,7 +227,12 @@ TEST_CASE("http sink: a failed login is retried, not a success, secrets are mask
     auto failed = sink.send(post("/w"), timeout);
     CHECK(failed.refusal == ErpAnswer::Refusal::retry);
     CHECK_THAT(failed.refusal_reason, Catch::Contains("without a session value"));
-    CHECK(fb::writeback::classify(failed, nullptr, {}).kind == fb::writeback::Verdict::Kind::retry);
+    auto verdict = fb::writeback::classify(failed, nullptr, {});
+    CHECK(verdict.kind == fb::writeback::Verdict::Kind::retry);
+    // Tried again when the session will log in again (1 s after the first failed login), not
+    // at the worker's own backoff to fail fast once more.
+    CHECK(failed.retry_after_ms == 1000);
+    CHECK(verdict.retry_after == std::chrono::seconds(1));
     login_ok = true;
     // The next login waits out the backoff (1 s after the first failure): sends before it are
     // retries that make no login (login_backoff_test.cpp counts them by its own clock).

@@ -39,6 +39,13 @@ TEST_CASE("Retry-After is honoured and a refusal carries the ERP's answer") {
     auto v = classify(answer(429, "", {{"retry-after", "7"}}), nullptr, ctx);
     CHECK(v.kind == Kind::retry);
     CHECK(v.retry_after == std::chrono::seconds(7));
+    auto backing_off = answer(0);  // a sink's login waiting out its backoff: its own "not before"
+    backing_off.refusal = ErpAnswer::Refusal::retry;
+    backing_off.retry_after_ms = 4000;
+    CHECK(classify(backing_off, nullptr, ctx).retry_after == std::chrono::seconds(4));
+    backing_off.status = 503;
+    backing_off.headers["retry-after"] = "9";  // the longer of the two
+    CHECK(classify(backing_off, nullptr, ctx).retry_after == std::chrono::seconds(9));
     auto refused = classify(answer(422, R"({"message":"DocNo CK-1 is closed"})"), nullptr, ctx);
     CHECK(refused.kind == Kind::permanent);
     CHECK_THAT(refused.reason, Catch::Contains("HTTP 422") && Catch::Contains("DocNo CK-1 is closed"));

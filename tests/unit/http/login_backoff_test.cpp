@@ -61,6 +61,7 @@ TEST_CASE("after a failed login, sends during the backoff make no login, after i
     auto first = f.get();
     CHECK(first.login_failed);
     CHECK(first.result.response.status == 401);
+    CHECK(first.next_login_in_ms == 1000);  // what a caller's retry waits for
     CHECK(f.erp.logins == 1);
     // Ten sends within the first second: each fails fast, naming when the next login is tried.
     for (int i = 0; i < 10; ++i) {
@@ -68,6 +69,7 @@ TEST_CASE("after a failed login, sends during the backoff make no login, after i
         auto r = f.get();
         REQUIRE(r.login_failed);
         CHECK(r.result.response.status == 0);  // nothing was sent
+        CHECK(r.next_login_in_ms == 1000 - 99 * (i + 1));
         CHECK_THAT(r.login_error, Catch::Contains("the next login is tried at 2026-09-21T14:13:21Z") &&
                                       Catch::Contains("wrong password"));
     }
@@ -75,7 +77,9 @@ TEST_CASE("after a failed login, sends during the backoff make no login, after i
     CHECK(f.erp.calls == 0);
     // Past 1 s: one login (refused again), then 2 s of fast failures, then 4 s…
     f.now_ms = 1'790'000'000'000 + 1000;
-    CHECK(f.get().login_failed);
+    auto second = f.get();
+    CHECK(second.login_failed);
+    CHECK(second.next_login_in_ms == 2000);
     CHECK(f.erp.logins == 2);
     f.now_ms += 1999;
     CHECK_THAT(f.get().login_error, Catch::Contains("failed 2 times in a row") && Catch::Contains("(in 1 s)"));
@@ -125,7 +129,7 @@ TEST_CASE("the login backoff doubles from 1 s to 5 min and a success resets it")
 TEST_CASE("a login answer's Retry-After longer than the backoff is waited out") {
     Fixture f;
     f.erp.retry_after_s = 120;
-    CHECK(f.get().login_failed);
+    CHECK(f.get().next_login_in_ms == 120'000);
     f.now_ms += 119'000;
     CHECK_THAT(f.get().login_error, Catch::Contains("(in 1 s)"));
     CHECK(f.erp.logins == 1);
