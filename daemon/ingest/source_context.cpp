@@ -112,8 +112,9 @@ bool SourceContext::wait_for_room() {
 }
 
 void SourceContext::set_paused(bool paused) {
-    paused_by_operator_ = paused;
-    if (!paused) wake();
+    // Only a pause that ends wakes the source: the "not paused" every flow gets at start must not
+    // cut its first wait short (a retry inside a login's backoff, a second poll at once).
+    if (paused_by_operator_.exchange(paused) && !paused) wake();
 }
 
 bool SourceContext::sleep_for(std::chrono::milliseconds d) {

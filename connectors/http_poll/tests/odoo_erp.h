@@ -75,6 +75,7 @@ public:
     }
     bool held() const { std::lock_guard lock(mutex_); return held_; }
     int logins() const { std::lock_guard lock(mutex_); return logins_; }
+    int login_attempts() const { std::lock_guard lock(mutex_); return login_attempts_; }  // refused ones too
     int failures_sent() const { std::lock_guard lock(mutex_); return failures_sent_; }
     // Per model: the ids each call asked for (stock.move: picking ids; res.partner: partner ids).
     std::vector<std::vector<std::int64_t>> calls(const std::string& model) const {
@@ -134,6 +135,7 @@ private:
         const auto& params = body.at("params").as_object();
         std::string target(req.target());
         if (target == "/web/session/authenticate") {
+            ++login_attempts_;
             if (params.at("db") != "odoo17" || params.at("login") != "fieldbridge" || params.at("password") != "odoo-pw")
                 return rpc_error(id, 200, "Odoo Server Error", "odoo.exceptions.AccessDenied", "Access Denied");
             auto sid = "sid" + std::to_string(++logins_) + "f3c9a1";
@@ -224,7 +226,7 @@ private:
     std::set<std::string> sessions_;
     std::map<std::string, std::vector<std::vector<std::int64_t>>> calls_;
     std::string fail_model_, hold_model_;
-    int fail_id_ = 0, hold_id_ = 0, logins_ = 0, failures_sent_ = 0, picking_pages_ = 0;
+    int fail_id_ = 0, hold_id_ = 0, logins_ = 0, login_attempts_ = 0, failures_sent_ = 0, picking_pages_ = 0;
     bool held_ = false;
     LoopbackServer server_;  // last: stops before the state above goes away
 };

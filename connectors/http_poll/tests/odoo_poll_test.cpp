@@ -195,6 +195,16 @@ TEST_CASE("Odoo: a wrong password is a login failure that names Odoo's answer, w
     CHECK_THAT(why, Catch::Contains("without a session value (session_id)") && Catch::Contains("AccessDenied"));
     CHECK_THAT(why, !Catch::Contains("wrong-pw"));
     CHECK(t.cursor_id().empty());
+    // Each retry of the page waits for the session's next login (1 s, then 2 s later): every
+    // `login` error is a login Odoo saw, none a page that failed fast inside the backoff.
+    REQUIRE(eventually([&] { return t.erp.login_attempts() >= 3; }));
+    auto metrics = http_request(app.port(), "GET", "/metrics").body;
+    const std::string series = "fieldbridge_source_errors_total{flow=\"odoo-out\",connector=\"http_poll\",kind=\"login\"} ";
+    auto at = metrics.find(series);
+    REQUIRE(at != std::string::npos);
+    auto errors = std::stoi(metrics.substr(at + series.size()));
+    CHECK(errors >= 2);
+    CHECK(errors <= t.erp.login_attempts());
 }
 
 TEST_CASE("Odoo: kill -9 while page 2's detail read is in flight — restart: every picking one work order, none doubled") {
