@@ -3,6 +3,7 @@
 // them; each answer row tied back to its records by `match`) or per record. A detail that fails
 // fails the whole page, so nothing is committed without its details; an answer that matches the
 // detail's `empty_answer:` (the 404 for a thirdparty deleted since) is no value, not a failure.
+// A detail with `next:` follows its answer's next links and joins the rows of every page.
 #include <boost/json/serialize.hpp>
 
 #include <map>
@@ -41,26 +42,48 @@ json::value empty_value(const Spec::Detail& d) { return d.first ? json::value(nu
 
 }  // namespace
 
-// One detail request; false (and `page` failed, named after the detail) when it fails.
+// One detail request (and the pages its next links lead to); false (and `page` failed, named
+// after the detail) when it fails.
 bool Poller::detail(const Spec::Detail& d, json::object context, Page& page, json::value& answer) {
-    auto ex = exchange(*d.request, std::move(context), d.error, "detail `" + d.name + "`", &d.empty_answer);
+    const std::string what = "detail `" + d.name + "`";
+    auto ex = exchange(*d.request, d.next.empty() ? std::move(context) : context, d.error, what, &d.empty_answer);
     page.detail_requests.push_back(ex.sent);
     if (ex.empty_answer) {
         answer = empty_value(d);
-        page.details_none.push_back("detail `" + d.name + "`: " + ex.sent.method + " " + http::mask_secrets(ex.sent.url, secrets()) +
+        page.details_none.push_back(what + ": " + ex.sent.method + " " + http::mask_secrets(ex.sent.url, secrets()) +
                                     " answered " + std::to_string(d.empty_answer.status) + " (empty_answer), read as " +
                                     (!d.per_record ? "no rows" : d.first ? "null" : "[]"));
         return true;
     }
-    if (ex.error == Exchange::Error::none) {
+    for (std::size_t pages = 1; ex.error == Exchange::Error::none; ++pages) {
         const auto* rows = find_path(ex.body, d.records);
-        if (rows && (d.per_record || rows->is_array() || rows->is_null())) {
+        bool paged = !d.next.empty();
+        if (!rows || !(rows->is_array() || rows->is_null() || (d.per_record && !paged))) {
+            ex.error = Exchange::Error::decode;
+            ex.reason = what + ": no " + (d.per_record && !paged ? "value" : "list of rows") + " at " + d.records +
+                        " in the answer" + (pages > 1 ? " (page " + std::to_string(pages) + ")" : "") + ": " +
+                        http::mask_secrets(json::serialize(ex.body).substr(0, 200), secrets());
+            break;
+        }
+        if (!paged) {
             answer = *rows;
             return true;
         }
-        ex.error = Exchange::Error::decode;
-        ex.reason = "detail `" + d.name + "`: no " + (d.per_record ? "value" : "list of rows") + " at " +
-                    d.records + " in the answer: " + http::mask_secrets(json::serialize(ex.body).substr(0, 200), secrets());
+        if (pages == 1) answer = json::array();
+        if (rows->is_array())
+            for (const auto& row : rows->as_array()) answer.as_array().push_back(row);
+        const auto* link = find_path(ex.body, d.next);
+        if (!link || !link->is_string() || link->as_string().empty()) return true;
+        if (pages == d.max_pages) {  // merging part of the lines would be a silent loss
+            ex.error = Exchange::Error::decode;
+            ex.reason = what + ": the answer still has a next link (" + d.next + ") after " + std::to_string(pages) +
+                        (pages == 1 ? " page" : " pages") + " (max_pages): " + http::mask_secrets(std::string(link->as_string()), secrets());
+            break;
+        }
+        auto url = resolve_link(ex.sent.url, std::string(link->as_string()));
+        ex = exchange(*d.request, context, d.error, what + " (page " + std::to_string(pages + 1) + ")", &d.empty_answer, url);
+        page.detail_requests.push_back(ex.sent);
+        if (ex.empty_answer) return true;  // a later page that is empty: no more rows
     }
     auto sent = std::move(page.sent);
     static_cast<Exchange&>(page) = std::move(ex);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "connectors/http_poll/json_path.h"
@@ -64,6 +65,9 @@ private:
     Cursor cursor_;
     int failures_ = 0;
     std::uint64_t logins_seen_ = 0;
+    // The empty detail answers already logged and counted: a record in the overlap window is
+    // read again each poll, and its deleted thirdparty is one warning, not one a poll.
+    std::set<std::string> details_none_seen_;
     metrics::Counter &polls_, &pages_, &records_, &logins_, &details_none_;
     metrics::Gauge &lag_, &last_success_;
     std::thread thread_;
@@ -120,8 +124,12 @@ bool PollSource::poll() {
         }
         failures_ = 0;
         records_.add(page.records.size());
-        details_none_.add(page.details_none.size());
-        for (const auto& none : page.details_none) spdlog::warn("flow {}: {}", ctx_.flow().name, none);
+        for (const auto& none : page.details_none) {
+            if (details_none_seen_.size() >= 10000) details_none_seen_.clear();  // bounded; at worst said again
+            if (!details_none_seen_.insert(none).second) continue;
+            details_none_.add();
+            spdlog::warn("flow {}: {}", ctx_.flow().name, none);
+        }
         if (spec_.group_rows) hold_back_last_group(page, carry);
         std::size_t unreadable = 0;
         auto next = advance(cursor_, page.records, spec_.cursor, now_ms() - spec_.cursor.settle.count(), unreadable);

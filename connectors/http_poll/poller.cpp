@@ -52,18 +52,6 @@ std::string url_safe(const std::string& link) {
     return out;
 }
 
-// A next link may be absolute, or relative to the request it answers (OData v4 allows both).
-std::string resolve_link(const std::string& base, const std::string& raw) {
-    const std::string link = url_safe(raw);
-    if (link.starts_with("http://") || link.starts_with("https://")) return link;
-    auto scheme_end = base.find("://");
-    auto host_end = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-    auto origin = base.substr(0, host_end);
-    if (link.starts_with("/")) return origin + link;
-    auto path = base.substr(0, base.find('?'));
-    return path.substr(0, path.rfind('/') + 1) + link;
-}
-
 // `$.session` and `$.login` (the whole login answer: Tryton's `[user_id, "session"]`) of a request.
 void add_session(json::object& ctx, const http::Session::Value& v) {
     ctx["session"] = v.session;
@@ -75,6 +63,17 @@ void add_session(json::object& ctx, const http::Session::Value& v) {
 }
 
 }  // namespace
+
+std::string resolve_link(const std::string& base, const std::string& raw) {
+    const std::string link = url_safe(raw);
+    if (link.starts_with("http://") || link.starts_with("https://")) return link;
+    auto scheme_end = base.find("://");
+    auto host_end = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    auto origin = base.substr(0, host_end);
+    if (link.starts_with("/")) return origin + link;
+    auto path = base.substr(0, base.find('?'));
+    return path.substr(0, path.rfind('/') + 1) + link;
+}
 
 Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
     if (spec.login) {
@@ -206,7 +205,7 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
 }
 
 Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context, const BodyRule& error_rule,
-                          const std::string& what, const EmptyAnswer* empty) {
+                          const std::string& what, const EmptyAnswer* empty, const std::string& url) {
     add_times(context, core::now_unix_ms(), core::now_unix_ms() - spec_.cursor.settle.count(), spec_.cursor);
     context["vars"] = spec_.vars;
     return send_checked(
@@ -218,6 +217,11 @@ Exchange Poller::exchange(const mapping::Mapping& mapping, json::object context,
                 return false;
             }
             out = to_client_request(r);
+            if (!url.empty()) {
+                out.url = url;
+                out.method = "GET";
+                out.body.clear();
+            }
             spec_.auth.apply(out);
             return true;
         },

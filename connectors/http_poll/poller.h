@@ -43,6 +43,10 @@ struct Exchange {
 };
 const char* to_string(Exchange::Error e);
 
+// A next link as an absolute URL: it may be relative to the request it answers (OData v4 allows
+// both) or written as text, not a URL (SAP B1's "DeliveryNotes?$filter=UpdateDate ge '…'").
+std::string resolve_link(const std::string& base, const std::string& raw);
+
 struct Page : Exchange {
     boost::json::array records;          // at spec.records, with the details merged in
     std::optional<PageState> next;       // absent: this was the last page
@@ -70,9 +74,10 @@ public:
     std::vector<std::string> secrets() const;
 
     // Builds a request from `mapping` over `context` (+ session, auth), sends it with the session,
-    // and checks the answer against `error_rule`. `what` names the request in reasons.
+    // and checks the answer against `error_rule`. `what` names the request in reasons. A `url`
+    // (an answer's next link, resolved) replaces the mapped one: a GET of it, with its headers.
     Exchange exchange(const mapping::Mapping& mapping, boost::json::object context, const BodyRule& error_rule,
-                      const std::string& what, const EmptyAnswer* empty = nullptr);
+                      const std::string& what, const EmptyAnswer* empty = nullptr, const std::string& url = {});
 
 private:
     void fetch_details(const Cursor& cursor, Page& page);  // details.cpp

@@ -156,6 +156,10 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
             detail.batch = d.integer("batch", 0, 0, 100000);
             detail.error = d.has("error") ? read_rule(d, "error") : spec->error;
             detail.empty_answer = read_empty_answer(d);
+            detail.next = d.string("next", "");
+            detail.max_pages = d.integer("max_pages", detail.max_pages, 1, 100000);
+            if (d.has("max_pages") && detail.next.empty())
+                d.fail(d.get("max_pages"), d.where() + ".max_pages limits the next links followed: it needs `next:`");
             d.reject_unknown();
             spec->details.push_back(std::move(detail));
         }

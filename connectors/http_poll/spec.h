@@ -108,6 +108,11 @@ struct Spec : core::SourceSpec {
         std::size_t batch = 0;      // per page: at most this many ids per request (0: all at once)
         BodyRule error;             // an HTTP 200 that is a failure (default: the source's `error:`)
         EmptyAnswer empty_answer;   // a non-2xx answer that is no value (a thirdparty deleted since: 404)
+        // The answer's next link (`$['@odata.nextLink']`, `$.links.next`): followed, the rows of
+        // every page joined, until an answer has none; still one after `max_pages` fails the page
+        // rather than merge part of the lines.
+        std::string next;
+        std::size_t max_pages = 100;
     };
     std::vector<Detail> details;
 

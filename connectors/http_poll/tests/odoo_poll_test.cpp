@@ -272,6 +272,10 @@ TEST_CASE("details config mistakes name file:line:col") {
     CHECK_THAT(error("        - name: partner\n", "        - name: move_lines\n"), Catch::Contains("`move_lines` is used twice"));
     CHECK_THAT(error("          match: $.picking_id[0]\n", "          mach: $.picking_id[0]\n"),
                Catch::Contains("unknown key `mach`") && Catch::Contains("did you mean `match`"));
+    CHECK_THAT(error("          take: first\n", "          take: first\n          max_pages: 5\n"),
+               Catch::StartsWith("d.yaml:") && Catch::Contains("max_pages limits the next links followed: it needs `next:`"));
+    CHECK_THAT(error("          take: first\n", "          take: first\n          next: $.next\n          max_pages: 0\n"),
+               Catch::Contains("max_pages"));
 }
 
 TEST_CASE("a stopping source sends no further request: once stop is set, the page's next detail is not asked for") {

@@ -27,7 +27,7 @@ namespace json = boost::json;
 
 namespace {
 
-enum class Style { page_number, token, odata_v4 };
+enum class Style { page_number, token, odata_v4, odata_v4_lines_apart };
 
 // Shipments sorted by (ModifyTime, DocNo), served in pages of the style asked for. Every page
 // request is remembered (its page number, token or skip), so a test can prove which were asked.
@@ -64,6 +64,7 @@ private:
         if (!target) return fb::test::reply(400, R"({"error":"bad target"})");
         std::map<std::string, std::string> q;
         for (auto p : target->params()) q[std::string(p.key)] = std::string(p.value);
+        if (style_ == Style::odata_v4_lines_apart && target->path().ends_with("/Lines")) return lines(target->path(), q);
         auto since = fb::connectors::http_poll::parse_time(json::value(q["since"]), 0);
         if (!since) return fb::test::reply(400, R"({"error":"since is missing or not a time"})");
         std::vector<json::object> hits;
@@ -86,6 +87,7 @@ private:
                 from = q["page_token"].empty() ? 0 : std::stoul(q["page_token"].substr(1));  // "t6" → 6
                 break;
             case Style::odata_v4:
+            case Style::odata_v4_lines_apart:
                 if (target->path() != "/odata/v4/Shipments") return fb::test::reply(404, "{}");
                 asked_.insert("skip " + q["$skiptoken"]);
                 from = q["$skiptoken"].empty() ? 0 : std::stoul(q["$skiptoken"]);
@@ -94,6 +96,8 @@ private:
         }
         json::array page;
         for (std::size_t i = from; i < std::min(hits.size(), from + size); ++i) page.push_back(hits[i]);
+        if (style_ == Style::odata_v4_lines_apart)
+            for (auto& r : page) r.as_object().erase("Lines");
         bool more = from + size < hits.size();
         auto next = std::to_string(from + size);
         if (style_ == Style::token) {
@@ -101,7 +105,7 @@ private:
             // The last page has no token at all; or, with token_on_last_page, an ERP that always
             // answers a token and ends with an empty page.
             if (more || (token_on_last_ && !page.empty())) answer["next_page_token"] = "t" + next;
-        } else if (style_ == Style::odata_v4) {
+        } else if (style_ == Style::odata_v4 || style_ == Style::odata_v4_lines_apart) {
             answer["value"] = page;
             if (more)  // relative to the request's URL, as OData v4 allows
                 answer["@odata.nextLink"] = "Shipments?since=" + q["since"] + "&$top=" + q["$top"] + "&$skiptoken=" + next;
@@ -109,6 +113,26 @@ private:
             answer["items"] = page;
             answer["total"] = hits.size();
         }
+        return fb::test::reply(200, json::serialize(answer));
+    }
+
+    // /odata/v4/Shipments('PG-100')/Lines?$top=2: a shipment's lines, server-paged by a relative
+    // next link ("Lines?$top=2&$skiptoken=2"), as Business Central pages a navigation property.
+    fb::test::Response lines(std::string_view path, std::map<std::string, std::string>& q) {
+        auto open = path.find("('"), close = path.find("')");
+        if (open == path.npos || close == path.npos) return fb::test::reply(404, "{}");
+        std::string id(path.substr(open + 2, close - open - 2));
+        const json::object* doc = nullptr;
+        for (const auto& r : rows_)
+            if (r.at("DocNo") == id.c_str()) doc = &r;
+        if (!doc) return fb::test::reply(404, R"({"error":{"code":"BadRequest_NotFound"}})");
+        std::size_t top = std::stoul(q["$top"]), from = q["$skiptoken"].empty() ? 0 : std::stoul(q["$skiptoken"]);
+        asked_.insert("lines " + id + " skip " + q["$skiptoken"]);
+        const auto& all = doc->at("Lines").as_array();
+        json::array page;
+        for (std::size_t i = from; i < std::min(all.size(), from + top); ++i) page.push_back(all[i]);
+        json::object answer{{"value", page}};
+        if (from + top < all.size()) answer["@odata.nextLink"] = "Lines?$top=" + q["$top"] + "&$skiptoken=" + std::to_string(from + top);
         return fb::test::reply(200, json::serialize(answer));
     }
 
@@ -218,4 +242,45 @@ TEST_CASE("OData v4: a relative @odata.nextLink is followed, a page without one 
     CHECK(orders.size() == 8);
     for (const auto& [id, n] : orders) CHECK(n == 1);
     CHECK(erp.asked() == std::set<std::string>{"skip ", "skip 3", "skip 6"});
+}
+
+// A shipment's lines at their own URL, paged by the ERP (4 lines, 2 a page): the detail follows
+// its next links and the work order has every line; a cap that is reached with a next link still
+// there fails the page instead of merging part of the lines.
+TEST_CASE("a detail follows its answer's next links, and never merges part of the rows") {
+    PagingPoll t;
+    PagedErp erp(Style::odata_v4_lines_apart, 3);
+    std::ofstream(t.dir.str("lines-request.yaml"))
+        << "name: lines\nrequest:\n  method: GET\n"
+           "  url: { template: \"{{$.vars.base}}/odata/v4/Shipments('{{$.record.DocNo}}')/Lines?$top=2\" }\n";
+    const std::string shipments = "{{$.vars.base}}/odata/v4/Shipments?since={{$.cursor.since}}&$top={{$.page.size}}";
+    std::string source = "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 10 }\n"
+                         "      details:\n        - { name: Lines, per: record, request: " + t.dir.str("lines-request.yaml") +
+                         ", records: $.value, next: \"$['@odata.nextLink']\"";
+    SECTION("followed: every line of every shipment") {
+        RunningApp app(t.config(erp, shipments, source + " }\n"));
+        REQUIRE(eventually([&] { return t.cursor_id() == "PG-102"; }));
+        auto messages = consume_at_least(t.kafka.bootstrap(), "fsm.work-orders", 3);
+        REQUIRE(messages.size() == 3);
+        for (const auto& m : messages) {
+            auto v = json::parse(m.value);
+            INFO(v.at("source").at("document_id"));
+            const auto& items = v.at("work_order").at("items").as_array();
+            // The sample's four lines over two detail pages; the mapping leaves out line 4 (Qty 0):
+            // line 3 came from the second page.
+            REQUIRE(items.size() == 3);
+            CHECK(items[2].at("line") == 3);
+        }
+        for (const char* asked : {"lines PG-100 skip ", "lines PG-100 skip 2", "lines PG-102 skip 2"})
+            CHECK(erp.asked().count(asked) == 1);
+    }
+    SECTION("max_pages reached with a next link left: the page fails, nothing is committed") {
+        RunningApp app(t.config(erp, shipments, source + ", max_pages: 1 }\n"));
+        REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+        auto ready = http_request(app.port(), "GET", "/readyz").json();
+        CHECK_THAT(std::string(ready.at("sources").at("delivery").as_string()),
+                   Catch::Contains("detail `Lines`: the answer still has a next link") && Catch::Contains("max_pages"));
+        CHECK(t.cursor_id().empty());
+        CHECK(erp.asked().count("lines PG-100 skip 2") == 0);
+    }
 }
