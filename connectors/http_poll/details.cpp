@@ -81,6 +81,11 @@ bool Poller::detail(const Spec::Detail& d, json::object context, Page& page, jso
             break;
         }
         auto url = resolve_link(ex.sent.url, std::string(link->as_string()));
+        if (auto why = foreign_link(ex.sent.url, url); !why.empty()) {
+            ex.error = Exchange::Error::decode;
+            ex.reason = what + ": " + http::mask_secrets(why, secrets());
+            break;
+        }
         ex = exchange(*d.request, context, d.error, what + " (page " + std::to_string(pages + 1) + ")", &d.empty_answer, url);
         page.detail_requests.push_back(ex.sent);
         if (ex.empty_answer) return true;  // a later page that is empty: no more rows

@@ -1,5 +1,8 @@
 #include "connectors/http_poll/poller.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -73,6 +76,28 @@ std::string resolve_link(const std::string& base, const std::string& raw) {
     if (link.starts_with("/")) return origin + link;
     auto path = base.substr(0, base.find('?'));
     return path.substr(0, path.rfind('/') + 1) + link;
+}
+
+namespace {
+
+// "https://erp.example.com:8443" of a URL, lower-cased: where credentials may go.
+std::string origin_of(const std::string& url) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return {};
+    auto end = url.find_first_of("/?#", scheme_end + 3);
+    std::string origin = url.substr(0, end);
+    std::transform(origin.begin(), origin.end(), origin.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (auto at = origin.find('@'); at != std::string::npos) origin.erase(scheme_end + 3, at - scheme_end - 2);
+    return origin;
+}
+
+}  // namespace
+
+std::string foreign_link(const std::string& request_url, const std::string& link) {
+    auto from = origin_of(request_url), to = origin_of(link);
+    if (!to.empty() && to == from) return {};
+    return "the next link leads to " + (to.empty() ? "`" + link.substr(0, 100) + "`" : to) + ", not to " + from +
+           " where the request went: not followed (the request's credentials would go with it)";
 }
 
 Poller::Poller(const Spec& spec) : spec_(spec), client_(spec.client) {
@@ -268,6 +293,7 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
             if (const auto* link = find_path(page.body, spec_.next); link && link->is_string() && !link->as_string().empty() && !empty) {
                 next.next_url = resolve_link(page.sent.url, std::string(link->as_string()));
                 page.next = next;
+                page.reason = foreign_link(page.sent.url, next.next_url);
             }
             break;
         case Spec::Paging::offset:
@@ -286,6 +312,7 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
             if (auto link = http::link_target(page.headers, spec_.rel); link && !empty) {
                 next.next_url = resolve_link(page.sent.url, *link);
                 page.next = next;
+                page.reason = foreign_link(page.sent.url, next.next_url);
             }
             break;
         case Spec::Paging::token:
@@ -294,6 +321,12 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
                 page.next = next;
             }
             break;
+    }
+    if (!page.reason.empty()) {  // a next link to another host: the page fails, nothing of it is committed
+        page.error = Page::Error::decode;
+        page.reason = http::mask_secrets(page.reason, secrets());
+        page.next.reset();
+        return page;
     }
     if (!spec_.details.empty() && !page.records.empty()) fetch_details(cursor, page);
     return page;

@@ -46,6 +46,9 @@ const char* to_string(Exchange::Error e);
 // A next link as an absolute URL: it may be relative to the request it answers (OData v4 allows
 // both) or written as text, not a URL (SAP B1's "DeliveryNotes?$filter=UpdateDate ge '…'").
 std::string resolve_link(const std::string& base, const std::string& raw);
+// Empty when `link` (resolved) goes where `request_url` went (scheme, host and port); otherwise
+// why it is not followed: the auth, the session and the API key would go to another host.
+std::string foreign_link(const std::string& request_url, const std::string& link);
 
 struct Page : Exchange {
     boost::json::array records;          // at spec.records, with the details merged in

@@ -8,6 +8,7 @@
 #include <boost/url/parse.hpp>
 
 #include <fstream>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -53,6 +54,11 @@ public:
     int requests() const {
         std::lock_guard lock(mutex_);
         return requests_;
+    }
+    // Next links written absolute, to another host (a hostile or misconfigured ERP).
+    void send_next_links_to(const std::string& base) {
+        std::lock_guard lock(mutex_);
+        next_base_ = base;
     }
 
 private:
@@ -108,7 +114,8 @@ private:
         } else if (style_ == Style::odata_v4 || style_ == Style::odata_v4_lines_apart) {
             answer["value"] = page;
             if (more)  // relative to the request's URL, as OData v4 allows
-                answer["@odata.nextLink"] = "Shipments?since=" + q["since"] + "&$top=" + q["$top"] + "&$skiptoken=" + next;
+                answer["@odata.nextLink"] = (next_base_.empty() ? "" : next_base_ + "/odata/v4/") + "Shipments?since=" + q["since"] +
+                                            "&$top=" + q["$top"] + "&$skiptoken=" + next;
         } else {
             answer["items"] = page;
             answer["total"] = hits.size();
@@ -132,7 +139,9 @@ private:
         json::array page;
         for (std::size_t i = from; i < std::min(all.size(), from + top); ++i) page.push_back(all[i]);
         json::object answer{{"value", page}};
-        if (from + top < all.size()) answer["@odata.nextLink"] = "Lines?$top=" + q["$top"] + "&$skiptoken=" + std::to_string(from + top);
+        if (from + top < all.size())
+            answer["@odata.nextLink"] = (next_base_.empty() ? "" : next_base_ + "/odata/v4/Shipments('" + id + "')/") +
+                                        "Lines?$top=" + q["$top"] + "&$skiptoken=" + std::to_string(from + top);
         return fb::test::reply(200, json::serialize(answer));
     }
 
@@ -141,6 +150,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<json::object> rows_;
     std::set<std::string> asked_;
+    std::string next_base_;
     int requests_ = 0;
     fb::test::LoopbackServer server_;
 };
@@ -283,4 +293,44 @@ TEST_CASE("a detail follows its answer's next links, and never merges part of th
         CHECK(t.cursor_id().empty());
         CHECK(erp.asked().count("lines PG-100 skip 2") == 0);
     }
+}
+
+// A next link is followed only to where the request went: to another host the page's auth, session
+// and API key would go with it. The page (or the detail) fails instead, naming both hosts.
+TEST_CASE("a next link to another host is not followed: the page fails, the other host gets nothing") {
+    std::atomic<int> stolen{0};
+    fb::test::LoopbackServer other([&](const fb::test::Request&) {
+        ++stolen;
+        return fb::test::reply(200, R"({"value":[]})");
+    });
+    PagingPoll t;
+    const std::string shipments = "{{$.vars.base}}/odata/v4/Shipments?since={{$.cursor.since}}&$top={{$.page.size}}";
+    auto degraded_because = [&](RunningApp& app) {
+        REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+        return std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
+    };
+    SECTION("the page's next link") {
+        PagedErp erp(Style::odata_v4, 8);
+        erp.send_next_links_to(other.url(""));
+        RunningApp app(t.config(erp, shipments, "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 3 }\n"));
+        auto why = degraded_because(app);
+        CHECK_THAT(why, Catch::Contains("the next link leads to " + other.url("") + ", not to " + erp.base()) &&
+                            Catch::Contains("not followed"));
+        CHECK(t.cursor_id().empty());  // page 1 is not committed without a way to page 2
+    }
+    SECTION("a detail's next link") {
+        PagedErp erp(Style::odata_v4_lines_apart, 3);
+        erp.send_next_links_to(other.url(""));
+        std::ofstream(t.dir.str("lines-request.yaml"))
+            << "name: lines\nrequest:\n  method: GET\n"
+               "  url: { template: \"{{$.vars.base}}/odata/v4/Shipments('{{$.record.DocNo}}')/Lines?$top=2\" }\n";
+        RunningApp app(t.config(erp, shipments,
+                                "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 10 }\n"
+                                "      details:\n        - { name: Lines, per: record, request: " + t.dir.str("lines-request.yaml") +
+                                    ", records: $.value, next: \"$['@odata.nextLink']\" }\n"));
+        auto why = degraded_because(app);
+        CHECK_THAT(why, Catch::Contains("detail `Lines`: the next link leads to") && Catch::Contains("not followed"));
+        CHECK(t.cursor_id().empty());
+    }
+    CHECK(stolen == 0);
 }
