@@ -7,27 +7,17 @@
 
 #include "config/section.h"
 #include "http/auth.h"
+#include "support/auth_yaml.h"
 #include "http/json_path.h"
 #include "http/request_body.h"
 #include "http/session.h"
 #include "support/loopback_server.h"
 
 using namespace fb::http;
+using fb::test::parse_auth;
 using fb::test::LoopbackServer;
 using fb::test::reply;
 namespace bhttp = boost::beast::http;
-
-namespace {
-
-Auth parse_auth(const std::string& yaml) {
-    auto root = YAML::Load(yaml);
-    fb::config::Section s(root, "test.yaml", "source");
-    auto a = read_auth(s);
-    s.reject_unknown();
-    return a;
-}
-
-}  // namespace
 
 TEST_CASE("auth: basic, bearer, API key and static headers are sent as configured") {
     LoopbackServer server([](const fb::test::Request& req) {

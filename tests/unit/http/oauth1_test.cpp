@@ -3,25 +3,13 @@
 // through the whole header (oauth_version included); then the `auth: { oauth1 }` config.
 #include <catch2/catch.hpp>
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/section.h"
 #include "http/auth.h"
+#include "support/auth_yaml.h"
 #include "http/oauth1.h"
 
 using namespace fb::http;
-
-namespace {
-
-Auth parse_auth(const std::string& yaml) {
-    auto root = YAML::Load(yaml);
-    fb::config::Section s(root, "test.yaml", "source");
-    auto a = read_auth(s);
-    s.reject_unknown();
-    return a;
-}
-
-}  // namespace
+using fb::test::parse_auth;
 
 TEST_CASE("oauth1: the signature base string of RFC 5849 §3.4.1.1") {
     Params oauth{{"oauth_consumer_key", "9djdj82h48djs9d2"},
