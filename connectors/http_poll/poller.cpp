@@ -80,7 +80,8 @@ std::string resolve_link(const std::string& base, const std::string& raw) {
 
 namespace {
 
-// "https://erp.example.com:8443" of a URL, lower-cased: where credentials may go.
+// "https://erp.example.com:8443" of a URL, lower-cased, without user info or the scheme's default
+// port: where credentials may go.
 std::string origin_of(const std::string& url) {
     auto scheme_end = url.find("://");
     if (scheme_end == std::string::npos) return {};
@@ -88,6 +89,12 @@ std::string origin_of(const std::string& url) {
     std::string origin = url.substr(0, end);
     std::transform(origin.begin(), origin.end(), origin.begin(), [](unsigned char c) { return std::tolower(c); });
     if (auto at = origin.find('@'); at != std::string::npos) origin.erase(scheme_end + 3, at - scheme_end - 2);
+    // The scheme's own port is the same place as no port: http://erp:80 is http://erp.
+    auto drop = [&](std::string_view scheme, std::string_view port) {
+        if (origin.starts_with(scheme) && origin.ends_with(port)) origin.resize(origin.size() - port.size());
+    };
+    drop("http://", ":80");
+    drop("https://", ":443");
     return origin;
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "connectors/http_poll/cursor.h"
+#include "connectors/http_poll/poller.h"
 #include "harness.h"
 #include "publish/kafka.h"
 #include "store/database.h"
@@ -333,4 +334,17 @@ TEST_CASE("a next link to another host is not followed: the page fails, the othe
         CHECK(t.cursor_id().empty());
     }
     CHECK(stolen == 0);
+}
+
+// Where a link may go is compared by origin: scheme and host case-blind, user info ignored, and the
+// scheme's default port the same as none. Anything else is another place.
+TEST_CASE("a next link's origin: default ports and case are the same place, other ports and schemes are not") {
+    using fb::connectors::http_poll::foreign_link;
+    CHECK(foreign_link("http://erp.local/odata?$top=3", "http://ERP.local:80/odata?$skip=3").empty());
+    CHECK(foreign_link("https://erp.local:443/a", "https://erp.local/b").empty());
+    CHECK(foreign_link("https://erp.local/a", "https://user:pw@erp.local/b").empty());
+    CHECK_THAT(foreign_link("http://erp.local/a", "http://erp.local:8080/b"), Catch::Contains("leads to http://erp.local:8080"));
+    CHECK_THAT(foreign_link("https://erp.local/a", "http://erp.local/b"), Catch::Contains("leads to http://erp.local,"));
+    CHECK_THAT(foreign_link("http://erp.local/a", "http://erp.local:443/b"), Catch::Contains("not followed"));
+    CHECK_THAT(foreign_link("http://erp.local/a", "javascript:x"), Catch::Contains("`javascript:x`"));
 }
