@@ -235,6 +235,7 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
         a.transport = result.error == http::TransportError::timeout ? core::ErpAnswer::Transport::timeout
                                                                     : core::ErpAnswer::Transport::connection_error;
         a.error = why;
+        if (ex.login_failed) a.retry_after_ms = ex.next_login_in_ms;  // the login did not reach the ERP: wait for the next one
         return a;
     }
     core::ErpAnswer a;

@@ -62,7 +62,7 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
                  const json::object& context) {
     using K = Verdict::Kind;
     if (a.transport != core::ErpAnswer::Transport::answered)
-        return {K::retry, std::chrono::milliseconds(-1), answer_summary(a, 300)};
+        return {K::retry, std::chrono::milliseconds(a.retry_after_ms), answer_summary(a, 300)};
     Verdict v{K::retry, retry_after(a), answer_summary(a, 300)};
     auto refused = [&] {  // the sink read the answer's protocol, or a step before it failed
         v.kind = a.refusal == core::ErpAnswer::Refusal::retry ? K::retry : K::permanent;

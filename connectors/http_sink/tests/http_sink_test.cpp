@@ -248,6 +248,33 @@ TEST_CASE("http sink: a failed login is retried, not a success, secrets are mask
     CHECK_THAT(big.refusal_reason, Catch::Contains("larger") || Catch::Contains("limit") || Catch::Contains("too"));
 }
 
+TEST_CASE("http sink: a login the ERP does not answer (connection refused) is retried when the next login is due") {
+    std::atomic<int> writes{0};
+    fb::test::LoopbackServer erp([&](const fb::test::Request&) {
+        ++writes;
+        return fb::test::reply(200, "{}");
+    });
+    std::string login_url;
+    {
+        fb::test::LoopbackServer gone([](const fb::test::Request&) { return fb::test::reply(200, "{}"); });
+        login_url = gone.url("");
+    }  // closed: nothing listens there now
+    HttpSink sink(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"
+                          "        login_base_url: \"" + login_url + "\"\n"
+                          "        vars: { base: \"" + login_url + "\", user: u, password: pw-SECRET-9 }\n"
+                          "        login: { request: mappings/generic-rest/poll-login.yaml, from: body, name: $.token }\n"
+                          "        session_header: { name: Authorization, prefix: \"Bearer \" }\n"));
+    auto failed = sink.send(post("/w"), timeout);
+    CHECK(failed.transport != ErpAnswer::Transport::answered);
+    CHECK_THAT(failed.error, Catch::Contains("login"));
+    CHECK_THAT(failed.error, !Catch::Contains("pw-SECRET-9"));
+    CHECK(failed.retry_after_ms == 1000);  // the session's first login backoff
+    auto verdict = fb::writeback::classify(failed, nullptr, {});
+    CHECK(verdict.kind == fb::writeback::Verdict::Kind::retry);
+    CHECK(verdict.retry_after == std::chrono::seconds(1));
+    CHECK(writes == 0);  // nothing went to the ERP without a session
+}
+
 TEST_CASE("fieldbridge check validates http and jsonrpc sinks, and names the line of a mistake") {
     fb::test::TempDir dir("http-sink-check");
     auto flows = [](const std::string& odoo_extra) {

@@ -29,6 +29,9 @@ TEST_CASE("ERP answers are classified: 2xx success, 409/412/428 conflict, 429/5x
     down.transport = ErpAnswer::Transport::connection_error;
     down.error = "connect 127.0.0.1:9: refused";
     CHECK(classify(down, nullptr, ctx).kind == Kind::retry);
+    CHECK(classify(down, nullptr, ctx).retry_after.count() == -1);  // the worker's backoff decides
+    down.retry_after_ms = 4000;  // the sink knows when to try again (its login backs off)
+    CHECK(classify(down, nullptr, ctx).retry_after == std::chrono::seconds(4));
     ErpAnswer slow;
     slow.transport = ErpAnswer::Transport::timeout;
     CHECK(classify(slow, nullptr, ctx).kind == Kind::retry);
