@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/stored_json.h"
+
 namespace fb::status {
 namespace json = boost::json;
 
@@ -72,9 +74,11 @@ void trace_life(store::Database& db, const std::string& work_order_id, json::obj
         std::string wstate(wb.text(3));
         pending |= wstate == "pending";
         json::array summaries;  // method and url of each request, never headers (secrets)
-        boost::system::error_code ec;
-        auto requests = json::parse(wb.text(12), ec);
-        if (!ec && requests.is_array()) {
+        json::value requests;
+        try {
+            requests = core::parse_stored(wb.text(12));
+        } catch (const std::exception&) {}  // the trace shows the rest
+        if (requests.is_array()) {
             for (const auto& r : requests.get_array()) {
                 if (r.is_object() && r.get_object().contains("method") && r.get_object().contains("url"))
                     summaries.push_back(json::value(std::string(r.at("method").as_string()) + " " +

@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/pack.h"
+#include "core/stored_json.h"
 
 namespace fb::status {
 namespace json = boost::json;
@@ -28,7 +29,7 @@ bool closed_done(std::string_view state, bool closed) {
 
 json::value unpack_json(std::string_view packed) {
     try {
-        return json::parse(core::unpack(packed));
+        return core::unpack_stored(packed);
     } catch (const std::exception& e) {
         spdlog::error("state file: a stored document cannot be read: {}", e.what());
         return nullptr;

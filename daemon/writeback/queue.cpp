@@ -9,6 +9,7 @@
 #include "connectors/http_sink/spec.h"
 #include "core/ids.h"
 #include "core/pack.h"
+#include "core/stored_json.h"
 #include "http/auth.h"
 #include "ledger/dead_letter.h"
 
@@ -207,7 +208,7 @@ std::string replay(store::Database& db, const config::Config& config, std::int64
     if (!flow || !flow->writeback.enabled())
         return "flow `" + flow_name + "` no longer writes back";
     auto plan = Plan::load(*flow);
-    auto context = json::parse(core::unpack(packed)).as_object();
+    auto context = core::unpack_stored(packed).as_object();
     auto mapped = map_requests(*plan, context);
     if (!mapped.error.empty()) {
         store::Statement again(db.handle(), "UPDATE dead_letter SET reason = ?2 WHERE id = ?1");

@@ -11,6 +11,7 @@
 #include "connectors/http_sink/http_sink.h"
 #include "core/ids.h"
 #include "core/pack.h"
+#include "core/stored_json.h"
 
 namespace fb::writeback {
 namespace json = boost::json;
@@ -381,15 +382,15 @@ void Worker::run() {
                 r.id = due.integer(0);
                 r.work_order_id = due.text(1);
                 r.key = due.text(2);
-                r.requests = json::parse(due.text(3)).as_array();
+                r.requests = core::parse_stored(due.text(3)).as_array();
                 r.step = static_cast<int>(due.integer(4));
                 r.attempts = static_cast<int>(due.integer(5));
                 r.verify_failures = static_cast<int>(due.integer(6));
                 r.created_at = due.integer(7);
-                r.context = json::parse(core::unpack(due.text(8))).as_object();
+                r.context = core::unpack_stored(due.text(8)).as_object();
                 r.last_error = due.text(9);
                 r.last_answer = due.text(10);
-                if (!due.is_null(11)) r.answers = json::parse(core::unpack(due.text(11))).as_array();
+                if (!due.is_null(11)) r.answers = core::unpack_stored(due.text(11)).as_array();
                 rows.push_back(std::move(r));
             }
             for (auto& r : rows) {

@@ -147,6 +147,30 @@ TEST_CASE("a failed delivery yields its failure writeback with the reason") {
     }));
 }
 
+TEST_CASE("an event nested as deep as status.max_depth allows is written back, and the writebacks behind it too") {
+    // Stored wrapped ({event: …}) it is deeper than Boost.JSON's default limit: read back with
+    // that limit it threw on every load of the queue and no writeback of the flow was sent.
+    StateFile state("loop-deep.db");
+    TempDir exports("loop-deep");
+    RunningApp daemon(loop_config(state.path, exports.str()));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment("CK20261120-0044")).status == 202);
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment("CK20261120-0043")).status == 202);
+    auto deep = json::parse(sample("status-events/failed-customer-absent.json")).as_object();
+    deep["event_id"] = "4f0d7a52-0c19-4a3b-9d2e-0000000000d1";
+    deep["work_order_id"] = "WO-delivery-CK20261120-0044";
+    json::value extra = "bottom";
+    for (int i = 0; i < 31; ++i) extra = json::object{{"level", std::move(extra)}};  // the event: 32 levels
+    deep["extra"] = std::move(extra);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {json::serialize(deep), sample("status-events/failed-customer-absent.json")});
+    REQUIRE(wait_for([&] { return std::filesystem::exists(exports.path / "CK20261120-0043-failed.json"); }));
+    REQUIRE(wait_for([&] { return std::filesystem::exists(exports.path / "CK20261120-0044-failed.json"); }));
+    CHECK(query_int(state.path, "SELECT count(*) FROM writebacks WHERE state = 'done'") == 2);
+    auto t = trace(state.path, "delivery", "CK20261120-0044");
+    CHECK(t.at("final_state") == "failed");
+    CHECK(t.at("writebacks").at(0).at("requests").at(0) == "PUT CK20261120-0044-failed.json");
+}
+
 TEST_CASE("bad status events and unknown work orders are dead-lettered and never block the partition") {
     StateFile state("loop-bad.db");
     TempDir exports("loop-bad");
