@@ -238,7 +238,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
             schedule(db, row, settings_.backoff_initial, "conflict: " + verdict.reason);
             break;
         case Verdict::Kind::retry: {
-            br.failure(now);
+            br.failure(Breaker::Clock::now());  // the cooldown runs from the failure, not from the send (a timeout)
             auto delay = verdict.retry_after.count() >= 0
                              ? std::min(verdict.retry_after, settings_.backoff_max)
                              : backoff(row.attempts);
@@ -359,14 +359,21 @@ void Worker::run() {
         return;
     }
     constexpr int page = 20;
+    // One work order's writebacks reach the ERP in the order of its transitions: `completed`
+    // waits while `arrived` backs off (else `arrived` could land last and move the document
+    // back). Other work orders go on; a dead-lettered one no longer holds those after it.
+    const std::string first_of_its_work_order =
+        "NOT EXISTS (SELECT 1 FROM writebacks e WHERE e.work_order_id = w.work_order_id AND "
+        "e.flow = w.flow AND e.state = 'pending' AND e.id < w.id)";
     store::Statement due(db->handle(),
                          "SELECT id, work_order_id, idempotency_key, requests, step, attempts, "
                          "verify_failures, created_at, context, coalesce(last_error, ''), "
-                         "coalesce(last_answer, ''), answers FROM writebacks WHERE flow = ?1 AND state = "
-                         "'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT 20");
+                         "coalesce(last_answer, ''), answers FROM writebacks w WHERE flow = ?1 AND state = "
+                         "'pending' AND next_attempt_at <= ?2 AND " + first_of_its_work_order +
+                         " ORDER BY next_attempt_at, id LIMIT 20");
     store::Statement next(db->handle(),
-                          "SELECT min(next_attempt_at) FROM writebacks WHERE flow = ?1 AND state = "
-                          "'pending'");
+                          "SELECT min(next_attempt_at) FROM writebacks w WHERE flow = ?1 AND state = "
+                          "'pending' AND " + first_of_its_work_order);
     for (;;) {
         {
             std::unique_lock lock(mutex_);

@@ -4,12 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <map>
 
 #include "writeback/queue.h"
 #include "writeback_http_support.h"
 #include "support/source_dir.h"
+#include "support/temp_dir.h"
 
 using namespace fb::testing;
 namespace json = boost::json;
@@ -152,6 +154,76 @@ TEST_CASE("http sink: 500s then success, and an answer slower than the timeout t
     auto seen = erp.received("POST", target_of("FLAKY-SLOW"));
     CHECK(seen.size() == 2);  // the ERP saw it twice: the same key lets it apply it once
     CHECK(keys_of(seen) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-FLAKY-SLOW", "completed")});
+}
+
+TEST_CASE("http sink: one work order's writebacks reach the ERP in the order of its transitions, a retry holds the next") {
+    // `arrived` is refused (503) once the `completed` writeback is already queued behind it:
+    // `completed` must wait for `arrived`, or `arrived` lands last and moves the document back.
+    StateFile state("wb-http-order.db");
+    TempDir mappings("wb-http-order");
+    std::ofstream(mappings.path / "status.yaml")
+        << "name: status-writeback\n"
+           "key: $.event.event_id\n"
+           "when: $.event.status in [\"arrived\", \"completed\"]\n"
+           "request:\n"
+           "  method: POST\n"
+           "  url: { template: \"https://erp.example.com/api/shipments/{{$.document.DocNo}}/status\" }\n"
+           "  headers: { Content-Type: application/json }\n"
+           "  body: { DocNo: $.document.DocNo, Status: $.event.status }\n";
+    std::atomic<bool> refused{false};
+    ErpSimulator erp([&](const Received& r) -> std::optional<fb::test::Response> {
+        if (r.body.find("arrived") != std::string::npos && !refused.exchange(true)) {
+            wait_for([&] { return writebacks_in(state.path, "pending") == 2; });
+            return answer(503, R"({"error":"busy"})");
+        }
+        return answer(200, R"({"ok":true})");
+    });
+    FlowYaml flow;
+    flow.writeback = (mappings.path / "status.yaml").string();
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    flow.extra = "      on: [arrived, completed]\n      timeout: 90s\n";
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc("ORDER-1")).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("1-accepted.json", "WO-delivery-ORDER-1", "o-1"),
+                    status_event("2-en-route.json", "WO-delivery-ORDER-1", "o-2"),
+                    status_event("3-arrived.json", "WO-delivery-ORDER-1", "o-3"),
+                    status_event("4-completed.json", "WO-delivery-ORDER-1", "o-4")});
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 2; }));
+    std::vector<std::string> statuses;
+    for (const auto& r : erp.received("POST", "/api/shipments/ORDER-1/status"))
+        statuses.emplace_back(json::parse(r.body).at("Status").as_string());
+    CHECK(refused);
+    CHECK(statuses == std::vector<std::string>{"arrived", "arrived", "completed"});
+}
+
+TEST_CASE("http sink: the breaker's cooldown runs from the failure, so an ERP that times out is left alone for all of it") {
+    // With the cooldown counted from the send, a timeout as long as the cooldown opened the
+    // breaker already past its end: the next row went at once.
+    StateFile state("wb-http-cooldown.db");
+    std::mutex mutex;
+    std::vector<std::chrono::steady_clock::time_point> arrivals;
+    ErpSimulator erp([&](const Received&) -> std::optional<fb::test::Response> {
+        std::lock_guard lock(mutex);
+        arrivals.push_back(std::chrono::steady_clock::now());
+        if (arrivals.size() == 1) return std::nullopt;  // the first is never answered: a timeout
+        return answer(200, R"({"ok":true})");
+    });
+    FlowYaml flow;
+    flow.sink = "base_url: \"" + erp.url() + "\"";
+    flow.extra = "      breaker: { failures: 1, cooldown: 1s }\n      timeout: 1s\n";
+    RunningApp daemon(http_loop_config(state.path, {flow}));
+    for (const std::string doc : {"COOL-1", "COOL-2"})
+        REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc(doc)).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("4-completed.json", "WO-delivery-COOL-1", "c-1"),
+                    status_event("4-completed.json", "WO-delivery-COOL-2", "c-2")});
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 2; }));
+    std::lock_guard lock(mutex);
+    REQUIRE(arrivals.size() >= 2);
+    // The timeout (1 s from the send) then the whole cooldown (1 s from the failure): a slower
+    // machine only makes the gap longer.
+    CHECK(arrivals[1] - arrivals[0] >= std::chrono::milliseconds(1900));
 }
 
 TEST_CASE("http sink: a request the ERP holds does not hold the shutdown, and is sent again after the restart under its key") {
