@@ -217,6 +217,34 @@ HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
     return out;
 }
 
+namespace {
+
+void mask_strings(json::value& v, const std::vector<std::string>& secrets) {
+    if (auto* s = v.if_string()) {
+        *s = http::mask_secrets(std::string(*s), secrets);
+    } else if (auto* a = v.if_array()) {
+        for (auto& e : *a) mask_strings(e, secrets);
+    } else if (auto* o = v.if_object()) {
+        for (auto& kv : *o) mask_strings(kv.value(), secrets);
+    }
+}
+
+// A JSON answer keeps its shape: only its string values are masked. Masked as text, a secret
+// that is also a word of the answer (a cookie `remember=true`, a tenant named like a key)
+// turned `{"ok": true}` into `{"ok": ***}`, and the success rule judged that, not the answer.
+std::string mask_body(const std::string& body, const std::vector<std::string>& secrets) {
+    json::parse_options limits;
+    limits.max_depth = 64;  // as classify reads it
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec, {}, limits);
+    if (ec || !(v.is_object() || v.is_array())) return http::mask_secrets(body, secrets);
+    if (http::mask_secrets(body, secrets) == body) return body;  // nothing to mask: as the ERP wrote it
+    mask_strings(v, secrets);
+    return json::serialize(v);
+}
+
+}  // namespace
+
 core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) const {
     auto secrets = this->secrets();
     auto mask = [&](const std::string& text) { return http::mask_secrets(text, secrets); };
@@ -240,7 +268,7 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
     }
     core::ErpAnswer a;
     a.status = result.response.status;
-    a.body = mask(result.response.body);
+    a.body = mask_body(result.response.body, secrets);
     for (const auto& [k, v] : result.response.headers) {
         std::string name = k;
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -275,6 +275,27 @@ TEST_CASE("http sink: a login the ERP does not answer (connection refused) is re
     CHECK(writes == 0);  // nothing went to the ERP without a session
 }
 
+TEST_CASE("http sink: a JSON answer keeps its shape when a secret is also a word in it, only its strings are masked") {
+    // The ERP (or a proxy in front of it) sets a cookie whose value is `true`: every cookie
+    // value is masked, and masked as text the answer read {"ok": ***}.
+    fb::test::LoopbackServer erp([&](const fb::test::Request&) {
+        auto res = fb::test::reply(200, R"({"ok":true,"note":"saved, remember=true","user":"pw-SECRET-9"})");
+        res.set(bhttp::field::set_cookie, "remember=true; Path=/");
+        return res;
+    });
+    HttpSink sink(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"
+                          "        vars: { password: pw-SECRET-9 }\n"));
+    sink.send(post("/w"), timeout);  // the cookie is kept from here on
+    auto a = sink.send(post("/w"), timeout);
+    REQUIRE(a.status == 200);
+    INFO(a.body);
+    auto body = json::parse(a.body).as_object();
+    CHECK(body.at("ok") == true);
+    CHECK(body.at("note") == "saved, remember=***");
+    CHECK(body.at("user") == "***");
+    CHECK(a.body.find("pw-SECRET-9") == std::string::npos);
+}
+
 TEST_CASE("fieldbridge check validates http and jsonrpc sinks, and names the line of a mistake") {
     fb::test::TempDir dir("http-sink-check");
     auto flows = [](const std::string& odoo_extra) {
