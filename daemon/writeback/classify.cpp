@@ -45,17 +45,24 @@ json::object response_json(const core::ErpAnswer& a) {
             {"body", ec ? json::value(a.body) : std::move(body)}};
 }
 
+namespace {
+
+// Cut between characters: the trace keeps it as UTF-8 text.
+std::string cut(std::string text, std::size_t limit) {
+    if (text.size() <= limit) return text;
+    while (limit > 0 && (static_cast<unsigned char>(text[limit]) & 0xC0) == 0x80) --limit;
+    return text.substr(0, limit) + "…";
+}
+
+}  // namespace
+
 std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
     std::string out;
     if (a.transport == core::ErpAnswer::Transport::timeout) out = "timeout: " + a.error;
     else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
     else if (a.status == 0 && a.refusal != core::ErpAnswer::Refusal::none) out = a.refusal_reason;  // the sink refused or gave up before an answer
     else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
-    if (out.size() > limit) {  // cut between characters: the trace keeps it as UTF-8 text
-        while (limit > 0 && (static_cast<unsigned char>(out[limit]) & 0xC0) == 0x80) --limit;
-        out = out.substr(0, limit) + "…";
-    }
-    return out;
+    return cut(std::move(out), limit);
 }
 
 Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
@@ -66,7 +73,10 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
     Verdict v{K::retry, retry_after(a), answer_summary(a, 300)};
     auto refused = [&] {  // the sink read the answer's protocol, or a step before it failed
         v.kind = a.refusal == core::ErpAnswer::Refusal::retry ? K::retry : K::permanent;
-        v.reason = a.status == 0 ? a.refusal_reason : a.refusal_reason + "; " + v.reason;
+        // The ERP wrote the refusal (a JSON-RPC error's message): a multi-MB one must not
+        // reach the trace, the dead-letter queue and its Kafka message.
+        auto why = cut(a.refusal_reason, 1000);
+        v.reason = a.status == 0 ? why : why + "; " + v.reason;
         return v;
     };
     if (a.refusal != core::ErpAnswer::Refusal::none && !a.refusal_of_answer) return refused();

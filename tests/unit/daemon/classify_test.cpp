@@ -37,6 +37,23 @@ TEST_CASE("ERP answers are classified: 2xx success, 409/412/428 conflict, 429/5x
     CHECK(classify(slow, nullptr, ctx).kind == Kind::retry);
 }
 
+TEST_CASE("a refusal the ERP wrote at length is cut in the verdict's reason, between characters") {
+    ErpAnswer a = answer(200, R"({"error":{}})");
+    a.refusal = ErpAnswer::Refusal::permanent;
+    a.refusal_of_answer = true;
+    std::string long_text;
+    for (int i = 0; i < 200000; ++i) long_text += "错";  // 3 bytes each: 600 kB
+    a.refusal_reason = "JSON-RPC error odoo.exceptions.UserError: " + long_text;
+    auto v = classify(a, nullptr, {});
+    CHECK(v.kind == Kind::permanent);
+    CHECK(v.reason.size() < 1500);
+    CHECK(v.reason.starts_with("JSON-RPC error odoo.exceptions.UserError: 错错"));
+    auto cut_at = v.reason.find("…");
+    REQUIRE(cut_at != std::string::npos);
+    const std::string prefix = "JSON-RPC error odoo.exceptions.UserError: ";
+    CHECK((cut_at - prefix.size()) % 3 == 0);  // whole characters only: still UTF-8
+}
+
 TEST_CASE("Retry-After is honoured and a refusal carries the ERP's answer") {
     boost::json::object ctx;
     auto v = classify(answer(429, "", {{"retry-after", "7"}}), nullptr, ctx);
