@@ -215,7 +215,11 @@ json::object App::readiness_body() {
     for (const auto& [flow, p] : pauses_->snapshot())
         paused[flow] = json::object{{"intake", p.intake}, {"writeback", p.writeback}, {"since", p.since}};
     status["paused"] = std::move(paused);
-    status["status"] = !ready ? "unavailable" : health_.all_ok() ? "ok" : "degraded";
+    // The way back failing (events not applied, writebacks not sent) degrades like a source:
+    // documents sent now are still taken and published.
+    auto loop = loop_ ? loop_->problem() : std::string();
+    status["status_loop"] = loop.empty() ? json::value("ok") : json::value(loop);
+    status["status"] = !ready ? "unavailable" : health_.all_ok() && loop.empty() ? "ok" : "degraded";
     return status;
 }
 

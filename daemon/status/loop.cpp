@@ -19,6 +19,13 @@ Loop::Loop(const config::Config& config, const std::string& brokers, metrics::Re
 
 Loop::~Loop() { stop(); }
 
+std::string Loop::problem() const {
+    if (consumer_ && !consumer_->healthy()) return "status consumer: " + consumer_->last_error();
+    for (const auto& [flow, worker] : workers_)
+        if (auto p = worker->problem(); !p.empty()) return "writeback worker of flow " + flow + ": " + p;
+    return "";
+}
+
 void Loop::hold_writeback(const std::string& flow, bool held) {
     if (auto it = workers_.find(flow); it != workers_.end()) it->second->hold(held);
 }

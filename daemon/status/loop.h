@@ -22,7 +22,8 @@ public:
          const std::set<std::string>& held = {});
     ~Loop();
     void stop();  // the consumer first (no new writebacks), then the workers
-    bool healthy() const { return !consumer_ || consumer_->healthy(); }
+    // Empty while events are applied and writebacks sent; else what stopped (for /readyz).
+    std::string problem() const;
     // The operator's pause of a flow's writeback (no-op for a flow that does not write back).
     void hold_writeback(const std::string& flow, bool held);
 

@@ -347,6 +347,11 @@ void Worker::refresh_gauges(store::Database& db) {
     }
 }
 
+std::string Worker::problem() const {
+    std::lock_guard lock(mutex_);
+    return problem_;
+}
+
 void Worker::run() {
     pthread_setname_np(pthread_self(), "fb-writeback");
     std::unique_ptr<store::Database> db;
@@ -356,6 +361,8 @@ void Worker::run() {
     } catch (const std::exception& e) {
         spdlog::error("writeback worker for flow {} cannot open the state file: {}",
                       plan_->flow->name, e.what());
+        std::lock_guard lock(mutex_);
+        problem_ = std::string("cannot open the state file: ") + e.what();
         return;
     }
     constexpr int page = 20;

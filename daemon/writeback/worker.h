@@ -34,6 +34,8 @@ public:
     void stop();
     // The operator's pause: nothing is sent while held; the queue keeps growing and waits.
     void hold(bool held);
+    // Empty while the worker runs; why it stopped when it could not (the state file unopenable).
+    std::string problem() const;
 
 private:
     struct Row;
@@ -60,8 +62,9 @@ private:
     metrics::Registry& metrics_;
     std::map<std::string, Breaker> breakers_;  // by endpoint; worker thread only
     std::mt19937_64 random_{std::random_device{}()};
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable cv_;
+    std::string problem_;
     bool woken_ = false;
     bool stopping_ = false;
     bool held_ = false;

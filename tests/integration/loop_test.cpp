@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "ledger/dead_letter.h"
 #include "loop_support.h"
+#include "store/database.h"
 #include "writeback/queue.h"
 #include "support/source_dir.h"
 
@@ -169,6 +170,34 @@ TEST_CASE("an event nested as deep as status.max_depth allows is written back, a
     auto t = trace(state.path, "delivery", "CK20261120-0044");
     CHECK(t.at("final_state") == "failed");
     CHECK(t.at("writebacks").at(0).at("requests").at(0) == "PUT CK20261120-0044-failed.json");
+}
+
+TEST_CASE("a status consumer whose transactions fail shows in /readyz as degraded, and recovers by itself") {
+    StateFile state("loop-readyz.db");
+    TempDir exports("loop-readyz");
+    RunningApp daemon(loop_config(state.path, exports.str()));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment("CK20261120-0043")).status == 202);
+    auto ready = [&] { return http_request(daemon.port(), "GET", "/readyz"); };
+    REQUIRE(ready().json().at("status_loop") == "ok");
+    {
+        // A real failure inside the consumer's transaction, until the trigger is dropped.
+        fb::store::Database injector(state.path);
+        injector.exec("CREATE TRIGGER inject_status_failure BEFORE INSERT ON status_events "
+                      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+        publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                       {sample("status-events/failed-customer-absent.json")});
+        REQUIRE(wait_for([&] { return ready().json().at("status_loop") != "ok"; }));
+        auto r = ready();
+        INFO(r.body);
+        CHECK(r.status == 200);  // documents are still taken: degraded, not unavailable
+        CHECK(r.json().at("status") == "degraded");
+        CHECK_THAT(std::string(r.json().at("status_loop").as_string()), Catch::Contains("injected failure"));
+        injector.exec("DROP TRIGGER inject_status_failure");
+    }
+    REQUIRE(wait_for([&] { return std::filesystem::exists(exports.path / "CK20261120-0043-failed.json"); }));
+    CHECK(wait_for([&] { return ready().json().at("status_loop") == "ok"; }));
+    CHECK(ready().json().at("status") == "ok");
+    CHECK(history_count(state.path, "WO-delivery-CK20261120-0043") == 1);
 }
 
 TEST_CASE("bad status events and unknown work orders are dead-lettered and never block the partition") {
