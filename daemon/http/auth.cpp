@@ -115,11 +115,41 @@ Auth read_auth(config::Section& parent, const std::string& key) {
     return a;
 }
 
+namespace {
+
+// How a secret looks in a URL or a form: percent-encoded (RFC 3986 unreserved kept), upper- or
+// lower-case hex, or with `+` for a space.
+std::vector<std::string> url_forms(const std::string& secret) {
+    std::string upper = boost::urls::encode(secret, boost::urls::unreserved_chars);
+    std::string lower = upper, plus;
+    for (std::size_t i = 0; i < lower.size(); ++i)
+        if (lower[i] == '%') {
+            lower[i + 1] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[i + 1])));
+            lower[i + 2] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[i + 2])));
+        }
+    for (std::size_t i = 0; i < upper.size(); ++i) {
+        if (upper.compare(i, 3, "%20") == 0) plus += '+', i += 2;
+        else plus += upper[i];
+    }
+    std::vector<std::string> out;
+    for (auto* f : {&upper, &lower, &plus})
+        if (*f != secret) out.push_back(*f);
+    return out;
+}
+
+void mask_one(std::string& text, const std::string& secret) {
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+        text.replace(at, secret.size(), "***");
+}
+
+}  // namespace
+
 std::string mask_secrets(std::string text, const std::vector<std::string>& secrets) {
     for (const auto& secret : secrets) {
         if (secret.size() < 4) continue;  // masking "a" would mangle the text and hide nothing
-        for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-            text.replace(at, secret.size(), "***");
+        mask_one(text, secret);
+        // A mapping's url_encode() or the api_key query puts it in the URL encoded.
+        for (const auto& form : url_forms(secret)) mask_one(text, form);
     }
     return text;
 }

@@ -52,6 +52,9 @@ TEST_CASE("secrets are masked in text meant for people") {
     auto a = parse_auth("auth: { basic: { user: erp, password: s3cret } }");
     auto text = mask_secrets("Authorization: Basic ZXJwOnMzY3JldA== password=s3cret", a.secrets());
     CHECK(text == "Authorization: Basic *** password=***");
+    // As a mapping's url_encode() or a query api_key writes it into a URL or a form.
+    CHECK(mask_secrets("GET /x?apikey=ab%2Bcd%2Fef%3D%3D&k=ab%2bcd%2fef%3d%3d p=pass+word", {"ab+cd/ef==", "pass word"}) ==
+          "GET /x?apikey=***&k=*** p=***");
 }
 
 TEST_CASE("a session: login yields a body token, 401 logs in again and the request is sent once more") {
