@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cmath>
+#include <cstdint>
 
 #include "mapping/expr.h"
 
@@ -201,7 +202,8 @@ Val arithmetic(const Expr& e, const Val& a, const Val& b, EvalContext& ctx) {
                 break;
             default:
                 if (y.i == 0) type_error(*e.args[1], y, "a number other than 0");
-                r = x.i % y.i;
+                // INT64_MIN % -1 traps (SIGFPE: its quotient overflows); any x % -1 is 0.
+                r = y.i == -1 ? 0 : x.i % y.i;
         }
         if (!overflow) return Val::of_int(r);
     }
@@ -470,7 +472,9 @@ Val evaluate(const Expr& e, EvalContext& ctx) {
         case Expr::Op::neg: {
             Val v = evaluate(*e.args[0], ctx);
             Val n = number_of(*e.args[0], v);
-            return n.kind == Val::Kind::integer ? Val::of_int(-n.i) : Val::of_real(-n.d);
+            // -INT64_MIN overflows: it becomes a real, as + - * do on overflow.
+            if (n.kind == Val::Kind::integer && n.i != INT64_MIN) return Val::of_int(-n.i);
+            return Val::of_real(-n.number());
         }
         case Expr::Op::not_: {
             Val v = evaluate(*e.args[0], ctx);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <cmath>
+#include <cstdint>
 
 #include "mapping/coerce.h"
 #include "mapping/expr.h"
@@ -448,6 +449,9 @@ Val rounding(const Expr& e, EvalContext& ctx) {
     Val v = arg(e, 0, ctx), n;
     if (v.absent()) return Val{};
     if (!to_number(v, n)) bad_arg(e, 0, v, "a number");
+    // abs(INT64_MIN) has no int64: it becomes a real, as + - * do on overflow.
+    if (n.kind == Val::Kind::integer && How == 3 && n.i == INT64_MIN)
+        return Val::of_real(-double(n.i));
     if (n.kind == Val::Kind::integer) return How == 3 ? Val::of_int(n.i < 0 ? -n.i : n.i) : n;
     double d = n.d;
     if (How == 0) {
