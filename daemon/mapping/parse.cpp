@@ -45,6 +45,16 @@ thread_local const std::vector<std::string>* declared_prefixes = nullptr;
 
 bool name_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
 
+// Walking a path recurses once per `[*]` or filter, and evaluates each filter inside that.
+int path_depth(const Path& p) {
+    int multi = 0, filter = 0;
+    for (const auto& s : p.steps) {
+        if (s.kind == PathStep::Kind::wildcard || s.kind == PathStep::Kind::filter) ++multi;
+        if (s.filter) filter = std::max(filter, s.filter->depth);
+    }
+    return 1 + multi + filter;
+}
+
 class Parser {
   public:
     Parser(std::string_view text, const Origin& at) : t_(text), at_(at) {}
@@ -68,10 +78,40 @@ class Parser {
     std::string_view t_;
     Origin at_;
     std::size_t p_ = 0;
+    int nesting_ = 0;  // parse_or(), `not` and unary `-` calls open now
 
     [[noreturn]] void fail(const std::string& message) { fail_at(p_, message); }
     [[noreturn]] void fail_at(std::size_t offset, const std::string& message) {
-        compile_error(at_, offset, message + " in `" + std::string(t_) + "`");
+        compile_error(at_, offset, message + " in `" + quoted_text() + "`");
+    }
+    // A generated expression can be megabytes; the error names its start, and line:col the spot.
+    std::string quoted_text() const {
+        if (t_.size() <= 400) return std::string(t_);
+        std::size_t cut = 200;
+        while (cut > 0 && (static_cast<unsigned char>(t_[cut]) & 0xC0) == 0x80) --cut;
+        return std::string(t_.substr(0, cut)) + "…";
+    }
+
+    [[noreturn]] void too_deep() {
+        fail("the expression nests more than " + std::to_string(max_expression_depth) +
+             " levels deep (parentheses, calls, filters, `not`/`-` or operators in a row); split "
+             "it into parts under `let:`");
+    }
+    // Parsing recurses once per parenthesis, call, filter, `not` or `-`: bounded, so that
+    // 10 000 `(` fail to compile instead of overflowing the stack.
+    struct Deeper {
+        Parser& p;
+        explicit Deeper(Parser& parser) : p(parser) {
+            if (++p.nesting_ > max_expression_depth) p.too_deep();
+        }
+        ~Deeper() { --p.nesting_; }
+    };
+    // Every child goes through here, so the tree's depth (what evaluating recurses on) is bounded
+    // too: `1 + 1 + …` parses in a loop but makes a tree as deep as it is long.
+    void adopt(Expr& parent, ExprPtr child) {
+        parent.depth = std::max(parent.depth, child->depth + 1);
+        if (parent.depth > max_expression_depth) too_deep();
+        parent.args.push_back(std::move(child));
     }
 
     void check_prefix(const std::string& prefix, std::size_t at, const std::string& written) {
@@ -117,12 +157,13 @@ class Parser {
     ExprPtr binary(Expr::Op op, ExprPtr a, ExprPtr b, Type type) {
         auto e = node(op, a->offset);
         e->type = type;
-        e->args.push_back(std::move(a));
-        e->args.push_back(std::move(b));
+        adopt(*e, std::move(a));
+        adopt(*e, std::move(b));
         return e;
     }
 
     ExprPtr parse_or() {
+        Deeper guard(*this);
         auto e = parse_and();
         while (eat_word("or") || eat("||"))
             e = binary(Expr::Op::or_, std::move(e), parse_and(), Type::boolean);
@@ -138,9 +179,10 @@ class Parser {
         skip();
         std::size_t at = p_;
         if (eat_word("not") || (t_.substr(p_, 1) == "!" && t_.substr(p_, 2) != "!=" && eat("!"))) {
+            Deeper guard(*this);
             auto e = node(Expr::Op::not_, at);
             e->type = Type::boolean;
-            e->args.push_back(parse_not());
+            adopt(*e, parse_not());
             return e;
         }
         return parse_compare();
@@ -159,7 +201,7 @@ class Parser {
             if (eat_word("in")) {
                 auto n = node(Expr::Op::not_, e->offset);
                 n->type = Type::boolean;
-                n->args.push_back(in(std::move(e)));
+                adopt(*n, in(std::move(e)));
                 return n;
             }
             p_ = save;
@@ -218,9 +260,10 @@ class Parser {
         if (p_ < t_.size() && t_[p_] == '-' &&
             !(p_ + 1 < t_.size() && std::isdigit(static_cast<unsigned char>(t_[p_ + 1])))) {
             ++p_;
+            Deeper guard(*this);
             auto e = node(Expr::Op::neg, at);
             e->type = Type::number;
-            e->args.push_back(parse_unary());
+            adopt(*e, parse_unary());
             return e;
         }
         return parse_primary();
@@ -242,7 +285,7 @@ class Parser {
             auto e = node(Expr::Op::list, at);
             e->type = Type::list;
             if (!eat("]")) {
-                do e->args.push_back(parse_or());
+                do adopt(*e, parse_or());
                 while (eat(","));
                 expect("]", "`,` or `]`");
             }
@@ -253,6 +296,7 @@ class Parser {
         if (c == '$' || c == '@') {
             auto e = node(Expr::Op::path, at);
             e->path = parse_path_here();
+            e->depth = path_depth(*e->path);
             return e;
         }
         if (name_char(c)) {
@@ -291,7 +335,7 @@ class Parser {
         e->fn = fn;
         e->type = fn->result;
         if (!eat(")")) {
-            do e->args.push_back(parse_or());
+            do adopt(*e, parse_or());
             while (eat(","));
             expect(")", "`,` or `)`");
         }
@@ -455,6 +499,7 @@ class Parser {
             }
         }
         path->text = std::string(t_.substr(start, p_ - start));
+        if (path_depth(*path) > max_expression_depth) too_deep();
         return path;
     }
 };

@@ -38,3 +38,47 @@ TEST_CASE("the smallest integer with % -1, / -1, unary minus and abs() has a def
     CHECK(value_of("abs(-5)", doc) == "5");
     CHECK(value_of("-$.PackSize", doc) == "1");
 }
+
+namespace {
+
+std::string compile_error_of(const std::string& expr) {
+    try {
+        work_order_mapping("  attributes: { x: { expr: '" + expr + "' } }\n");
+    } catch (const CompileError& e) {
+        return e.what();
+    }
+    return "compiled";
+}
+
+std::string repeated(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("an expression nested too deep is a compile error at its line, not a stack overflow") {
+    // Each of these overflowed the stack (rc 139) in check, test and at daemon start.
+    const std::string deep[] = {
+        repeated("(", 10000) + "1" + repeated(")", 10000),
+        "1" + repeated(" + 1", 100000),
+        "true" + repeated(" and true", 100000),
+        repeated("- ", 100000) + "1",
+        repeated("not ", 100000) + "true",
+        repeated("[", 10000) + repeated("]", 10000),
+        repeated("abs(", 10000) + "1" + repeated(")", 10000),
+        "count($.a" + repeated("[*]", 100000) + ")",
+        "count($.a" + repeated("[?(@.b", 5000) + repeated(")]", 5000) + ")",
+    };
+    for (const auto& expr : deep) {
+        auto error = compile_error_of(expr);
+        INFO(error.substr(0, 200));
+        CHECK_THAT(error, Catch::StartsWith("m.yaml:4:"));
+        CHECK_THAT(error, Catch::Contains("nests more than 200 levels deep"));
+        CHECK(error.size() < 1000);  // the text is quoted by its start only
+    }
+    // Just inside the bound still compiles and evaluates.
+    CHECK(value_of(repeated("(", 150) + "1" + repeated(")", 150), R"({"DocNo": "1"})") == "1");
+    CHECK(value_of("0" + repeated(" + 1", 150), R"({"DocNo": "1"})") == "150");
+}
