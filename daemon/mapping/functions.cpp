@@ -335,13 +335,17 @@ Val fn_replace(const Expr& e, EvalContext& ctx) {
     auto to = text_arg(e, 2, ctx, a2);
     if (from.empty()) return Val::of_string(s);
     auto& out = ctx.scratch_string();
+    // Counted as it grows, so a long `to` on every match fails before it makes gigabytes.
+    std::size_t given = utf8_length(s), to_chars = utf8_length(to), made = 0;
     for (std::size_t p = 0;;) {
         auto q = s.find(from, p);
-        if (q == std::string_view::npos) {
-            out.append(s.substr(p));
-            break;
-        }
-        out.append(s.substr(p, q - p)).append(to);
+        auto kept = s.substr(p, q == std::string_view::npos ? q : q - p);
+        made += utf8_length(kept);
+        out.append(kept);
+        if (q == std::string_view::npos) break;
+        made += to_chars;
+        check_made_length(e, made, given);
+        out.append(to);
         p = q + from.size();
     }
     return string_of(out);
@@ -423,11 +427,17 @@ Val fn_pad_left(const Expr& e, EvalContext& ctx) {
     if (absent) return Val{};
     std::int64_t width = int_arg(e, 1, ctx);
     // The width may come from the document: bounded like every text the language makes.
-    if (width > 65536) bad_arg(e, 1, arg(e, 1, ctx), "a width of at most 65536");
+    if (width > std::int64_t(max_made_text))
+        bad_arg(e, 1, arg(e, 1, ctx), "a width of at most 65536");
     std::string_view pad = e.args.size() > 2 ? text_arg(e, 2, ctx, a2) : std::string_view{};
     if (pad.empty()) pad = " ";
     auto& out = ctx.scratch_string();
-    for (auto n = std::int64_t(utf8_length(s)); n < width; ++n) out.append(pad);
+    // The pad repeats and its last copy is cut, in characters, to exactly the width:
+    // pad_left("7", 4, "00") is "0007". A pad longer than the width is cut too.
+    std::int64_t missing = width - std::int64_t(utf8_length(s));
+    std::int64_t pad_chars = std::int64_t(utf8_length(pad));
+    for (std::int64_t n = 0; n < missing; n += pad_chars)
+        out.append(pad.substr(0, utf8_offset(pad, missing - n)));
     out.append(s);
     return string_of(out);
 }

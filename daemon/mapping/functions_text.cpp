@@ -8,6 +8,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -58,7 +59,58 @@ void check_length(const Expr& e, std::string_view text) {
 
 re2::StringPiece piece(std::string_view s) { return re2::StringPiece(s.data(), s.size()); }
 
+// Bytes of the UTF-8 character at `p` (1 for a byte that starts none, as RE2 steps).
+std::size_t char_length(std::string_view s, std::size_t p) {
+    auto c = static_cast<unsigned char>(s[p]);
+    std::size_t n = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF8 ? 4 : 1;
+    if (p + n > s.size()) return 1;
+    for (std::size_t i = 1; i < n; ++i)
+        if ((static_cast<unsigned char>(s[p + i]) & 0xC0) != 0x80) return 1;
+    return n;
+}
+
+// RE2::GlobalReplace's loop, checking the result as it grows: GlobalReplace would build the whole
+// result first, and a document's long rewrite on every match makes gigabytes.
+void replace_all(const Expr& e, std::string_view s, std::string_view rewrite, std::string& out) {
+    const RE2& re = *e.regex;
+    int nvec = 1 + RE2::MaxSubmatch(piece(rewrite));
+    if (nvec > 1 + re.NumberOfCapturingGroups() || nvec > 10) {  // GlobalReplace replaces nothing
+        out.assign(s);
+        return;
+    }
+    re2::StringPiece vec[10];
+    std::size_t given = utf8_length(s), made = 0, counted = 0, p = 0;
+    const char* last_end = nullptr;
+    while (p <= s.size() &&
+           re.Match(piece(s), p, s.size(), RE2::UNANCHORED, vec, nvec)) {
+        std::size_t at = std::size_t(vec[0].data() - s.data());
+        out.append(s.substr(p, at - p));
+        if (vec[0].data() == last_end && vec[0].empty()) {
+            // An empty match just where the last one ended: step over one character.
+            std::size_t n = p < s.size() ? char_length(s, p) : 1;
+            out.append(s.substr(std::min(p, s.size()), n));
+            p += n;
+        } else {
+            re.Rewrite(&out, piece(rewrite), vec, nvec);
+            p = at + vec[0].size();
+            last_end = s.data() + p;
+        }
+        made += utf8_length(std::string_view(out).substr(counted));
+        counted = out.size();
+        check_made_length(e, made, given);
+    }
+    if (p < s.size()) out.append(s.substr(p));
+}
+
 }  // namespace
+
+void check_made_length(const Expr& e, std::size_t made, std::size_t given) {
+    std::size_t limit = std::max(max_made_text, given);
+    if (made <= limit) return;
+    throw EvalError{"a result of at most " + std::to_string(limit) + " characters from " +
+                        std::string(e.fn->name) + "()",
+                    "one of more than " + std::to_string(limit), ""};
+}
 
 bool text_argument(const Expr& e, std::size_t i, EvalContext& ctx, std::string_view& out) {
     return text_of(e, i, ctx, out);
@@ -100,8 +152,7 @@ Val call_replace_re(const Expr& e, EvalContext& ctx) {
     check_length(e, s);
     if (!text_of(e, 2, ctx, to)) to = {};
     auto& out = ctx.scratch_string();
-    out.assign(s);
-    RE2::GlobalReplace(&out, *e.regex, piece(to));
+    replace_all(e, s, to, out);
     return Val::of_string(out);
 }
 

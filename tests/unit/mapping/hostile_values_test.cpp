@@ -82,3 +82,50 @@ TEST_CASE("an expression nested too deep is a compile error at its line, not a s
     CHECK(value_of(repeated("(", 150) + "1" + repeated(")", 150), R"({"DocNo": "1"})") == "1");
     CHECK(value_of("0" + repeated(" + 1", 150), R"({"DocNo": "1"})") == "150");
 }
+
+TEST_CASE("pad_left pads to exactly the width, in characters, whatever the pad's length") {
+    const std::string doc = R"({"DocNo": "1", "Pad": ")" + std::string(100000, '0') + "\"}";
+    // The whole pad went on once per missing character: "0000007".
+    CHECK(value_of("pad_left(\"7\", 4, \"00\")", doc) == R"("0007")");
+    CHECK(value_of("pad_left(\"7\", 4, \"abc\")", doc) == R"("abc7")");
+    CHECK(value_of("pad_left(\"7\", 6, \"ab\")", doc) == R"("ababa7")");
+    CHECK(value_of("pad_left(\"7\", 3, \"中文\")", doc) == R"("中文7")");
+    CHECK(value_of("pad_left(\"7\", 4, \"中文\")", doc) == R"("中文中7")");
+    CHECK(value_of("pad_left(\"12345\", 3, \"0\")", doc) == R"("12345")");
+    CHECK(value_of("pad_left(\"7\", 3)", doc) == R"("  7")");
+    // A document's 100 000-character pad made 65535 copies of it; now the width is the bound.
+    CHECK(value_of("pad_left(\"7\", 5, $.Pad)", doc) == R"("00007")");
+    CHECK(value_of("string(len(pad_left(\"7\", 65536, $.Pad)))", doc) == R"("65536")");
+}
+
+TEST_CASE("replace and replace_re make at most 65536 characters, or no more than their text") {
+    const std::string a(20000, 'a'), t(20000, 't');
+    const std::string doc =
+        R"({"DocNo": "1", "S": ")" + a + R"(", "T": ")" + t + R"(", "Short": "abca", "X": "xx"})";
+    // 20 000 × 20 000 characters was a 400 MB string.
+    CHECK_THAT(value_of("replace($.S, \"a\", $.T)", doc),
+               Catch::Contains("expected a result of at most 65536 characters from replace(), "
+                               "found one of more than 65536"));
+    CHECK_THAT(value_of("replace_re($.S, \"a\", $.T)", doc),
+               Catch::Contains("expected a result of at most 65536 characters from replace_re()"));
+    CHECK_THAT(value_of("replace_re($.S, \"\", $.T)", doc),
+               Catch::Contains("expected a result of at most 65536 characters from replace_re()"));
+    // Within the bound, and any replacement that does not lengthen a long text, still work.
+    CHECK(value_of("string(len(replace($.S, \"a\", \"bcd\")))", doc) == R"("60000")");
+    const std::string long_doc = R"({"DocNo": "1", "L": ")" + std::string(100000, 'a') + "\"}";
+    CHECK(value_of("string(len(replace($.L, \"a\", \"b\")))", long_doc) == R"("100000")");
+    CHECK(value_of("string(len(replace_re($.S, \"a\", \"bb\")))", doc) == R"("40000")");
+    CHECK_THAT(value_of("replace($.L, \"a\", \"bb\")", long_doc),
+               Catch::Contains("at most 100000 characters from replace()"));
+    CHECK(value_of("replace($.Short, \"a\", $.X)", doc) == R"("xxbcxx")");
+    CHECK(value_of("replace($.Short, \"a\", \"\")", doc) == R"("bc")");
+    // replace_re's own loop keeps RE2's way with groups and empty matches.
+    CHECK(value_of("replace_re($.Short, \"(a)\", \"[\\\\1]\")", doc) == R"("[a]bc[a]")");
+    CHECK(value_of("replace_re(\"abc\", \"x*\", \"-\")", doc) == R"("-a-b-c-")");
+    CHECK(value_of("replace_re(\"中文\", \"\", \"-\")", doc) == R"("-中-文-")");
+    CHECK(value_of("replace_re(\"aaa\", \"a*\", \"-\")", doc) == R"("-")");
+    CHECK(value_of("replace_re(\"baaac\", \"a*\", \"-\")", doc) == R"("-b-c-")");
+    CHECK(value_of("replace_re(\"Doe, John\", \"(\\\\w+), (\\\\w+)\", \"\\\\2 \\\\1\")", doc) ==
+          R"("John Doe")");
+    CHECK(value_of("replace_re(\"abc\", \"z\", \"-\")", doc) == R"("abc")");
+}
