@@ -202,10 +202,11 @@ void append_entity(std::string_view name, std::string& out) {
 void decode_into(std::string_view s, std::string& out) {
     for (std::size_t p = 0; p < s.size();) {
         if (s[p] == '&') {
-            auto semi = s.find(';', p + 1);
-            if (semi != std::string_view::npos && semi - p <= 10) {
-                append_entity(s.substr(p + 1, semi - p - 1), out);
-                p = semi + 1;
+            // An entity is at most 9 characters: looking no further keeps "&&&…" linear.
+            auto semi = s.substr(p + 1, 10).find(';');
+            if (semi != std::string_view::npos) {
+                append_entity(s.substr(p + 1, semi), out);
+                p += semi + 2;
                 continue;
             }
         }
@@ -223,51 +224,102 @@ Val call_decode_entities(const Expr& e, EvalContext& ctx) {
     return Val::of_string(out);
 }
 
-// Tags go (each becomes a space so words do not run together), the contents of <script> and
-// <style> go, entities are decoded (&nbsp; to a space), and runs of spaces become one.
-Val call_strip_html(const Expr& e, EvalContext& ctx) {
-    std::string_view s;
-    if (!text_of(e, 0, ctx, s)) return Val{};
-    std::string text;
+namespace {
+
+bool ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// One past the '>' that closes the tag at `p`, or npos. A quoted attribute value may hold a '>'
+// (`<a title="1>2">`), so quotes after `=` are skipped whole.
+std::size_t tag_end(std::string_view s, std::size_t p) {
+    for (std::size_t q = p + 1; q < s.size(); ++q) {
+        if (s[q] == '>') return q + 1;
+        if (s[q] != '=') continue;
+        std::size_t v = q + 1;
+        while (v < s.size() && std::isspace(static_cast<unsigned char>(s[v]))) ++v;
+        if (v < s.size() && (s[v] == '"' || s[v] == '\'')) {
+            q = s.find(s[v], v + 1);
+            if (q == std::string_view::npos) return q;
+        } else {
+            q = v - 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+// Where `</tag` starts at or after `from`, in any case (`</SCRIPT>`), or npos.
+std::size_t closing_tag(std::string_view s, std::size_t from, std::string_view tag) {
+    for (auto q = s.find("</", from); q != std::string_view::npos; q = s.find("</", q + 2)) {
+        auto name = s.substr(q + 2, tag.size());
+        if (name.size() == tag.size() &&
+            std::equal(name.begin(), name.end(), tag.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == b;
+            }))
+            return q;
+    }
+    return std::string_view::npos;
+}
+
+// The markup gone from `s`: a tag becomes a space, a comment nothing, <script> and <style> go with
+// their contents. A '<' that starts no tag (not a letter, '/', '!' or '?' after it) is text:
+// "Qty < 5". What is left unclosed at the end is dropped.
+void strip_tags(std::string_view s, std::string& text) {
     for (std::size_t p = 0; p < s.size();) {
-        if (s[p] != '<') {
+        char next = p + 1 < s.size() ? s[p + 1] : '\0';
+        if (s[p] != '<' || !(ascii_letter(next) || next == '/' || next == '!' || next == '?')) {
             text += s[p++];
             continue;
         }
-        auto close = s.find('>', p);
-        if (close == std::string_view::npos) break;  // an unclosed tag: drop the rest of it
+        if (s.substr(p, 4) == "<!--") {  // `<!-->` and `<!--->` are empty comments too
+            auto close = s.find("-->", p + 2);
+            if (close == std::string_view::npos) return;
+            p = close + 3;
+            continue;
+        }
+        auto end = tag_end(s, p);
+        if (end == std::string_view::npos) return;
         std::string tag;
-        for (std::size_t q = p + 1; q < close && (std::isalnum(static_cast<unsigned char>(s[q])) ||
-                                                  (q == p + 1 && s[q] == '/'));
-             ++q)
+        for (std::size_t q = p + 1; q < end && std::isalnum(static_cast<unsigned char>(s[q])); ++q)
             tag += char(std::tolower(static_cast<unsigned char>(s[q])));
-        p = close + 1;
+        p = end;
         if (tag == "script" || tag == "style") {
-            auto end = s.find("</" + tag, p);
-            if (end == std::string_view::npos) break;
-            p = end;
+            p = closing_tag(s, p, tag);
+            if (p == std::string_view::npos) return;
             continue;
         }
         text += ' ';
     }
-    auto& out = ctx.scratch_string();
-    std::string decoded;
-    decode_into(text, decoded);
-    // &nbsp; is layout, not content: in plain text it is a space like any other.
-    for (auto at = decoded.find("\u00a0"); at != std::string::npos; at = decoded.find("\u00a0", at))
-        decoded.replace(at, 2, " ");
+}
+
+// Runs of spaces become one, and none at the ends. &nbsp; (U+00A0) is layout, not content: in
+// plain text it is a space like any other.
+void collapse_spaces(std::string_view s, std::string& out) {
     bool space = true;  // also trims the start
-    for (char c : decoded) {
-        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        if (ws) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        bool nbsp = s.substr(i, 2) == "\u00a0";
+        if (nbsp || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
             if (!space) out += ' ';
             space = true;
+            i += nbsp;
         } else {
-            out += c;
+            out += s[i];
             space = false;
         }
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
+}
+
+}  // namespace
+
+// Tags go, entities are decoded (&nbsp; to a space), and runs of spaces become one; one pass
+// each, so the time is linear in the text.
+Val call_strip_html(const Expr& e, EvalContext& ctx) {
+    std::string_view s;
+    if (!text_of(e, 0, ctx, s)) return Val{};
+    std::string text, decoded;
+    strip_tags(s, text);
+    decode_into(text, decoded);
+    auto& out = ctx.scratch_string();
+    collapse_spaces(decoded, out);
     return Val::of_string(out);
 }
 
