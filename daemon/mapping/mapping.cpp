@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "mapping/evaluate_rule.h"
 #include "mapping/schema_check.h"
@@ -508,6 +509,7 @@ std::vector<MapResult> map_input(const Plan& plan, const json::value& input, boo
     if (plan.group_by) {
         // Rows of one document keep their order; documents keep the order of their first row.
         std::vector<std::pair<std::string, json::array>> groups;
+        std::unordered_map<std::string, std::size_t> group_of;  // key → index in groups
         EvalContext& ctx = thread_context();
         for (const auto* r : refs) {
             ctx.reset();
@@ -524,13 +526,10 @@ std::vector<MapResult> map_input(const Plan& plan, const json::value& input, boo
                             *r));
                 continue;
             }
-            auto it = std::find_if(groups.begin(), groups.end(),
-                                   [&](const auto& g) { return g.first == key; });
-            if (it == groups.end()) {
-                groups.emplace_back(key, json::array{});
-                it = groups.end() - 1;
-            }
-            it->second.push_back(*r);
+            // A hash lookup, not a search of the groups: 100 000 distinct keys were quadratic.
+            auto [at, added] = group_of.try_emplace(key, groups.size());
+            if (added) groups.emplace_back(std::move(key), json::array{});
+            groups[at->second].second.push_back(*r);
         }
         for (auto& [key, lines] : groups) {
             json::object doc =

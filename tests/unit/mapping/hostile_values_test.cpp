@@ -164,3 +164,30 @@ TEST_CASE("strip_html on a large text: every &nbsp; a space, every & kept") {
     CHECK(value_of("string(len(strip_html($.H)))", R"({"DocNo": "1", "H": ")" + amps + "\"}") ==
           R"("200000")");
 }
+
+TEST_CASE("group_by with many distinct keys keeps first-seen order and each key's rows") {
+    // Each row searched every group so far: 100 000 distinct keys took 30 s.
+    auto m = Mapping::compile(
+        "key: $.No\ndocuments: $.rows[*]\ncolumns: [No, Sku]\ngroup_by: $.No\n"
+        "work_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
+        "  address: { text: a }\n  items: { each: \"$.lines[*]\", fields: { sku: $.Sku, quantity: 1 } }\n",
+        "m.yaml");
+    const int n = 20000;
+    json::array rows;
+    for (int i = 0; i < n; ++i) rows.push_back(json::array{"K" + std::to_string(n - i), "a"});
+    rows.push_back(json::array{"K" + std::to_string(n), "b"});  // the first key, again at the end
+    rows.push_back(json::array{"1", "c"});                      // keys compare as text
+    rows.push_back(json::array{1, "d"});
+    auto out = m->map(json::value{{"rows", rows}});
+    REQUIRE(out.size() == std::size_t(n) + 1);
+    bool in_order = true;
+    for (int i = 0; i < n; ++i) in_order = in_order && out[i].document_id == "K" + std::to_string(n - i);
+    CHECK(in_order);
+    const auto& first = out[0].work_order.at("items").as_array();
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].at("sku") == "a");
+    CHECK(first[1].at("sku") == "b");
+    CHECK(out[1].work_order.at("items").as_array().size() == 1);
+    CHECK(out[n].document_id == "1");
+    CHECK(out[n].work_order.at("items").as_array().size() == 2);
+}
