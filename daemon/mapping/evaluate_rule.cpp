@@ -21,6 +21,17 @@ bool finite(const Val& v) {
     return true;
 }
 
+// 0001-01-01T00:00 and 10000-01-01T00:00 in seconds since 1970: the years a date/time is
+// written in (four digits), and where a work order's dates must fall.
+constexpr std::int64_t start_of_0001 = -62135596800;
+constexpr std::int64_t end_of_9999 = 253402300800;
+
+[[noreturn]] void out_of_years(const TimeRule& t, const Val& v) {
+    throw EvalError{t.add.empty() ? "a date/time within the years 0001–9999"
+                                  : "a date/time within the years 0001–9999 after `add:`",
+                    describe(v), ""};
+}
+
 }  // namespace
 
 std::string Evaluator::field_name() const {
@@ -248,9 +259,17 @@ Val Evaluator::time(const Rule& r, const Val& v) {
         if (n.absent()) continue;
         if (!to_number(n, num))
             throw EvalError{"a number to add", describe(n), std::string(amount->input_path())};
-        utc += std::int64_t(num.number() * double(unit));
+        // More than the years 0001–9999 span is no date, and past int64 converting is undefined.
+        double shift = num.number() * double(unit);
+        if (!(std::fabs(shift) < double(end_of_9999 - start_of_0001)))
+            throw EvalError{"an amount to add that keeps the date within the years 0001–9999",
+                            describe(n), std::string(amount->input_path())};
+        utc += std::int64_t(shift);
     }
+    // A day's margin for the offset: the zone database is asked only about writable years.
+    if (utc < start_of_0001 - 86400 || utc >= end_of_9999 + 86400) out_of_years(t, v);
     int offset = out_zone ? offset_at(out_zone, utc) : w.has_offset ? w.offset_seconds : 0;
+    if (utc + offset < start_of_0001 || utc + offset >= end_of_9999) out_of_years(t, v);
     auto& out = ctx_.scratch_string();
     if (t.output)
         format_pattern(*t.output, utc, offset, out);

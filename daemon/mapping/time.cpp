@@ -116,6 +116,11 @@ bool parse_rfc3339(std::string_view s, WallTime& out) {
     return p == s.size() && finish(f, out);
 }
 
+// Seconds (or ms) since the epoch that parse_unix and parse_sap read: within the years
+// -1200 … 5138 that parse_time_of_day's sums hold, and far from int64's ends (-INT64_MIN overflows).
+constexpr std::int64_t max_unix_seconds = 100'000'000'000;
+constexpr std::int64_t max_unix_ms = 100'000'000'000'000;
+
 // /Date(1763769600000)/ or /Date(1763626542123+0000)/: milliseconds since the epoch, UTC.
 bool parse_sap(std::string_view s, WallTime& out) {
     if (s.substr(0, 6) != "/Date(" || s.size() < 9 || s.substr(s.size() - 2) != ")/") return false;
@@ -123,6 +128,7 @@ bool parse_sap(std::string_view s, WallTime& out) {
     std::int64_t ms = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), ms);
     if (r.ec != std::errc() || r.ptr == s.data()) return false;
+    if (ms >= max_unix_ms || ms <= -max_unix_ms) return false;
     std::size_t p = std::size_t(r.ptr - s.data());
     int offset = 0;
     if (p < s.size() && !(zone_offset(s, p, offset) && p == s.size())) return false;
@@ -135,12 +141,12 @@ bool parse_sap(std::string_view s, WallTime& out) {
 }
 
 // 1795167667 (seconds) or 1795167667123 (ms) since the epoch, UTC; an optional minus, digits only
-// (no fraction, no exponent), within the years -1200 … 5138 that parse_time_of_day's sums hold.
+// (no fraction, no exponent), within the years -1200 … 5138.
 bool parse_unix(std::string_view s, bool millis, WallTime& out) {
     std::int64_t n = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), n);
     if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty() || s.front() == '+') return false;
-    const std::int64_t limit = millis ? 100'000'000'000'000 : 100'000'000'000;
+    const std::int64_t limit = millis ? max_unix_ms : max_unix_seconds;
     if (n >= limit || n <= -limit) return false;
     std::int64_t secs = millis ? (n >= 0 ? n / 1000 : -((-n + 999) / 1000)) : n;
     out.local_seconds = secs;
@@ -288,18 +294,15 @@ std::optional<std::int64_t> parse_duration(std::string_view s) {
         }
         if (p >= s.size()) return std::nullopt;
         char unit = s[p++];
-        if (!in_time && unit == 'D')
-            total += n * 86400;
-        else if (!in_time && unit == 'W')
-            total += n * 7 * 86400;
-        else if (in_time && unit == 'H')
-            total += n * 3600;
-        else if (in_time && unit == 'M')
-            total += n * 60;
-        else if (in_time && unit == 'S')
-            total += n;
-        else if (n == 0 && (unit == 'Y' || unit == 'M')) {
-        } else
+        std::int64_t seconds = !in_time && unit == 'D'  ? 86400
+                               : !in_time && unit == 'W' ? 7 * 86400
+                               : in_time && unit == 'H'  ? 3600
+                               : in_time && unit == 'M'  ? 60
+                               : in_time && unit == 'S'  ? 1
+                                                         : 0;
+        if (seconds == 0 && !(n == 0 && (unit == 'Y' || unit == 'M'))) return std::nullopt;
+        // A document's P99999999999999999D overflowed int64 (undefined): it is no duration.
+        if (__builtin_mul_overflow(n, seconds, &n) || __builtin_add_overflow(total, n, &total))
             return std::nullopt;
         any = true;
     }

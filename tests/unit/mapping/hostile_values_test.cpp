@@ -191,3 +191,66 @@ TEST_CASE("group_by with many distinct keys keeps first-seen order and each key'
     CHECK(out[n].document_id == "1");
     CHECK(out[n].work_order.at("items").as_array().size() == 2);
 }
+
+namespace {
+
+// The `due_by` a time rule makes from `doc`, as JSON, or "failed: …".
+std::string due_by(const std::string& rule, const std::string& doc) {
+    auto r = map_one(*work_order_mapping("  due_by: " + rule + "\n"), doc);
+    if (r.kind == MapResult::Kind::failed) return "failed: " + r.error->message();
+    return json::serialize(r.work_order.at("due_by"));
+}
+
+}  // namespace
+
+TEST_CASE("a date moved or read past the years 0001-9999 fails the document, never garbage") {
+    const std::string add = "{ path: $.At, time: rfc3339, add: { days: $.N } }";
+    auto at = [](const std::string& n) {
+        return R"({"DocNo": "1", "At": "2026-11-20T08:00:00Z", "N": )" + n + "}";
+    };
+    CHECK(due_by(add, at("2")) == R"("2026-11-22T08:00:00Z")");
+    CHECK(due_by(add, at("-2")) == R"("2026-11-18T08:00:00Z")");
+    // 1e300 days was an out-of-range double converted to int64 (undefined): garbage years.
+    CHECK_THAT(due_by(add, at("1e300")),
+               Catch::Contains("expected an amount to add that keeps the date within the years "
+                               "0001–9999, found 1e+300"));
+    CHECK_THAT(due_by(add, at("-9223372036854775808")),
+               Catch::Contains("an amount to add that keeps the date within the years 0001–9999"));
+    // Within int64 but past the year 9999 (or before 0001): a clear error, not "10000-…".
+    CHECK_THAT(due_by(add, at("3000000")),
+               Catch::Contains("expected a date/time within the years 0001–9999 after `add:`"));
+    CHECK_THAT(due_by(add, at("-800000")),
+               Catch::Contains("expected a date/time within the years 0001–9999 after `add:`"));
+    CHECK(due_by(add, at("2912119")) == R"("9999-12-31T08:00:00Z")");
+    CHECK_THAT(due_by(add, at("2912120")), Catch::Contains("within the years 0001–9999 after"));
+    const std::string hours = "{ path: $.At, time: rfc3339, add: { hours: $.N } }";
+    CHECK_THAT(due_by(hours, at("1e18")), Catch::Contains("within the years 0001–9999"));
+
+    const std::string sap = "{ path: $.At, time: sap }";
+    auto sap_at = [](const std::string& ms) {
+        return R"({"DocNo": "1", "At": "/Date()" + ms + R"()/"})";
+    };
+    CHECK(due_by(sap, sap_at("1763769600000")) == R"("2025-11-22T00:00:00Z")");
+    // Negating INT64_MIN was undefined; beyond parse_unix's range it is no SAP date.
+    CHECK_THAT(due_by(sap, sap_at("-9223372036854775808")),
+               Catch::Contains("expected a SAP date such as /Date(1763769600000)/"));
+    CHECK_THAT(due_by(sap, sap_at("9223372036854775807")),
+               Catch::Contains("expected a SAP date such as /Date(1763769600000)/"));
+    CHECK_THAT(due_by(sap, sap_at("-99999999999999")),
+               Catch::Contains("expected a date/time within the years 0001–9999"));
+    CHECK_THAT(due_by("{ path: $.At, time: unix }", R"({"DocNo": "1", "At": -99999999999})"),
+               Catch::Contains("expected a date/time within the years 0001–9999"));
+    CHECK(due_by(sap, sap_at("-62135596800000")) == R"("0001-01-01T00:00:00Z")");
+}
+
+TEST_CASE("a time of day as a duration too long for int64 is no time of day") {
+    const std::string rule = "{ path: $.D, time: \"%Y-%m-%d\", tz: UTC, at: $.T }";
+    auto at = [&](const std::string& t) {
+        return due_by(rule, R"({"DocNo": "1", "D": "2026-11-20", "T": ")" + t + "\"}");
+    };
+    CHECK(at("PT9H30M") == R"("2026-11-20T09:30:00+00:00")");
+    // n * 86400 overflowed int64 (undefined): this one wrapped to 16:59:44.
+    CHECK_THAT(at("P213503982334602D"), Catch::Contains("expected a time of day"));
+    CHECK_THAT(at("P106751991167301D"), Catch::Contains("expected a time of day"));
+    CHECK_THAT(at("PT9223372036854775807H"), Catch::Contains("expected a time of day"));
+}
