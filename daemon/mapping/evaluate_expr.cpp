@@ -107,9 +107,9 @@ void walk(const Path& p, std::size_t step, const json::value* v, EvalContext& ct
                         visit(e);
                         if (!out && *single) return;
                     }
-                } else {
+                } else if (!v->is_null()) {
                     visit(*v);  // XML's lone repeated element: an object where a list might be
-                }
+                }  // JSON's null where a list might be is none: `{"data": null}` has no documents
                 return;
             }
         }

@@ -254,3 +254,21 @@ TEST_CASE("a time of day as a duration too long for int64 is no time of day") {
     CHECK_THAT(at("P106751991167301D"), Catch::Contains("expected a time of day"));
     CHECK_THAT(at("PT9223372036854775807H"), Catch::Contains("expected a time of day"));
 }
+
+TEST_CASE("a null where the documents' list belongs is no documents, not one null document") {
+    auto m = Mapping::compile(
+        "key: $.No\ndocuments: $.data[*]\nwork_order:\n  type: delivery\n  source_ref: $.No\n"
+        "  customer: { name: c }\n  address: { text: a }\n",
+        "m.yaml");
+    auto out = m->map(json::parse(R"({"data": null})"));
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].kind == MapResult::Kind::failed);
+    CHECK(out[0].error->field == "documents");
+    CHECK_THAT(out[0].error->message(), Catch::Contains("expected documents for mapping"));
+    CHECK(m->map(json::parse(R"({"data": []})")).empty());  // an empty page is no error
+    CHECK(m->map(json::parse(R"({"data": {"No": "A"}})")).at(0).document_id == "A");
+    // The same null is an empty list to every [*] and filter.
+    const std::string doc = R"({"DocNo": "1", "Lines": null})";
+    CHECK(value_of("count($.Lines[*])", doc) == "0");
+    CHECK(value_of("count($.Lines[?(@.Qty > 0)])", doc) == "0");
+}
