@@ -272,3 +272,9 @@ TEST_CASE("a null where the documents' list belongs is no documents, not one nul
     CHECK(value_of("count($.Lines[*])", doc) == "0");
     CHECK(value_of("count($.Lines[?(@.Qty > 0)])", doc) == "0");
 }
+
+TEST_CASE("upper and lower change ASCII letters only, as the language reference says") {
+    const std::string doc = R"({"DocNo": "1"})";
+    CHECK(value_of("upper(\"café straße 中文 ab\")", doc) == R"("CAFé STRAßE 中文 AB")");
+    CHECK(value_of("lower(\"ÉCOLE ABC\")", doc) == R"("École abc")");
+}
