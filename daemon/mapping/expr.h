@@ -86,7 +86,7 @@ struct Expr {
     bool per_element = false;  // count(list, x): x reads `@`, so it is a predicate
     std::shared_ptr<const re2::RE2> regex;  // matches()/capture()/replace_re(): compiled once
     // Levels of the tree from here down (filters in a path included). Evaluating recurses once a
-    // level, so the parser bounds it (max_expression_depth) and no expression can overflow the stack.
+    // level, so the parser bounds it (max_expression_depth): no expression overflows the stack.
     int depth = 1;
 };
 constexpr int max_expression_depth = 200;

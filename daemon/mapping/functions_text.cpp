@@ -81,8 +81,7 @@ void replace_all(const Expr& e, std::string_view s, std::string_view rewrite, st
     re2::StringPiece vec[10];
     std::size_t given = utf8_length(s), made = 0, counted = 0, p = 0;
     const char* last_end = nullptr;
-    while (p <= s.size() &&
-           re.Match(piece(s), p, s.size(), RE2::UNANCHORED, vec, nvec)) {
+    while (p <= s.size() && re.Match(piece(s), p, s.size(), RE2::UNANCHORED, vec, nvec)) {
         std::size_t at = std::size_t(vec[0].data() - s.data());
         out.append(s.substr(p, at - p));
         if (vec[0].data() == last_end && vec[0].empty()) {

@@ -117,7 +117,8 @@ bool parse_rfc3339(std::string_view s, WallTime& out) {
 }
 
 // Seconds (or ms) since the epoch that parse_unix and parse_sap read: within the years
-// -1200 … 5138 that parse_time_of_day's sums hold, and far from int64's ends (-INT64_MIN overflows).
+// -1200 … 5138 that parse_time_of_day's sums hold, and far from int64's ends (where negating
+// INT64_MIN overflows).
 constexpr std::int64_t max_unix_seconds = 100'000'000'000;
 constexpr std::int64_t max_unix_ms = 100'000'000'000'000;
 
@@ -294,7 +295,7 @@ std::optional<std::int64_t> parse_duration(std::string_view s) {
         }
         if (p >= s.size()) return std::nullopt;
         char unit = s[p++];
-        std::int64_t seconds = !in_time && unit == 'D'  ? 86400
+        std::int64_t seconds = !in_time && unit == 'D'   ? 86400
                                : !in_time && unit == 'W' ? 7 * 86400
                                : in_time && unit == 'H'  ? 3600
                                : in_time && unit == 'M'  ? 60

@@ -153,7 +153,7 @@ TEST_CASE("strip_html keeps a < that starts no tag, ends comments at --> and ski
     CHECK(value_of("strip_html(\"x&nbsp;&nbsp;<i>y</i>&#160;z\")", doc) == R"("x y z")");
 }
 
-TEST_CASE("strip_html on a large text: every &nbsp; a space, every & kept") {
+TEST_CASE("strip_html on a large text: every nbsp entity a space, every & kept") {
     // The &nbsp; pass was quadratic (800 000 took 15 s), and so was "&&&…" without a `;`.
     std::string nbsp, amps(200000, '&');
     for (int i = 0; i < 200000; ++i) nbsp += "x&nbsp;";
@@ -170,7 +170,8 @@ TEST_CASE("group_by with many distinct keys keeps first-seen order and each key'
     auto m = Mapping::compile(
         "key: $.No\ndocuments: $.rows[*]\ncolumns: [No, Sku]\ngroup_by: $.No\n"
         "work_order:\n  type: delivery\n  source_ref: $.No\n  customer: { name: c }\n"
-        "  address: { text: a }\n  items: { each: \"$.lines[*]\", fields: { sku: $.Sku, quantity: 1 } }\n",
+        "  address: { text: a }\n"
+        "  items: { each: \"$.lines[*]\", fields: { sku: $.Sku, quantity: 1 } }\n",
         "m.yaml");
     const int n = 20000;
     json::array rows;
@@ -181,7 +182,8 @@ TEST_CASE("group_by with many distinct keys keeps first-seen order and each key'
     auto out = m->map(json::value{{"rows", rows}});
     REQUIRE(out.size() == std::size_t(n) + 1);
     bool in_order = true;
-    for (int i = 0; i < n; ++i) in_order = in_order && out[i].document_id == "K" + std::to_string(n - i);
+    for (int i = 0; i < n; ++i)
+        in_order = in_order && out[i].document_id == "K" + std::to_string(n - i);
     CHECK(in_order);
     const auto& first = out[0].work_order.at("items").as_array();
     REQUIRE(first.size() == 2);
@@ -291,6 +293,8 @@ TEST_CASE("distinct over many values keeps the first of each, in order") {
     CHECK_THAT(joined, Catch::EndsWith(",14998,14999,x\""));
     // The number 1 is not the text "1"; 1.0 is the number 1 again; empty values are left out.
     const std::string none = R"({"DocNo": "1"})";
-    CHECK(value_of("count(distinct([\"1\", 1, 1.0, \"\", null, true, \"true\", true]))", none) == "4");
-    CHECK(value_of("join(distinct([\"b\", \"a\", \"b\", \"c\", \"a\"]), \",\")", none) == R"("b,a,c")");
+    CHECK(value_of("count(distinct([\"1\", 1, 1.0, \"\", null, true, \"true\", true]))", none) ==
+          "4");
+    CHECK(value_of("join(distinct([\"b\", \"a\", \"b\", \"c\", \"a\"]), \",\")", none) ==
+          R"("b,a,c")");
 }
