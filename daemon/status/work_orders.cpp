@@ -190,10 +190,17 @@ int WorkOrders::prune_documents(const FlowLives& flows, std::int64_t now_ms) {
                            "work_order_id FROM work_orders WHERE flow = ?1 AND closed_at < ?2 "
                            "AND closed_at IS NOT NULL) AND work_order_id NOT IN (SELECT "
                            "work_order_id FROM writebacks WHERE state = 'pending')");
+    // A done writeback's context holds the same document (and its answers the ERP's): gone with
+    // it. A dead one keeps both, for its replay.
+    store::Statement forget(db_.handle(),
+                            "UPDATE writebacks SET context = x'', answers = NULL WHERE state = 'done' AND "
+                            "length(context) > 0 AND work_order_id IN (SELECT work_order_id FROM work_orders "
+                            "WHERE flow = ?1 AND closed_at < ?2 AND closed_at IS NOT NULL)");
     for (const auto& [name, life] : flows) {
         auto keep = life.config->writeback.retention.count();
         prune.bind(1, name).bind(2, now_ms - keep).step();
         removed += db_.changes();
+        forget.bind(1, name).bind(2, now_ms - keep).step();
     }
     return removed;
 }

@@ -200,6 +200,26 @@ TEST_CASE("a status consumer whose transactions fail shows in /readyz as degrade
     CHECK(history_count(state.path, "WO-delivery-CK20261120-0043") == 1);
 }
 
+TEST_CASE("past writeback.retention a closed work order's document is gone, from its done writeback's context too") {
+    StateFile state("loop-retention.db");
+    TempDir exports("loop-retention");
+    auto text = loop_config_text(state.path, exports.str());
+    const std::string retry = "      retry: { initial: 100ms, max: 1s }\n";
+    text.replace(text.find(retry), retry.size(), retry + "      retention: 1ms\n");
+    RunningApp daemon(fb::config::parse(text, "loop.yaml", FB_SOURCE_DIR));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment("CK20261120-0043")).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {sample("status-events/failed-customer-absent.json")});
+    REQUIRE(wait_for([&] { return std::filesystem::exists(exports.path / "CK20261120-0043-failed.json"); }));
+    // The status consumer's housekeeping (every 5 s) prunes both.
+    CHECK(wait_for([&] { return query_int(state.path, "SELECT count(*) FROM work_order_documents") == 0; }));
+    CHECK(wait_for([&] {
+        return query_int(state.path, "SELECT count(*) FROM writebacks WHERE state = 'done' AND length(context) = 0") == 1;
+    }));
+    CHECK(query_int(state.path, "SELECT count(*) FROM writebacks WHERE answers IS NOT NULL") == 0);
+    CHECK(trace(state.path, "delivery", "CK20261120-0043").at("final_state") == "failed");  // the history stays
+}
+
 TEST_CASE("bad status events and unknown work orders are dead-lettered and never block the partition") {
     StateFile state("loop-bad.db");
     TempDir exports("loop-bad");
