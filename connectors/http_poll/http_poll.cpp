@@ -58,12 +58,14 @@ private:
     bool commit(const Page& page, const Cursor& next);
     void hold_back_last_group(Page& page, boost::json::array& carry);
     void count_error(const Page& page);
+    bool start_again(const Page& page);
 
     ingest::SourceContext& ctx_;
     const Spec& spec_;
     Poller poller_;
     Cursor cursor_;
     int failures_ = 0;
+    int shifts_ = 0;  // polls in a row started again because the ERP's rows moved
     std::uint64_t logins_seen_ = 0;
     // The empty detail answers already logged and counted: a record in the overlap window is
     // read again each poll, and its deleted thirdparty is one warning, not one a poll.
@@ -122,6 +124,7 @@ bool PollSource::poll() {
             if (!ctx_.sleep_for(ctx_.retry().delay(++failures_, page.retry_after))) return false;
             continue;
         }
+        if (page.shifted) return start_again(page);
         failures_ = 0;
         records_.add(page.records.size());
         for (const auto& none : page.details_none) {
@@ -149,8 +152,25 @@ bool PollSource::poll() {
         }
         state = *page.next;
     }
+    shifts_ = 0;
     last_success_.set(now_ms() / 1000);
     return false;
+}
+
+// The pages committed so far stand; the rest is asked again from the cursor they stored (every
+// record not yet read is at or after it). An ERP whose rows move on every page, or that ignores
+// the offset, would have the poll start again forever: past a few times it is a failure.
+bool PollSource::start_again(const Page& page) {
+    constexpr int tolerated = 3;
+    if (++shifts_ <= tolerated) {
+        spdlog::info("flow {}: {}; the poll starts again from the stored cursor", ctx_.flow().name, page.reason);
+        return true;
+    }
+    ctx_.counter("fieldbridge_source_errors_total", "Failed requests, by kind", "kind=\"shifted\"").add();
+    auto reason = page.reason + " (" + std::to_string(shifts_) + " polls in a row; does the ERP sort by the cursor and honour the offset?)";
+    ctx_.failing(reason);
+    spdlog::warn("flow {}: {}", ctx_.flow().name, reason);
+    return ctx_.sleep_for(ctx_.retry().delay(shifts_ - tolerated));
 }
 
 // Prepends the rows carried from the previous page; when more pages follow, the rows of the

@@ -278,8 +278,18 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
         return page;
     }
     if (records->is_array()) page.records = records->as_array();
+    const std::size_t answered = page.records.size();
+    if (state.boundary) {
+        if (page.records.empty() || page.records.front() != *state.boundary) {
+            page.shifted = true;
+            page.reason = "the record last on the page before (offset " + std::to_string(state.offset) +
+                          ") is not first on this one: the ERP's rows moved between the two requests";
+            return page;
+        }
+        page.records.erase(page.records.begin());  // committed with the page before
+    }
     bool empty = page.records.empty();
-    bool full = page.records.size() >= spec_.size;
+    bool full = answered >= spec_.size;
     std::optional<bool> more_flag;
     if (!spec_.more.empty() && !empty) {  // the ERP's own "more pages follow" flag decides
         const auto* more = find_path(page.body, spec_.more);
@@ -305,7 +315,11 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
             break;
         case Spec::Paging::offset:
             if (full) {
-                next.offset += page.records.size();
+                // Asked again from the last record (boundary_check), so a shift shows.
+                bool overlap = spec_.boundary_check && answered >= 2 && !page.records.empty();
+                next.offset += overlap ? answered - 1 : answered;
+                next.boundary.reset();
+                if (overlap) next.boundary = page.records.back();
                 page.next = next;
             }
             break;

@@ -27,6 +27,8 @@ struct PageState {
     std::size_t offset = 0;  // offset paging
     std::string token;       // token paging
     std::string next_url;    // next_link paging: the ERP's next link
+    // offset paging with boundary_check: the page before's last record, asked again as the first
+    std::optional<boost::json::value> boundary;
 };
 
 // One request and its answer, checked: transport, HTTP status, JSON, the `error:` rule.
@@ -57,6 +59,9 @@ struct Page : Exchange {
     // Detail answers that matched the detail's `empty_answer:` (a deleted thirdparty's 404),
     // read as no value: one line each, `detail `thirdparty`: HTTP 404 … read as none`.
     std::vector<std::string> details_none;
+    // offset paging: the page before's last record did not come back first (the ERP's rows
+    // moved between the requests); nothing of this page counts, the poll starts again.
+    bool shifted = false;
 };
 
 class Poller {

@@ -115,6 +115,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     if (!spec->more.empty() && spec->paging == Spec::Paging::none)
         p.fail(p.get("more"), p.where() + ".more needs a paging type: with `none` there is only one page");
     spec->size = p.integer("size", spec->size, 1, 100000);
+    if (spec->paging == Spec::Paging::offset) spec->boundary_check = p.boolean("boundary_check", true);
     spec->max_pages = p.integer("max_pages", spec->max_pages, 1, 1000000);
     p.reject_unknown();
 

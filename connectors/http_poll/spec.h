@@ -75,6 +75,11 @@ struct Spec : core::SourceSpec {
     // even after a short one; empty: the paging type's own end rule alone.
     std::string more;
     std::size_t size = 100;  // offset / page_number: the page size (a shorter page is the last)
+    // offset: each page is asked from the last record of the page before, which must come back
+    // first; when it does not, rows moved between the two requests (one before it changed and
+    // left the window), and the rows after it shifted past the offset: the poll starts again
+    // from the stored cursor instead of skipping them.
+    bool boundary_check = true;
     std::size_t max_pages = 1000;  // per poll: a guard against an ERP that pages forever
 
     struct Cursor {

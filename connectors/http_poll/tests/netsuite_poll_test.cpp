@@ -139,7 +139,7 @@ std::string netsuite_flow(const Account& a, const std::string& initial, int size
            "        expires_in: $.expires_in\n"
            "      every: 100ms\n"
            "      records: $.items\n"
-           "      paging: { type: offset, size: " + std::to_string(size) + ", more: $.hasMore }\n"
+           "      paging: { type: offset, size: " + std::to_string(size) + ", more: $.hasMore, boundary_check: false }\n"
            "      cursor: { time: $.lastmodified, id: $.id, tz: Europe/Berlin, overlap: 5m, initial: \"" + initial + "\" }\n";
 }
 

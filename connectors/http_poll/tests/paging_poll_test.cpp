@@ -29,20 +29,20 @@ namespace json = boost::json;
 
 namespace {
 
-enum class Style { page_number, token, odata_v4, odata_v4_lines_apart };
+enum class Style { page_number, token, odata_v4, odata_v4_lines_apart, offset };
 
 // Shipments sorted by (ModifyTime, DocNo), served in pages of the style asked for. Every page
 // request is remembered (its page number, token or skip), so a test can prove which were asked.
 class PagedErp {
 public:
-    PagedErp(Style style, int records, bool token_on_last_page = false)
-        : style_(style), token_on_last_(token_on_last_page), server_([this](const fb::test::Request& r) { return handle(r); }) {
+    PagedErp(Style style, int records, bool token_on_last_page = false, int spacing_minutes = 1)
+        : style_(style), token_on_last_(token_on_last_page), spacing_minutes_(spacing_minutes), server_([this](const fb::test::Request& r) { return handle(r); }) {
         auto sample = json::parse(read_file(std::string(FB_SOURCE_DIR) + "/tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json"));
         for (int i = 0; i < records; ++i) {
             auto doc = sample.as_object();
             doc["DocNo"] = "PG-" + std::to_string(100 + i);
             char at[40];
-            std::snprintf(at, sizeof at, "2026-11-20T10:%02d:00+08:00", i);
+            std::snprintf(at, sizeof at, "2026-11-20T%02d:%02d:00+08:00", 10 + i * spacing_minutes_ / 60, i * spacing_minutes_ % 60);
             doc["ModifyTime"] = at;
             rows_.push_back(doc);
         }
@@ -55,6 +55,12 @@ public:
     int requests() const {
         std::lock_guard lock(mutex_);
         return requests_;
+    }
+    // Once the first page has been served: the record at `index` is changed (now the latest),
+    // so every record after it moves one place up, as in a real ERP between two requests.
+    void change_after_first_page(std::size_t index) {
+        std::lock_guard lock(mutex_);
+        change_index_ = index;
     }
     // Next links written absolute, to another host (a hostile or misconfigured ERP).
     void send_next_links_to(const std::string& base) {
@@ -93,6 +99,11 @@ private:
                 asked_.insert("token " + q["page_token"]);
                 from = q["page_token"].empty() ? 0 : std::stoul(q["page_token"].substr(1));  // "t6" → 6
                 break;
+            case Style::offset:
+                if (target->path() != "/api/shipments") return fb::test::reply(404, "{}");
+                asked_.insert("offset " + q["offset"]);
+                from = std::stoul(q["offset"]);
+                break;
             case Style::odata_v4:
             case Style::odata_v4_lines_apart:
                 if (target->path() != "/odata/v4/Shipments") return fb::test::reply(404, "{}");
@@ -121,6 +132,13 @@ private:
             answer["items"] = page;
             answer["total"] = hits.size();
         }
+        if (change_index_ && from == 0) {
+            auto changed = rows_[*change_index_];
+            changed["ModifyTime"] = "2026-11-20T23:00:00+08:00";
+            rows_.erase(rows_.begin() + static_cast<std::ptrdiff_t>(*change_index_));
+            rows_.push_back(changed);
+            change_index_.reset();
+        }
         return fb::test::reply(200, json::serialize(answer));
     }
 
@@ -148,6 +166,8 @@ private:
 
     Style style_;
     bool token_on_last_;
+    int spacing_minutes_;
+    std::optional<std::size_t> change_index_;
     mutable std::mutex mutex_;
     std::vector<json::object> rows_;
     std::set<std::string> asked_;
@@ -200,6 +220,7 @@ struct PagingPoll {
 };
 
 const char* page_url = "{{$.vars.base}}/api/shipments?since={{$.cursor.since}}&page={{$.page.number}}&size={{$.page.size}}";
+const char* offset_url = "{{$.vars.base}}/api/shipments?since={{$.cursor.since}}&offset={{$.page.offset}}&size={{$.page.size}}";
 const char* token_url = "{{$.vars.base}}/api/shipments?since={{$.cursor.since}}&size={{$.page.size}}&page_token={{$.page.token}}";
 
 }  // namespace
@@ -347,4 +368,19 @@ TEST_CASE("a next link's origin: default ports and case are the same place, othe
     CHECK_THAT(foreign_link("https://erp.local/a", "http://erp.local/b"), Catch::Contains("leads to http://erp.local,"));
     CHECK_THAT(foreign_link("http://erp.local/a", "http://erp.local:443/b"), Catch::Contains("not followed"));
     CHECK_THAT(foreign_link("http://erp.local/a", "javascript:x"), Catch::Contains("`javascript:x`"));
+}
+
+TEST_CASE("offset paging: a record changed between two pages shifts the rest, and none of them is skipped") {
+    // 20 shipments 10 minutes apart (over 3 hours: more than the hour of overlap), pages of 5.
+    // After page 1, PG-101 changes: PG-105 moves to offset 4, already read. Asked from offset 5
+    // it was never read, and the cursor passed it by more than the overlap.
+    PagingPoll t;
+    PagedErp erp(Style::offset, 20, false, 10);
+    erp.change_after_first_page(1);
+    RunningApp app(t.config(erp, offset_url, "      records: $.items\n      paging: { type: offset, size: 5 }\n"));
+    auto orders = t.work_orders(app, "PG-101", 20);  // PG-101's change is its time only: unchanged
+    CHECK(orders.size() == 20);
+    CHECK(orders["PG-105"] == 1);
+    for (const auto& [id, n] : orders) CHECK(n == 1);
+    CHECK(erp.asked().count("offset 4") == 1);  // page 2 is asked from page 1's last record
 }

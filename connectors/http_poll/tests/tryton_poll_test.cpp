@@ -208,8 +208,8 @@ TEST_CASE("Tryton: Session base64 header from the login answer, typed datetimes 
     CHECK(orders.size() == 5);
     for (const auto& [id, n] : orders) CHECK(n == 1);
     auto offsets = erp.offsets();
-    REQUIRE(offsets.size() >= 3);
-    CHECK(std::vector<std::int64_t>(offsets.begin(), offsets.begin() + 3) == std::vector<std::int64_t>{0, 2, 4});
+    REQUIRE(offsets.size() >= 5);  // pages of 2, each from the last record of the page before
+    CHECK(std::vector<std::int64_t>(offsets.begin(), offsets.begin() + 5) == std::vector<std::int64_t>{0, 1, 2, 3, 4});
     CHECK(erp.logins() == 1);
     CHECK(t.cursor("time") == "2026-11-21T07:30:00");
     const auto& wo = latest.at("CS-0003").at("work_order");
