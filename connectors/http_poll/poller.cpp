@@ -98,6 +98,19 @@ std::string origin_of(const std::string& url) {
     return origin;
 }
 
+// Why `next` is the page just asked for, or empty. An ERP that answers a page's own link (or the
+// token it was sent) as the next one would be read again and again, up to max_pages — with
+// catch_up for ever — and the poll would look healthy all along.
+std::string repeated_page(const PageState& sent, const PageState& next, const std::string& sent_url) {
+    if (!next.next_url.empty() && (next.next_url == sent.next_url || next.next_url == sent_url))
+        return "the next link is the link just requested (" + next.next_url.substr(0, 200) +
+               "): the ERP repeats its page; not followed";
+    if (!next.token.empty() && next.token == sent.token)
+        return "the next page token is the token just sent (`" + next.token.substr(0, 100) +
+               "`): the ERP repeats its page; not followed";
+    return {};
+}
+
 }  // namespace
 
 std::string foreign_link(const std::string& request_url, const std::string& link) {
@@ -343,7 +356,8 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
             }
             break;
     }
-    if (!page.reason.empty()) {  // a next link to another host: the page fails, nothing of it is committed
+    if (page.reason.empty() && page.next) page.reason = repeated_page(state, *page.next, page.sent.url);
+    if (!page.reason.empty()) {  // a next link to another host, or a page repeated: the page fails, nothing of it is committed
         page.error = Page::Error::decode;
         page.reason = http::mask_secrets(page.reason, secrets());
         page.next.reset();

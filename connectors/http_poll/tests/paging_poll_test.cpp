@@ -68,6 +68,13 @@ public:
         next_base_ = base;
     }
 
+    // A broken ERP that answers a page as its own next page: the next link is the link just
+    // asked for, the token the one just sent (on the first page, which is sent none, a real one).
+    void repeat_pages() {
+        std::lock_guard lock(mutex_);
+        repeat_ = true;
+    }
+
 private:
     std::optional<fb::test::Response> handle(const fb::test::Request& req) {
         std::lock_guard lock(mutex_);
@@ -123,11 +130,13 @@ private:
             // The last page has no token at all; or, with token_on_last_page, an ERP that always
             // answers a token and ends with an empty page.
             if (more || (token_on_last_ && !page.empty())) answer["next_page_token"] = "t" + next;
+            if (repeat_ && !q["page_token"].empty()) answer["next_page_token"] = q["page_token"];
         } else if (style_ == Style::odata_v4 || style_ == Style::odata_v4_lines_apart) {
             answer["value"] = page;
             if (more)  // relative to the request's URL, as OData v4 allows
                 answer["@odata.nextLink"] = (next_base_.empty() ? "" : next_base_ + "/odata/v4/") + "Shipments?since=" + q["since"] +
                                             "&$top=" + q["$top"] + "&$skiptoken=" + next;
+            if (more && repeat_) answer["@odata.nextLink"] = target_text;  // the page's own link
         } else {
             answer["items"] = page;
             answer["total"] = hits.size();
@@ -172,6 +181,7 @@ private:
     std::vector<json::object> rows_;
     std::set<std::string> asked_;
     std::string next_base_;
+    bool repeat_ = false;
     int requests_ = 0;
     fb::test::LoopbackServer server_;
 };
@@ -274,6 +284,43 @@ TEST_CASE("OData v4: a relative @odata.nextLink is followed, a page without one 
     CHECK(orders.size() == 8);
     for (const auto& [id, n] : orders) CHECK(n == 1);
     CHECK(erp.asked() == std::set<std::string>{"skip ", "skip 3", "skip 6"});
+}
+
+// An ERP that answers a page as its own next page would be read again and again — up to
+// max_pages, with catch_up for ever — while /readyz said healthy: the page fails instead, naming
+// the link or the token, and is retried with backoff.
+TEST_CASE("a next link or token that repeats the page just asked for fails the page, naming it") {
+    PagingPoll t;
+    auto failing_because = [&](RunningApp& app, const std::string& part) {
+        std::string why;
+        REQUIRE(eventually([&] {
+            auto ready = http_request(app.port(), "GET", "/readyz").json();
+            if (ready.at("status") != "degraded") return false;
+            why = std::string(ready.at("sources").at("delivery").as_string());
+            return why.find(part) != std::string::npos;
+        }));
+        return why;
+    };
+    SECTION("a next link to the page itself") {
+        PagedErp erp(Style::odata_v4, 8);
+        erp.repeat_pages();
+        RunningApp app(t.config(erp, "{{$.vars.base}}/odata/v4/Shipments?since={{$.cursor.since}}&$top={{$.page.size}}",
+                                "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 3 }\n"));
+        auto why = failing_because(app, "the next link is the link just requested");
+        CHECK_THAT(why, Catch::Contains("(" + erp.base() + "/odata/v4/Shipments?since=") &&
+                            Catch::Contains("the ERP repeats its page"));
+        CHECK(t.cursor_id().empty());  // nothing of the page is committed
+        CHECK(erp.asked() == std::set<std::string>{"skip "});
+    }
+    SECTION("a token equal to the one just sent") {
+        PagedErp erp(Style::token, 8);
+        erp.repeat_pages();  // page 1 answers t3; page 2, sent t3, answers t3 again
+        RunningApp app(t.config(erp, token_url,
+                                "      records: $.items\n      paging: { type: token, next: $.next_page_token, size: 3 }\n"));
+        auto why = failing_because(app, "the next page token is the token just sent (`t3`)");
+        CHECK(t.cursor_id() == "PG-102");  // page 1 is committed, page 2 is not
+        CHECK(erp.asked() == std::set<std::string>{"token ", "token t3"});
+    }
 }
 
 // A shipment's lines at their own URL, paged by the ERP (4 lines, 2 a page): the detail follows
