@@ -25,6 +25,12 @@ namespace {
 
 std::int64_t now_ms() { return core::now_unix_ms(); }
 
+// A page after the first that fails this many times in a row ends the poll: its next link or
+// token is paging state the ERP keeps, and it expires (OData's $skiptoken, Salesforce's
+// nextRecordsUrl), so asking again with it may never succeed. The next poll starts from the
+// committed cursor (committed page by page), which loses nothing.
+constexpr int later_page_tries = 3;
+
 class PollSource : public core::Source {
 public:
     explicit PollSource(ingest::SourceContext& ctx)
@@ -59,6 +65,8 @@ private:
     void hold_back_last_group(Page& page, boost::json::array& carry);
     void count_error(const Page& page);
     bool start_again(const Page& page);
+    bool restart_from_cursor(std::size_t number);
+    void completed();  // a poll read to its end (or to max_pages)
 
     ingest::SourceContext& ctx_;
     const Spec& spec_;
@@ -66,6 +74,9 @@ private:
     Cursor cursor_;
     int failures_ = 0;
     int shifts_ = 0;  // polls in a row started again because the ERP's rows moved
+    // A poll was ended by a later page failing: the source stays failing until a poll reads to
+    // its end, not only to its first page again.
+    bool cut_short_ = false;
     std::uint64_t logins_seen_ = 0;
     // The empty detail answers already logged and counted: a record in the overlap window is
     // read again each poll, and its deleted thirdparty is one warning, not one a poll.
@@ -111,6 +122,7 @@ bool PollSource::poll() {
     PageState state;
     std::size_t pages = 0;
     json::array carry;  // group_rows: the last document's rows, waiting for the rest of them
+    int page_failures = 0;  // of the page in hand
     for (;;) {
         if (!ctx_.wait_for_room()) return false;  // backpressure: the ERP waits, nothing is lost
         auto page = poller_.fetch(start, state, now_ms());
@@ -122,10 +134,12 @@ bool PollSource::poll() {
             spdlog::warn("flow {}: poll failed ({}): {}", ctx_.flow().name, to_string(page.error), page.reason);
             // The same page again, later; the cursor stays where the last commit left it.
             if (!ctx_.sleep_for(ctx_.retry().delay(++failures_, page.retry_after))) return false;
+            if (pages > 0 && ++page_failures >= later_page_tries) return restart_from_cursor(pages + 1);
             continue;
         }
         if (page.shifted) return start_again(page);
         failures_ = 0;
+        page_failures = 0;
         records_.add(page.records.size());
         for (const auto& none : page.details_none) {
             if (details_none_seen_.size() >= 10000) details_none_seen_.clear();  // bounded; at worst said again
@@ -141,19 +155,18 @@ bool PollSource::poll() {
                          ctx_.flow().name, unreadable, spec_.cursor.time);
         if (!commit(page, next)) return false;
         core::crash_point("poll.committed");
-        ctx_.healthy();
+        if (!cut_short_) ctx_.healthy();
         pages_.add();
         cursor_ = next;
         lag_.set((now_ms() - cursor_.time_ms) / 1000);
         if (!page.next) break;
         if (++pages >= spec_.max_pages) {
-            last_success_.set(now_ms() / 1000);
+            completed();
             return spec_.catch_up;  // cut short: more is waiting
         }
         state = *page.next;
     }
-    shifts_ = 0;
-    last_success_.set(now_ms() / 1000);
+    completed();
     return false;
 }
 
@@ -171,6 +184,23 @@ bool PollSource::start_again(const Page& page) {
     ctx_.failing(reason);
     spdlog::warn("flow {}: {}", ctx_.flow().name, reason);
     return ctx_.sleep_for(ctx_.retry().delay(shifts_ - tolerated));
+}
+
+// Ends a poll whose page `number` kept failing; true: the next poll follows at once (it has
+// waited the backoff already), from the committed cursor, with a new first page.
+bool PollSource::restart_from_cursor(std::size_t number) {
+    spdlog::warn("flow {}: page {} failed {} times in a row: its next link or token may have expired; "
+                 "the next poll starts again from the committed cursor",
+                 ctx_.flow().name, number, later_page_tries);
+    cut_short_ = true;
+    return true;
+}
+
+void PollSource::completed() {
+    cut_short_ = false;
+    shifts_ = 0;
+    ctx_.healthy();
+    last_success_.set(now_ms() / 1000);
 }
 
 // Prepends the rows carried from the previous page; when more pages follow, the rows of the

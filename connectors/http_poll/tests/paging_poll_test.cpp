@@ -62,6 +62,10 @@ public:
         std::lock_guard lock(mutex_);
         change_index_ = index;
     }
+    int expired() const {
+        std::lock_guard lock(mutex_);
+        return expired_;
+    }
     // Next links written absolute, to another host (a hostile or misconfigured ERP).
     void send_next_links_to(const std::string& base) {
         std::lock_guard lock(mutex_);
@@ -73,6 +77,15 @@ public:
     void repeat_pages() {
         std::lock_guard lock(mutex_);
         repeat_ = true;
+    }
+    // Next links that are server-side state, as OData's $skiptoken and Salesforce's
+    // nextRecordsUrl are: each carries the generation it was given out in, and one of an older
+    // generation is answered 400 "expired". The generation moves on right after the first page
+    // with a next link is answered (its paging state timed out): that link is dead when used.
+    void expire_first_next_link() {
+        std::lock_guard lock(mutex_);
+        expiring_ = true;
+        expire_after_first_ = true;
     }
 
 private:
@@ -114,6 +127,14 @@ private:
             case Style::odata_v4:
             case Style::odata_v4_lines_apart:
                 if (target->path() != "/odata/v4/Shipments") return fb::test::reply(404, "{}");
+                if (auto tilde = q["$skiptoken"].find('~'); tilde != std::string::npos) {  // "3~0": skip 3, generation 0
+                    if (std::stoi(q["$skiptoken"].substr(tilde + 1)) != generation_) {
+                        asked_.insert("expired " + q["$skiptoken"]);
+                        ++expired_;
+                        return fb::test::reply(400, R"({"error":{"code":"BadRequest","message":"The skip token has expired"}})");
+                    }
+                    q["$skiptoken"].resize(tilde);
+                }
                 asked_.insert("skip " + q["$skiptoken"]);
                 from = q["$skiptoken"].empty() ? 0 : std::stoul(q["$skiptoken"]);
                 answer["@odata.context"] = "$metadata#Shipments";
@@ -133,10 +154,12 @@ private:
             if (repeat_ && !q["page_token"].empty()) answer["next_page_token"] = q["page_token"];
         } else if (style_ == Style::odata_v4 || style_ == Style::odata_v4_lines_apart) {
             answer["value"] = page;
+            if (expiring_) next += "~" + std::to_string(generation_);
             if (more)  // relative to the request's URL, as OData v4 allows
                 answer["@odata.nextLink"] = (next_base_.empty() ? "" : next_base_ + "/odata/v4/") + "Shipments?since=" + q["since"] +
                                             "&$top=" + q["$top"] + "&$skiptoken=" + next;
             if (more && repeat_) answer["@odata.nextLink"] = target_text;  // the page's own link
+            if (more && expire_after_first_) expire_after_first_ = false, ++generation_;
         } else {
             answer["items"] = page;
             answer["total"] = hits.size();
@@ -181,7 +204,8 @@ private:
     std::vector<json::object> rows_;
     std::set<std::string> asked_;
     std::string next_base_;
-    bool repeat_ = false;
+    bool repeat_ = false, expiring_ = false, expire_after_first_ = false;
+    int generation_ = 0, expired_ = 0;
     int requests_ = 0;
     fb::test::LoopbackServer server_;
 };
@@ -321,6 +345,25 @@ TEST_CASE("a next link or token that repeats the page just asked for fails the p
         CHECK(t.cursor_id() == "PG-102");  // page 1 is committed, page 2 is not
         CHECK(erp.asked() == std::set<std::string>{"token ", "token t3"});
     }
+}
+
+// Server-side paging state expires (OData's $skiptoken, Salesforce's nextRecordsUrl): page 2's
+// link is dead by the time it is used, and asking with it again would fail for ever. After three
+// failures in a row the poll ends and the next one starts from the committed cursor, with a new
+// first page and new links.
+TEST_CASE("a later page that keeps failing ends the poll: the next one starts from the committed cursor") {
+    PagingPoll t;
+    PagedErp erp(Style::odata_v4, 8);  // 3 + 3 + 2
+    erp.expire_first_next_link();
+    RunningApp app(t.config(erp, "{{$.vars.base}}/odata/v4/Shipments?since={{$.cursor.since}}&$top={{$.page.size}}",
+                            "      records: $.value\n      paging: { type: next_link, next: \"$['@odata.nextLink']\", size: 3 }\n"));
+    auto orders = t.work_orders(app, "PG-107", 8);
+    CHECK(orders.size() == 8);
+    for (const auto& [id, n] : orders) CHECK(n == 1);
+    CHECK(erp.expired() == 3);  // the dead link asked for three times, then never again
+    CHECK(erp.asked().count("expired 3~0") == 1);
+    CHECK(erp.asked().count("skip 6") == 1);  // the new poll's links lead on to the end
+    CHECK(http_request(app.port(), "GET", "/readyz").json().at("status") == "ok");
 }
 
 // A shipment's lines at their own URL, paged by the ERP (4 lines, 2 a page): the detail follows
