@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <string_view>
@@ -22,6 +23,23 @@ std::int64_t days_from_civil(int y, unsigned m, unsigned d) {  // Howard Hinnant
     const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return std::int64_t(era) * 146097 + std::int64_t(doe) - 719468;
+}
+
+// "+05:30", "+0530" or "+05" (ISO 8601's extended, basic and hours-only forms) to minutes east
+// of UTC. Read digit by digit: "%2d:%2d" took "+0530" for +05:00.
+std::optional<int> parse_offset(std::string_view s) {
+    auto digit = [&](std::size_t i) { return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); };
+    auto two = [&](std::size_t i) { return (s[i] - '0') * 10 + (s[i + 1] - '0'); };
+    if (s.size() < 3 || (s[0] != '+' && s[0] != '-') || !digit(1) || !digit(2)) return std::nullopt;
+    int hours = two(1), minutes = 0;
+    std::size_t at = 3;
+    if (at < s.size()) {
+        if (s[at] == ':') ++at;
+        if (!digit(at) || !digit(at + 1) || at + 2 != s.size()) return std::nullopt;
+        minutes = two(at);
+    }
+    if (hours > 23 || minutes > 59) return std::nullopt;
+    return (s[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
 }
 
 std::optional<std::int64_t> parse_text(const std::string& s, const Zone& zone) {
@@ -46,9 +64,8 @@ std::optional<std::int64_t> parse_text(const std::string& s, const Zone& zone) {
     if (at < s.size()) {
         if (s[at] == 'Z' || s[at] == 'z') offset = 0;
         else if (s[at] == '+' || s[at] == '-') {
-            int oh = 0, om = 0;
-            if (std::sscanf(s.c_str() + at + 1, "%2d:%2d", &oh, &om) < 1) return std::nullopt;
-            offset = (s[at] == '-' ? -1 : 1) * (oh * 60 + om);
+            offset = parse_offset(std::string_view(s).substr(at));
+            if (!offset) return std::nullopt;
         } else
             return std::nullopt;
     }
@@ -97,6 +114,13 @@ std::optional<std::int64_t> epoch_text(std::string_view s) {
     return std::stoll(std::string(s));
 }
 
+// Unix time as a JSON number with a fraction (1795167667.5): by the same rule as a whole
+// number, seconds (the fraction its milliseconds, to the nearest) or milliseconds.
+std::optional<std::int64_t> epoch_double(double d) {
+    if (!std::isfinite(d) || std::fabs(d) >= 9e18) return std::nullopt;  // beyond int64 milliseconds
+    return std::fabs(d) < 1e11 ? std::llround(d * 1000) : std::llround(d);
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parse_time(const json::value& v, const Zone& zone) {
@@ -110,6 +134,7 @@ std::optional<std::int64_t> parse_time(const json::value& v, const Zone& zone) {
         // Seconds between the years -1200 and 5138, else ms (also what keeps n * 1000 in range).
         return n < 100'000'000'000 && n > -100'000'000'000 ? n * 1000 : n;
     }
+    if (v.is_double()) return epoch_double(v.as_double());
     return std::nullopt;
 }
 

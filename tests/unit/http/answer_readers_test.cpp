@@ -2,6 +2,7 @@
 // the HTTP client's Retry-After and the poll source's change times, on values far from today.
 #include <catch2/catch.hpp>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <limits>
@@ -43,6 +44,33 @@ TEST_CASE("a change time as unix seconds or ms written as text (an ERP that quot
     CHECK(parse_time(boost::json::value("20261120"), 0) == std::nullopt);  // a compact date is no epoch
     CHECK(parse_time(boost::json::value("9999999999999999999999"), 0) == std::nullopt);
     CHECK(parse_time(boost::json::value("17951676x7"), 0) == std::nullopt);
+}
+
+TEST_CASE("a change time's offset in ISO 8601's basic form (+0530) is read to the minute, like +05:30") {
+    const auto utc = *parse_time(boost::json::value("2026-11-20T10:00:00Z"), 0);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+05:30"), 0) == utc);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+0530"), 0) == utc);  // was read as +05:00
+    CHECK(parse_time(boost::json::value("2026-11-20T06:15:00-0345"), 0) == utc);
+    CHECK(parse_time(boost::json::value("2026-11-20T06:15:00.000-03:45"), 0) == utc);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:00:00+05"), 0) == utc);  // hours only
+    CHECK(parse_time(boost::json::value("2026-11-20 15:30:00+0530"), 0) == utc);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+053"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+05:3"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+05:30:00"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+2400"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+05:60"), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value("2026-11-20T15:30:00+"), 0) == std::nullopt);
+}
+
+TEST_CASE("a change time as a JSON number with a fraction: unix seconds, the fraction its milliseconds") {
+    CHECK(parse_time(boost::json::value(1795167667.5), 0) == 1'795'167'667'500);
+    CHECK(parse_time(boost::json::value(1795167667.123), 0) == 1'795'167'667'123);  // not ...122 by binary rounding
+    CHECK(parse_time(boost::json::value(1795167667.0), 0) == 1'795'167'667'000);
+    CHECK(parse_time(boost::json::value(-86400.25), 0) == -86'400'250);
+    CHECK(parse_time(boost::json::value(1795167667123.0), 0) == 1'795'167'667'123);  // past 10^11: milliseconds
+    CHECK(parse_time(boost::json::value(1e300), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::value(-1e300), 0) == std::nullopt);
+    CHECK(parse_time(boost::json::parse("1795167667.5"), 0) == 1'795'167'667'500);  // as an answer holds it
 }
 
 TEST_CASE("a change time as Tryton's typed object, and a date with a separate clock time (SAP B1)") {
