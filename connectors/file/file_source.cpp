@@ -45,14 +45,6 @@ bool read_all(const fs::path& path, std::string& bytes) {
     return !in.bad();
 }
 
-// `dir/name`, or `dir/name.1`, `.2`… when the ERP reuses a name (a daily export.csv).
-fs::path free_name(const fs::path& dir, const std::string& name) {
-    std::error_code ec;
-    auto p = dir / name;
-    for (int i = 1; fs::exists(p, ec); ++i) p = dir / (name + "." + std::to_string(i));
-    return p;
-}
-
 class FileSource : public core::Source {
 public:
     explicit FileSource(ingest::SourceContext& ctx)
@@ -116,9 +108,8 @@ void FileSource::watch() {
         scans_.add();
         for (const auto& name : inbox_->complete_files()) {
             if (ctx_.stopping() || !ctx_.accepting()) break;
-            auto claimed = free_name(spec_.processing, name);
             std::error_code ec;
-            fs::rename(fs::path(spec_.inbox) / name, claimed, ec);
+            auto claimed = move_into(fs::path(spec_.inbox) / name, spec_.processing, name, ec);
             if (ec) continue;  // gone (another instance took it), or not ours to move: next scan says
             if (spec_.complete == Spec::Complete::marker) fs::remove(fs::path(spec_.inbox) / (name + spec_.marker), ec);
             taken_.add();
@@ -218,15 +209,14 @@ void FileSource::finish(const fs::path& claimed, const std::string& name, bool f
                         const std::string& reason) {
     std::error_code ec;
     if (failed) {
-        auto target = free_name(spec_.failed, name);
-        std::ofstream(target.string() + ".error.txt") << name << ": " << reason << "\n";
-        fs::rename(claimed, target, ec);
+        auto target = move_into(claimed, spec_.failed, name, ec);
+        if (!ec) std::ofstream(target.string() + ".error.txt") << name << ": " << reason << "\n";
         failed_.add();
         spdlog::warn("flow {}: {} could not be decoded ({}); moved to {}", ctx_.flow().name, name,
                      reason, target.string());
     } else {
         if (spec_.delete_done) fs::remove(claimed, ec);
-        else fs::rename(claimed, free_name(spec_.done, name), ec);
+        else move_into(claimed, spec_.done, name, ec);
         done_.add();
     }
     if (ec) spdlog::error("flow {}: cannot move {} out of processing/: {}", ctx_.flow().name, name, ec.message());

@@ -1,6 +1,8 @@
 #include "connectors/file/inbox.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -35,6 +37,36 @@ void check_folders(const Spec& spec) {
             throw std::runtime_error("file source: " + dir + " is on another file system than the inbox " +
                                      spec.inbox + "; a claim must be an atomic rename");
     }
+}
+
+namespace {
+
+// rename(2) that fails with EEXIST instead of replacing `to`. File systems without
+// RENAME_NOREPLACE (EINVAL: some network ones) get link + unlink, which fails the same way.
+int rename_noreplace(const char* from, const char* to) {
+    if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (::link(from, to) != 0) return -1;
+    ::unlink(from);
+    return 0;
+}
+
+}  // namespace
+
+fs::path move_into(const fs::path& from, const fs::path& dir, const std::string& name, std::error_code& ec) {
+    for (int i = 0; i < 100000; ++i) {
+        auto to = dir / (i == 0 ? name : name + "." + std::to_string(i));
+        if (rename_noreplace(from.c_str(), to.c_str()) == 0) {
+            ec.clear();
+            return to;
+        }
+        if (errno != EEXIST) {
+            ec = std::error_code(errno, std::generic_category());
+            return {};
+        }
+    }
+    ec = std::make_error_code(std::errc::file_exists);
+    return {};
 }
 
 Inbox::Inbox(const Spec& spec) : spec_(spec) {

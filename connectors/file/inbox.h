@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
+#include <system_error>
 #include <string>
 #include <vector>
 
@@ -42,5 +44,12 @@ private:
 // read, write and enter the inbox, and that all four share one file system (rename is atomic
 // only there). Throws std::runtime_error naming the folder and the fix.
 void check_folders(const Spec& spec);
+
+// Moves `from` into `dir` as `name`, or `name.1`, `name.2`… when that name is taken (an ERP
+// that reuses a daily export.csv), never over a file, even one another flow or instance moves
+// there at the same moment (renameat2 RENAME_NOREPLACE). The new path; empty with `ec` set when
+// it could not be moved (ENOENT: the file is gone, another instance took it).
+std::filesystem::path move_into(const std::filesystem::path& from, const std::filesystem::path& dir,
+                                const std::string& name, std::error_code& ec);
 
 }  // namespace fb::connectors::file

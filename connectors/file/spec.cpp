@@ -8,13 +8,25 @@
 namespace fb::connectors::file {
 namespace fs = std::filesystem;
 
+namespace {
+
+// A folder without `.`/`..` steps or a trailing slash: the parent of "/srv/export/inbox/" is the
+// inbox itself, and processing/, done/ and failed/ would land inside it.
+std::string folder(const std::string& path) {
+    auto p = fs::path(path).lexically_normal();
+    if (!p.has_filename() && p != p.root_path()) p = p.parent_path();
+    return p.string();
+}
+
+}  // namespace
+
 std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std::string& base_dir) {
     auto spec = std::make_shared<Spec>();
-    spec->inbox = config::resolve(base_dir, s.string("inbox", "", true));
+    spec->inbox = folder(config::resolve(base_dir, s.string("inbox", "", true)));
     auto sibling = [&](const char* key) {
         auto v = s.string(key, "");
-        if (!v.empty()) return config::resolve(base_dir, v);
-        return (fs::path(spec->inbox).parent_path() / key).lexically_normal().string();
+        if (!v.empty()) return folder(config::resolve(base_dir, v));
+        return folder((fs::path(spec->inbox).parent_path() / key).string());
     };
     spec->processing = sibling("processing");
     spec->done = sibling("done");
@@ -33,9 +45,14 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->max_file_bytes = s.integer("max_file_bytes", spec->max_file_bytes, 1, 1ll << 32);
     spec->rescan = s.duration("rescan", spec->rescan);
     spec->create_inbox = s.boolean("create_inbox", false);
-    for (auto* dir : {&spec->processing, &spec->done, &spec->failed})
-        if (*dir == spec->inbox)
-            s.fail(s.node(), s.where() + ": processing, done and failed must differ from the inbox");
+    // One folder for two of them mixes what they hold: a failed file (and its .error.txt) in
+    // processing/ would be taken again at every start.
+    auto folders = spec->owned_folders();
+    for (std::size_t i = 0; i < folders.size(); ++i)
+        for (std::size_t j = i + 1; j < folders.size(); ++j)
+            if (folders[i].second == folders[j].second)
+                s.fail(s.node(), s.where() + ": " + folders[i].first + " and " + folders[j].first + " are both " +
+                                     folders[i].second + "; inbox, processing, done and failed must be four folders");
     return spec;
 }
 

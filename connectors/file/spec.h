@@ -35,6 +35,10 @@ struct Spec : core::SourceSpec {
     std::size_t max_file_bytes = 16u << 20;
     std::chrono::milliseconds rescan{10000};  // safety net beside inotify
     bool create_inbox = false;                // make the inbox at start (the quickstart's drop folder)
+
+    std::vector<std::pair<std::string, std::string>> owned_folders() const override {
+        return {{"inbox", inbox}, {"processing", processing}, {"done", done}, {"failed", failed}};
+    }
 };
 
 std::shared_ptr<const core::SourceSpec> read_spec(config::Section& source, const std::string& base_dir);

@@ -190,6 +190,42 @@ FlowConfig read_flow(Section s, const std::string& base_dir) {
     return f;
 }
 
+// How folder `a` stands to `b`: the same, one inside the other, or apart (""). Compared as
+// absolute paths without `.` and `..` (a symlink between them is not seen).
+std::string overlap(const std::string& a, const std::string& b) {
+    auto clean = [](const std::string& p) {
+        auto n = std::filesystem::absolute(p).lexically_normal().string();
+        if (n.size() > 1 && n.ends_with('/')) n.pop_back();
+        return n;
+    };
+    auto x = clean(a), y = clean(b);
+    auto inside = [](const std::string& dir, const std::string& in) {
+        return in.starts_with(dir.ends_with('/') ? dir : dir + "/");
+    };
+    if (x == y) return "is";
+    if (inside(x, y)) return "contains";
+    if (inside(y, x)) return "is inside";
+    return "";
+}
+
+// Two flows moving files in one folder take each other's files: two sibling inboxes both
+// default to <parent>/processing, and each flow's start recovers the other's claimed files.
+void reject_shared_folders(const Section& top, const YAML::Node& nodes, const std::vector<FlowConfig>& flows) {
+    auto folders = [](const FlowConfig& f) {
+        return f.source.spec ? f.source.spec->owned_folders() : std::vector<std::pair<std::string, std::string>>{};
+    };
+    for (std::size_t b = 1; b < flows.size(); ++b)
+        for (std::size_t a = 0; a < b; ++a)
+            for (const auto& [what_a, dir_a] : folders(flows[a]))
+                for (const auto& [what_b, dir_b] : folders(flows[b]))
+                    if (auto how = overlap(dir_a, dir_b); !how.empty())
+                        top.fail(nodes[b], "flows `" + flows[a].name + "` and `" + flows[b].name +
+                                               "` share folders: `" + flows[a].name + "`'s " + what_a + " " + dir_a +
+                                               " " + how + " `" + flows[b].name + "`'s " + what_b + " " + dir_b +
+                                               ", and each flow would take the other's files; give each its own "
+                                               "inbox, processing, done and failed (set them under `source:`)");
+}
+
 }  // namespace
 
 const FlowConfig* Config::flow(std::string_view name) const {
@@ -239,6 +275,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
             if (c.flows[i].name == c.flows.back().name)
                 top.fail(f, "flow name `" + c.flows.back().name + "` is used twice");
     }
+    reject_shared_folders(top, flows, c.flows);
     top.reject_unknown();
     return c;
 }
