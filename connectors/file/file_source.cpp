@@ -38,13 +38,6 @@ std::string sha256_hex(std::string_view bytes) {
     return out;
 }
 
-bool read_all(const fs::path& path, std::string& bytes) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-    return !in.bad();
-}
-
 class FileSource : public core::Source {
 public:
     explicit FileSource(ingest::SourceContext& ctx)
@@ -161,14 +154,20 @@ bool FileSource::process(const fs::path& claimed, const std::string& name) {
     std::error_code ec;
     auto size = fs::file_size(claimed, ec);
     std::string bytes, reason;
+    auto over = [&](const std::string& size) {
+        return "file of " + size + " bytes is over the limit of " + std::to_string(spec_.max_file_bytes) +
+               " bytes (source.max_file_bytes)";
+    };
+    // At most one byte past the limit is read: a file still growing after its size was taken
+    // (an ERP writing into processing/, a file system that lies) cannot fill the memory.
     if (ec) reason = "cannot read the file: " + ec.message();
-    else if (size > spec_.max_file_bytes)
-        reason = "file of " + std::to_string(size) + " bytes is over the limit of " +
-                 std::to_string(spec_.max_file_bytes) + " bytes (source.max_file_bytes)";
-    else if (!read_all(claimed, bytes))
-        reason = "cannot read the file";
+    else if (size > spec_.max_file_bytes) reason = over(std::to_string(size));
+    else if (!read_at_most(claimed, spec_.max_file_bytes + 1, bytes)) reason = "cannot read the file";
+    else if (bytes.size() > spec_.max_file_bytes) reason = over("more than " + std::to_string(spec_.max_file_bytes));
+    if (!reason.empty()) bytes.clear();
     auto hash = sha256_hex(bytes);
     auto key = "file:" + hash;
+    const auto bytes_read = bytes.size();
     // Already committed (a restart between commit and move, or the same bytes again): finish.
     if (reason.empty())
         if (auto seen = ctx_.checkpoint(key)) {
@@ -178,12 +177,16 @@ bool FileSource::process(const fs::path& claimed, const std::string& name) {
             return true;
         }
     std::vector<json::value> docs;
-    if (reason.empty()) docs = mapping::read_documents(claimed.string(), ctx_.mapping(), spec_.format, spec_.charset, reason);
+    if (reason.empty()) {
+        decode::Limits limits;  // the flow's limit, not the decoders' default 16 MiB
+        limits.max_bytes = spec_.max_file_bytes;
+        docs = mapping::decode_documents(std::move(bytes), name, ctx_.mapping(), spec_.format, spec_.charset, limits, reason);
+    }
     core::Batch batch;
     if (!reason.empty()) {
         batch.submissions.push_back(ledger::decode_failure(
             flow.name, flow.document_type, name + ": " + reason,
-            "file " + name + " (" + std::to_string(bytes.size()) + " bytes), kept in " + spec_.failed));
+            "file " + name + " (" + std::to_string(bytes_read) + " bytes), kept in " + spec_.failed));
     } else {
         // Decoded as `fieldbridge map` decodes (the mapping's input:, or the extension), so a
         // file becomes the same work orders as the offline tool shows.
@@ -192,7 +195,7 @@ bool FileSource::process(const fs::path& claimed, const std::string& name) {
                                json::serialize(doc), flow.writeback.enabled());
     }
     json::object identity{{"name", name},
-                          {"size", bytes.size()},
+                          {"size", bytes_read},
                           {"sha256", hash},
                           {"documents", batch.submissions.size()},
                           {"result", reason.empty() ? "done" : "failed"},

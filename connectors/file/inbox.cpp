@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace fb::connectors::file {
@@ -52,6 +53,18 @@ int rename_noreplace(const char* from, const char* to) {
 }
 
 }  // namespace
+
+bool read_at_most(const fs::path& path, std::size_t limit, std::string& bytes) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    bytes.clear();
+    char chunk[64 * 1024];  // in chunks: a 10-byte file under a 4 GiB limit allocates 10 bytes
+    while (bytes.size() < limit && in) {
+        in.read(chunk, static_cast<std::streamsize>(std::min(sizeof chunk, limit - bytes.size())));
+        bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
+    }
+    return !in.bad();
+}
 
 fs::path move_into(const fs::path& from, const fs::path& dir, const std::string& name, std::error_code& ec) {
     for (int i = 0; i < 100000; ++i) {

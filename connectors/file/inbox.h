@@ -49,6 +49,10 @@ void check_folders(const Spec& spec);
 // that reuses a daily export.csv), never over a file, even one another flow or instance moves
 // there at the same moment (renameat2 RENAME_NOREPLACE). The new path; empty with `ec` set when
 // it could not be moved (ENOENT: the file is gone, another instance took it).
+// The first `limit` bytes of the file at `path` into `bytes` (all of it when shorter); false
+// when it cannot be read.
+bool read_at_most(const std::filesystem::path& path, std::size_t limit, std::string& bytes);
+
 std::filesystem::path move_into(const std::filesystem::path& from, const std::filesystem::path& dir,
                                 const std::string& name, std::error_code& ec);
 

@@ -184,12 +184,25 @@ void collect_suites(const std::string& path, std::vector<FixtureSuite>& suites,
 std::vector<json::value> read_documents(const std::string& path, const Mapping& mapping,
                                         const std::string& format, const std::string& charset,
                                         std::string& error) {
-    std::vector<json::value> docs;
     std::string bytes;
     if (!read_file(path, bytes)) {
         error = "cannot read the file";
+        return {};
+    }
+    return decode_documents(std::move(bytes), path, mapping, format, charset, {}, error);
+}
+
+std::vector<json::value> decode_documents(std::string bytes, const std::string& path, const Mapping& mapping,
+                                          const std::string& format, const std::string& charset,
+                                          const decode::Limits& limits, std::string& error) {
+    std::vector<json::value> docs;
+    if (bytes.size() > limits.max_bytes) {
+        error = "the file's " + std::to_string(bytes.size()) + " bytes are over the limit of " +
+                std::to_string(limits.max_bytes);
         return docs;
     }
+    // The limit is on the file: its text converted to UTF-8 (GBK, UTF-16) may be longer.
+    auto converted = limits;
     std::string fmt = !format.empty() ? format : mapping.input().format;
     std::string cs = !charset.empty() ? charset : mapping.input().charset;
     decode::Format f = fmt.empty()                         ? decode::format_for_path(path)
@@ -201,7 +214,7 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
         decode::CsvOptions o;
         if (!cs.empty()) o.charset = cs;
         o.delimiter = mapping.input().delimiter;
-        auto d = decode::decode_csv(bytes, o);
+        auto d = decode::decode_csv(bytes, o, limits);
         if (!d.ok())
             error = d.error;
         else
@@ -209,7 +222,7 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
         return docs;
     }
     if (f == decode::Format::xml) {
-        auto d = decode::decode_xml(bytes);
+        auto d = decode::decode_xml(bytes, limits);
         if (!d.ok())
             error = d.error;
         else
@@ -223,6 +236,7 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
             error = e;
             return docs;
         }
+        converted.max_bytes = std::max(limits.max_bytes, bytes.size());
     }
     if (f == decode::Format::ndjson) {
         std::istringstream lines(bytes);
@@ -231,7 +245,7 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
         while (std::getline(lines, line)) {
             ++n;
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            auto d = decode::decode_json(line);
+            auto d = decode::decode_json(line, converted);
             if (!d.ok()) {
                 error = "line " + std::to_string(n) + ": " + d.error;
                 return {};
@@ -240,7 +254,7 @@ std::vector<json::value> read_documents(const std::string& path, const Mapping& 
         }
         return docs;
     }
-    auto d = decode::decode_json(bytes);
+    auto d = decode::decode_json(bytes, converted);
     if (!d.ok())
         error = d.error;
     else

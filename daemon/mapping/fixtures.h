@@ -3,6 +3,8 @@
 // a non-mapped result is written {"$result": "filtered" | "cancelled" | "failed", …}.
 #pragma once
 
+#include "decode/decode.h"
+
 #include <boost/json/value.hpp>
 #include <string>
 #include <vector>
@@ -29,6 +31,11 @@ void collect_suites(const std::string& path, std::vector<FixtureSuite>& suites,
 std::vector<boost::json::value> read_documents(const std::string& path, const Mapping& mapping,
                                                const std::string& format,
                                                const std::string& charset, std::string& error);
+// The same for `bytes` already read from `path` (whose extension may name the format), within
+// `limits` (the file source's max_file_bytes; the file's size, before any charset conversion).
+std::vector<boost::json::value> decode_documents(std::string bytes, const std::string& path, const Mapping& mapping,
+                                                 const std::string& format, const std::string& charset,
+                                                 const decode::Limits& limits, std::string& error);
 
 // "" when the case passes; otherwise a readable diff. `warnings` (when given) collects what
 // looks like a silent mistake, such as a list path whose way is missing.

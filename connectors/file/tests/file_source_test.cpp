@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "connectors/file/inbox.h"
 #include "daemon_process.h"
 #include "harness.h"
 #include "mapping/tools.h"
@@ -216,6 +217,37 @@ TEST_CASE("after: delete removes a committed file, a file over max_file_bytes fa
     REQUIRE(eventually([&] { return fs::exists(drop.sub("failed") / "big.csv.error.txt"); }));
     CHECK_THAT(read_file((drop.sub("failed") / "big.csv.error.txt").string()),
                Catch::Contains("over the limit of 2000 bytes"));
+}
+
+// max_file_bytes above 16 MiB had no effect: the decoders' own default limit (16 MiB) failed
+// the file all the same.
+TEST_CASE("max_file_bytes above the decoders' 16 MiB: a 17 MiB JSON export is decoded and mapped") {
+    Drop drop;
+    const std::string shipments = std::string(FB_SOURCE_DIR) + "/mappings/generic-rest/shipment-to-delivery.yaml";
+    RunningApp app(fb::config::parse(drop.yaml("complete: rename, max_file_bytes: 33554432", shipments), "big.yaml", FB_SOURCE_DIR));
+    auto doc = json::parse(read_file(std::string(FB_SOURCE_DIR) + "/tests/fixtures/samples/generic-rest/shipment-CK20261120-0042.json"));
+    doc.as_object()["SignatureScan"] = std::string(17u << 20, 'x');  // an embedded scan the mapping leaves out
+    std::ofstream(drop.inbox / ".big.json") << json::serialize(doc);
+    fs::rename(drop.inbox / ".big.json", drop.inbox / "big.json");
+    REQUIRE(eventually([&] { return fs::exists(drop.sub("done") / "big.json") || fs::exists(drop.sub("failed") / "big.json"); }));
+    REQUIRE(names_in(drop.sub("failed")).empty());
+    CHECK(count_rows(drop.state, "SELECT count(*) FROM source_state WHERE json_extract(value, '$.result') = 'done'") == 1);
+    auto events = drop.events(1);
+    REQUIRE(events.size() == 1);
+    CHECK(events.begin()->second.at("source").at("document_id") == "CK20261120-0042");
+}
+
+// The size is taken before the file is read; a file that grows past the limit in between is read
+// no further than one byte past it, and fails as over the limit.
+TEST_CASE("a file is read at most to a limit, in pieces, whatever its size") {
+    fb::test::TempDir dir("read-at-most");
+    std::ofstream(dir.str("f.csv")) << std::string(200'000, 'y');
+    std::string bytes;
+    REQUIRE(fb::connectors::file::read_at_most(dir.path() / "f.csv", 100'001, bytes));
+    CHECK(bytes.size() == 100'001);
+    REQUIRE(fb::connectors::file::read_at_most(dir.path() / "f.csv", 1u << 30, bytes));
+    CHECK(bytes.size() == 200'000);
+    CHECK_FALSE(fb::connectors::file::read_at_most(dir.path() / "gone.csv", 10, bytes));
 }
 
 TEST_CASE("a file left in processing/ whose identity is committed is finished at start, not read again") {
