@@ -190,10 +190,16 @@ std::optional<Cursor> Cursor::from_json(std::string_view text) {
     auto v = json::parse(text, ec);
     if (ec || !v.is_object()) return std::nullopt;
     const auto& o = v.as_object();
+    // What to_json wrote, or nothing: a cursor read half would poll from a time nobody stored.
+    const auto* time_ms = o.if_contains("time_ms");
+    const auto* time = o.if_contains("time");
+    const auto* id = o.if_contains("id");
+    if (!time_ms || !time_ms->is_int64() || (time && !time->is_string()) || (id && !id->is_string()))
+        return std::nullopt;
     Cursor c;
-    if (const auto* t = o.if_contains("time_ms"); t && t->is_int64()) c.time_ms = t->as_int64();
-    if (const auto* t = o.if_contains("time"); t && t->is_string()) c.time = std::string(t->as_string());
-    if (const auto* t = o.if_contains("id"); t && t->is_string()) c.id = std::string(t->as_string());
+    c.time_ms = time_ms->as_int64();
+    if (time) c.time = std::string(time->as_string());
+    if (id) c.id = std::string(id->as_string());
     return c;
 }
 

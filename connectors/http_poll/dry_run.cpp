@@ -16,7 +16,7 @@ namespace json = boost::json;
 namespace {
 
 // The cursor the daemon left in the state file, if there is one (read only).
-Cursor stored_cursor(const config::Config& config, const config::FlowConfig& flow, const Spec& spec) {
+Cursor stored_cursor(const config::Config& config, const config::FlowConfig& flow, const Spec& spec, std::ostream& out) {
     std::error_code ec;
     if (std::filesystem::exists(config.state.path, ec)) {
         try {
@@ -27,6 +27,9 @@ Cursor stored_cursor(const config::Config& config, const config::FlowConfig& flo
                 auto c = Cursor::from_json(q.text(0));
                 q.reset();
                 if (c) return *c;
+                // The daemon fails the source on it (http_poll.cpp); the dry run says so and goes on.
+                out << "(the stored cursor does not parse: the daemon does not poll until it is deleted; "
+                       "this dry run asks from cursor.initial)\n";
             }
         } catch (const std::exception&) {  // an older state file without source_state
         }
@@ -56,7 +59,7 @@ int dry_run(const config::Config& config, const std::string& flow_name, int page
     }
     auto mapping = mapping::Mapping::load(flow->mapping);
     Poller poller(*spec);
-    auto cursor = stored_cursor(config, *flow, *spec);
+    auto cursor = stored_cursor(config, *flow, *spec, out);
     out << "cursor: " << cursor.to_json() << "\n";
     const Cursor start = cursor;
     PageState state;

@@ -65,6 +65,7 @@ private:
     void hold_back_last_group(Page& page, boost::json::array& carry);
     void count_error(const Page& page);
     bool start_again(const Page& page);
+    Cursor stored_cursor();
     bool restart_from_cursor(std::size_t number);
     void completed();  // a poll read to its end (or to max_pages)
 
@@ -93,9 +94,7 @@ void PollSource::run() {
     for (int failures = 0; !ctx_.stopping();) {
         try {
             if (!started) {
-                auto stored = ctx_.checkpoint("cursor");
-                auto parsed = stored ? Cursor::from_json(*stored) : std::nullopt;
-                cursor_ = parsed ? *parsed : Cursor::initial(spec_.cursor);
+                cursor_ = stored_cursor();
                 started = true;
             }
             if (!ctx_.wait_for_room()) break;
@@ -108,6 +107,20 @@ void PollSource::run() {
             ctx_.sleep_for(ctx_.retry().delay(++failures));
         }
     }
+}
+
+// The committed cursor, or cursor.initial before the first commit. A stored cursor that does not
+// parse fails the source (retried, /readyz degraded, the error logged) rather than starting over
+// from `initial`: that would re-read the ERP's whole history, or skip what lies between.
+Cursor PollSource::stored_cursor() {
+    auto stored = ctx_.checkpoint("cursor");
+    if (!stored) return Cursor::initial(spec_.cursor);
+    auto parsed = Cursor::from_json(*stored);
+    if (!parsed)
+        throw std::runtime_error("the stored cursor `" + stored->substr(0, 200) +
+                                 "` does not parse: not polling rather than starting again from cursor.initial; "
+                                 "delete it (source_state, key `cursor`) to start from there");
+    return *parsed;
 }
 
 void PollSource::count_error(const Page& page) {

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "config/section.h"
+#include "connectors/http_poll/cursor.h"
 #include "connectors/http_poll/json_path.h"
 #include "http/endpoint_config.h"
 #include "http/login.h"
@@ -81,6 +82,16 @@ int read_offset(config::Section& s, const std::string& key) {
     return m[1] == "-" ? -minutes : minutes;
 }
 
+// After tz/tz_offset: a time without an offset is read in the cursor's zone. One the cursor
+// cannot read would start the first poll from 1970, re-reading the ERP's whole history.
+void read_initial(config::Section& c, Spec::Cursor& cursor) {
+    cursor.initial = c.string("initial", cursor.initial);
+    if (!parse_time(json::value(cursor.initial), cursor.zone()))
+        c.fail(c.get("initial"), c.where() + ".initial: `" + cursor.initial +
+                                     "` is not a time the cursor reads: write it like 2026-01-01T00:00:00Z, "
+                                     "2026-01-01 (at tz_offset or in tz) or unix seconds");
+}
+
 }  // namespace
 
 std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std::string& base_dir) {
@@ -126,7 +137,6 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->cursor.time_of_day = c.string("time_of_day", "");
     spec->cursor.time_fallback = c.string("time_fallback", "");
     spec->cursor.id = c.string("id", "");
-    spec->cursor.initial = c.string("initial", spec->cursor.initial);
     spec->cursor.overlap = c.duration("overlap", spec->cursor.overlap);
     spec->cursor.settle = c.duration("settle", spec->cursor.settle);
     spec->cursor.tz_offset_minutes = read_offset(c, "tz_offset");
@@ -137,6 +147,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
         if (!spec->cursor.tz)
             c.fail(c.get("tz"), c.where() + ".tz: `" + name + "` is not a time zone of the tz database (like Europe/Berlin, Asia/Shanghai)");
     }
+    read_initial(c, spec->cursor);
     c.reject_unknown();
 
     if (auto list = s.get("details")) {

@@ -270,6 +270,49 @@ TEST_CASE("http_poll config mistakes name file:line:col") {
                Catch::StartsWith("p.yaml:17:") && Catch::Contains("not one of body, cookie, cookies, header"));
     CHECK_THAT(error("", "mappings/generic-rest/shipment-to-delivery.yaml"),
                Catch::Contains("is a work-order mapping"));
+    // A cursor.initial the cursor cannot read would have started the first poll from 1970.
+    auto initial = [&](const std::string& value) {
+        auto yaml = t.yaml("", "auth: {}");
+        auto at = yaml.find("settle: 0s }");
+        yaml.replace(at, 12, "settle: 0s, initial: \"" + value + "\" }");
+        try {
+            fb::config::parse(yaml, "p.yaml", FB_SOURCE_DIR);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(initial("2026/01/01"), Catch::StartsWith("p.yaml:16:") &&
+                                          Catch::Contains(".initial: `2026/01/01` is not a time the cursor reads"));
+    CHECK_THAT(initial("yesterday"), Catch::Contains("`yesterday` is not a time the cursor reads"));
+    CHECK(initial("2026-01-01") == "no error");
+    CHECK(initial("2026-01-01T00:00:00+05:30") == "no error");
+    CHECK(initial("1767225600") == "no error");
+}
+
+// A stored cursor that does not parse would have had the poll start again from cursor.initial:
+// the ERP's whole history read again, or what lies between skipped. The source fails instead,
+// naming it, and asks the ERP nothing.
+TEST_CASE("a stored cursor that does not parse fails the source, naming it, and nothing is polled") {
+    Poll t;
+    t.erp.put("CK-950", at(1));
+    const std::string broken = R"({"time_ms":"yesterday","id":"CK-949"})";
+    {
+        fb::store::Database db(t.state);
+        db.exec("INSERT INTO source_state (flow, key, value, updated_at) VALUES ('delivery', 'cursor', '" + broken +
+                "', '2026-11-20T00:00:00Z')");
+    }
+    RunningApp app(t.config());
+    std::string why;
+    REQUIRE(eventually([&] {
+        auto ready = http_request(app.port(), "GET", "/readyz").json();
+        why = ready.at("status") == "degraded" ? std::string(ready.at("sources").at("delivery").as_string()) : "";
+        return !why.empty();
+    }));
+    CHECK_THAT(why, Catch::Contains("the stored cursor `" + broken + "` does not parse") &&
+                        Catch::Contains("not polling rather than starting again from cursor.initial"));
+    CHECK(t.erp.queries() == 0);
+    CHECK(stored(t.state, "SELECT value FROM source_state WHERE key = 'cursor'") == broken);
 }
 
 TEST_CASE("backpressure: polling pauses while the outbox is over its high-water mark, and resumes") {
