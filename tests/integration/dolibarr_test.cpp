@@ -76,10 +76,12 @@ std::int64_t metric(RunningApp& app, const std::string& series) {
 const std::string polls = "fieldbridge_source_polls_total{flow=\"dolibarr\"";
 const std::string status_errors = "fieldbridge_source_errors_total{flow=\"dolibarr\",connector=\"http_poll\",kind=\"status\"";
 
-// Waits for `n` more polls to have run, each from its first page to its last.
+// Waits for `n` more polls to have run, each from its first page to its last:
+// the counter moves when a poll starts, before its request reaches the ERP, so the n-th is over
+// only once the one after it has started.
 void wait_polls(RunningApp& app, int n) {
     auto p = metric(app, polls);
-    REQUIRE(wait_for([&] { return metric(app, polls) >= p + n; }));
+    REQUIRE(wait_for([&] { return metric(app, polls) >= p + n + 1; }));
 }
 
 std::int64_t now_seconds() {
