@@ -63,7 +63,7 @@ private:
     bool poll();
     bool commit(const Page& page, const Cursor& next);
     void hold_back_last_group(Page& page, boost::json::array& carry);
-    void count_error(const Page& page);
+    void count_error(const char* kind);
     bool start_again(const Page& page);
     Cursor stored_cursor();
     bool restart_from_cursor(std::size_t number);
@@ -123,9 +123,9 @@ Cursor PollSource::stored_cursor() {
     return *parsed;
 }
 
-void PollSource::count_error(const Page& page) {
+void PollSource::count_error(const char* kind) {
     ctx_.counter("fieldbridge_source_errors_total", "Failed requests, by kind",
-                 std::string("kind=\"") + to_string(page.error) + "\"")
+                 std::string("kind=\"") + kind + "\"")
         .add();
 }
 
@@ -142,7 +142,7 @@ bool PollSource::poll() {
         if (auto l = poller_.logins(); l > logins_seen_) logins_.add(l - logins_seen_), logins_seen_ = l;
         if (page.error != Page::Error::none) {
             if (ctx_.stopping()) return false;  // cut short by the shutdown: not the ERP's failure
-            count_error(page);
+            count_error(to_string(page.error));
             ctx_.failing(page.reason);
             spdlog::warn("flow {}: poll failed ({}): {}", ctx_.flow().name, to_string(page.error), page.reason);
             // The same page again, later; the cursor stays where the last commit left it.
@@ -192,7 +192,7 @@ bool PollSource::start_again(const Page& page) {
         spdlog::info("flow {}: {}; the poll starts again from the stored cursor", ctx_.flow().name, page.reason);
         return true;
     }
-    ctx_.counter("fieldbridge_source_errors_total", "Failed requests, by kind", "kind=\"shifted\"").add();
+    count_error("shifted");
     auto reason = page.reason + " (" + std::to_string(shifts_) + " polls in a row; does the ERP sort by the cursor and honour the offset?)";
     ctx_.failing(reason);
     spdlog::warn("flow {}: {}", ctx_.flow().name, reason);

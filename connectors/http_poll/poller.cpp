@@ -329,7 +329,7 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
         case Spec::Paging::offset:
             if (full) {
                 // Asked again from the last record (boundary_check), so a shift shows.
-                bool overlap = spec_.boundary_check && answered >= 2 && !page.records.empty();
+                bool overlap = spec_.boundary_check && answered >= 2;
                 next.offset += overlap ? answered - 1 : answered;
                 next.boundary.reset();
                 if (overlap) next.boundary = page.records.back();

@@ -233,12 +233,13 @@ void mask_strings(json::value& v, const std::vector<std::string>& secrets) {
 // that is also a word of the answer (a cookie `remember=true`, a tenant named like a key)
 // turned `{"ok": true}` into `{"ok": ***}`, and the success rule judged that, not the answer.
 std::string mask_body(const std::string& body, const std::vector<std::string>& secrets) {
+    auto as_text = http::mask_secrets(body, secrets);
+    if (as_text == body) return body;  // nothing to mask (most answers): not parsed here
     json::parse_options limits;
     limits.max_depth = 64;  // as classify reads it
     boost::system::error_code ec;
     auto v = json::parse(body, ec, {}, limits);
-    if (ec || !(v.is_object() || v.is_array())) return http::mask_secrets(body, secrets);
-    if (http::mask_secrets(body, secrets) == body) return body;  // nothing to mask: as the ERP wrote it
+    if (ec || !(v.is_object() || v.is_array())) return as_text;
     mask_strings(v, secrets);
     return json::serialize(v);
 }
