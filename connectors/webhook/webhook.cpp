@@ -105,7 +105,8 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
     if (req.method() != bhttp::verb::post)
         co_return http::error_response(req, bhttp::status::method_not_allowed, "webhooks take POST");
     if (!spec_.hmac_secret.empty() &&
-        !signature_valid(spec_.hmac_secret, req.body(), req[spec_.hmac_header])) {
+        !signature_valid(spec_.hmac_secret, req.body(), req[spec_.hmac_header],
+                         spec_.hmac_encoding)) {
         co_return http::error_response(req, bhttp::status::unauthorized,
                                        "missing or wrong " + spec_.hmac_header + " signature");
     }
@@ -183,6 +184,8 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& source, const
         auto h = source.child(hmac, "flow.source.hmac");
         spec->hmac_secret = h.string("secret", "", true);
         spec->hmac_header = h.string("header", spec->hmac_header);
+        if (h.choice("encoding", "hex", {"hex", "base64"}) == "base64")
+            spec->hmac_encoding = SignatureEncoding::base64;
         h.reject_unknown();
     }
     return spec;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "connectors/registry.h"
+#include "connectors/webhook/signature.h"
 #include "core/source.h"
 
 namespace fb::connectors::webhook {
@@ -12,6 +13,7 @@ namespace fb::connectors::webhook {
 struct Spec : core::SourceSpec {
     std::string hmac_secret;  // secret: never logged; empty = no signature required
     std::string hmac_header = "X-Signature";
+    SignatureEncoding hmac_encoding = SignatureEncoding::hex;
 };
 
 extern const Connector connector;

@@ -79,3 +79,57 @@ TEST_CASE("secrets compare in constant time and only equal secrets match") {
     CHECK(fb::connectors::webhook::signature_valid("k", "body", fb::connectors::webhook::hmac_sha256_hex("k", "body")));
     CHECK_FALSE(fb::connectors::webhook::signature_valid("k", "body", ""));
 }
+
+TEST_CASE("a hex signature matches in either case and with blanks around it, a base64 one exactly") {
+    using namespace fb::connectors::webhook;
+    // RFC 4231 test case 2.
+    const std::string hex = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    REQUIRE(hmac_sha256_hex("Jefe", "what do ya want for nothing?") == hex);
+    std::string upper = hex;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(signature_valid("Jefe", "what do ya want for nothing?", upper));
+    CHECK(signature_valid("Jefe", "what do ya want for nothing?", "SHA256=" + upper));
+    CHECK(signature_valid("Jefe", "what do ya want for nothing?", "  sha256=" + hex + " "));
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing!", upper));
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing?", "sha256="));
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing?", hex.substr(0, 63)));
+
+    const std::string b64 = "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=";
+    REQUIRE(hmac_sha256_base64("Jefe", "what do ya want for nothing?") == b64);
+    CHECK(signature_valid("Jefe", "what do ya want for nothing?", b64, SignatureEncoding::base64));
+    CHECK(signature_valid("Jefe", "what do ya want for nothing?", "sha256=" + b64, SignatureEncoding::base64));
+    // base64 is case-sensitive: another case is another digest; a hex digest is not a base64 one.
+    std::string swapped = b64;
+    swapped[0] = 'w';
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing?", swapped, SignatureEncoding::base64));
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing?", hex, SignatureEncoding::base64));
+    CHECK_FALSE(signature_valid("Jefe", "what do ya want for nothing?", b64));
+}
+
+TEST_CASE("a webhook signed the WooCommerce way, base64 in its own header, is taken, and the config names a bad encoding") {
+    setenv("FB_TEST_HOOK_SECRET", "hook-secret-4f1c", 1);
+    auto text = [](const std::string& state, const std::string& encoding) {
+        return "state: { path: " + state + " }\n"
+               "kafka: { brokers: embedded, embedded_brokers: 1 }\n"
+               "http: { listen: 127.0.0.1:0 }\n"
+               "flows:\n"
+               "  - name: delivery\n"
+               "    source: { type: webhook, hmac: { secret: \"${env:FB_TEST_HOOK_SECRET}\", "
+               "header: X-WC-Webhook-Signature, encoding: " + encoding + " } }\n"
+               "    mapping: mappings/generic-rest/shipment-to-delivery.yaml\n";
+    };
+    try {
+        fb::config::parse(text(temp_path("enc.db"), "base32"), "signed.yaml", FB_SOURCE_DIR);
+        FAIL("an unknown encoding was accepted");
+    } catch (const std::exception& e) {
+        CHECK_THAT(e.what(), Catch::Contains("signed.yaml:6:") && Catch::Contains("encoding") &&
+                                 Catch::Contains("base64"));
+    }
+    RunningApp daemon(fb::config::parse(text(temp_path("woo.db"), "base64"), "signed.yaml", FB_SOURCE_DIR));
+    auto body = sample("generic-rest/shipment-CK20261120-0042.json");
+    auto sig = fb::connectors::webhook::hmac_sha256_base64("hook-secret-4f1c", body);
+    CHECK(http_request(daemon.port(), "POST", "/webhooks/delivery", body,
+                       {{"X-WC-Webhook-Signature", fb::connectors::webhook::hmac_sha256_hex("hook-secret-4f1c", body)}})
+              .status == 401);
+    CHECK(http_request(daemon.port(), "POST", "/webhooks/delivery", body, {{"X-WC-Webhook-Signature", sig}}).status == 202);
+}
