@@ -191,8 +191,8 @@ bool FileSource::process(const fs::path& claimed, const std::string& name) {
         // Decoded as `fieldbridge map` decodes (the mapping's input:, or the extension), so a
         // file becomes the same work orders as the offline tool shows.
         for (const auto& doc : docs)
-            ledger::add_mapped(batch.submissions, flow.name, flow.document_type, ctx_.mapping(), doc,
-                               json::serialize(doc), flow.writeback.enabled());
+            ledger::add_mapped(batch.submissions, flow, ctx_.config().kafka, ctx_.mapping(), doc,
+                               json::serialize(doc));
     }
     json::object identity{{"name", name},
                           {"size", bytes_read},

@@ -246,8 +246,8 @@ bool PollSource::commit(const Page& page, const Cursor& next) {
     // rows into documents (Kingdee: one row per line item).
     const json::value input = spec_.map_answer ? page.body : json::value(page.records);
     if (!page.records.empty() || (spec_.map_answer && !page.empty_answer))  // `empty_answer:` maps nothing
-        ledger::add_mapped(batch.submissions, flow.name, flow.document_type, ctx_.mapping(), input,
-                           json::serialize(input), flow.writeback.enabled());
+        ledger::add_mapped(batch.submissions, flow, ctx_.config().kafka, ctx_.mapping(), input,
+                           json::serialize(input));
     batch.checkpoints.push_back({"cursor", next.to_json()});
     for (int failures = 0; !ctx_.stopping();) {
         auto outcomes = ctx_.commit(batch);

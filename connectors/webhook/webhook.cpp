@@ -41,16 +41,13 @@ struct Parsed {
     std::string error;
 };
 
-Parsed parse_body(const config::FlowConfig& flow, const mapping::Mapping& mapping,
-                  std::string_view body, bool batch) {
+Parsed parse_body(const config::FlowConfig& flow, const config::KafkaConfig& kafka,
+                  const mapping::Mapping& mapping, std::string_view body, bool batch) {
     Parsed out;
-    const auto& name = flow.name;
-    const auto& type = flow.document_type;
-    bool keep = flow.writeback.enabled();  // its writeback mapping reads the document
     if (!batch) {
         auto doc = decode::decode_json(body);
         if (!doc.ok()) out.error = std::move(doc.error);
-        else ledger::add_mapped(out.subs, name, type, mapping, doc.value, body, keep);
+        else ledger::add_mapped(out.subs, flow, kafka, mapping, doc.value, body);
         return out;
     }
     std::size_t line = 0;
@@ -63,9 +60,10 @@ Parsed parse_body(const config::FlowConfig& flow, const mapping::Mapping& mappin
         auto doc = decode::decode_json(text);
         if (!doc.ok())
             out.subs.push_back(ledger::decode_failure(
-                name, type, "line " + std::to_string(line) + ": " + doc.error, std::string(text)));
+                flow.name, flow.document_type, "line " + std::to_string(line) + ": " + doc.error,
+                std::string(text)));
         else
-            ledger::add_mapped(out.subs, name, type, mapping, doc.value, text, keep);
+            ledger::add_mapped(out.subs, flow, kafka, mapping, doc.value, text);
     }
     return out;
 }
@@ -135,7 +133,8 @@ asio::awaitable<http::Response> WebhookSource::handle(http::Request& req) {
     // Named locals, not structured bindings or temporaries, across co_await: GCC 12 destroys
     // those twice in a coroutine frame.
     Parsed parsed = co_await support::async_run(
-        ctx_.workers(), [&] { return parse_body(ctx_.flow(), ctx_.mapping(), req.body(), batch); },
+        ctx_.workers(),
+        [&] { return parse_body(ctx_.flow(), ctx_.config().kafka, ctx_.mapping(), req.body(), batch); },
         asio::use_awaitable);
     if (!parsed.error.empty()) {
         ctx_.count({ledger::Outcome{Kind::error}});

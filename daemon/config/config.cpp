@@ -31,6 +31,16 @@ void read_kafka(Section s, KafkaConfig& k) {
             if (!kv.second.IsScalar()) s.fail(kv.second, "kafka.properties values must be strings");
             k.properties[kv.first.as<std::string>()] = s.expand(kv.second, kv.second.Scalar());
         }
+        if (auto max = props["message.max.bytes"]) {
+            auto text = k.properties["message.max.bytes"];
+            char* end = nullptr;
+            auto n = std::strtoll(text.c_str(), &end, 10);
+            if (text.empty() || *end || n < 131072 || n > 1000000000)
+                s.fail(max, "kafka.properties message.max.bytes must be a whole number of bytes "
+                            "from 131072 to 1000000000 (a dead-letter message carries up to 64 KiB of "
+                            "its input)");
+            k.max_message_bytes = static_cast<std::size_t>(n);
+        }
     }
     k.delivery_stall = s.duration("delivery_stall", k.delivery_stall);
     auto t = s.section("topics");

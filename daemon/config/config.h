@@ -39,6 +39,9 @@ struct KafkaConfig {
     int embedded_brokers = 3;
     int embedded_partitions = 6;
     std::map<std::string, std::string> properties;  // passed to librdkafka unchanged
+    // The producer's message.max.bytes (librdkafka's default unless properties set it): a work
+    // order that would make a larger message is dead-lettered at intake, never stuck in the outbox.
+    std::size_t max_message_bytes = 1000000;
     Topics topics;
     // Readiness fails when messages are in flight and no delivery report came for this long.
     std::chrono::milliseconds delivery_stall{30000};

@@ -7,6 +7,7 @@
 #include "decode/decode.h"
 #include "ledger/ledger.h"
 #include "status/replay.h"
+#include "support/utf8_cut.h"
 
 namespace fb::ledger {
 
@@ -21,9 +22,6 @@ std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
     entry.bind(1, flow).bind(2, stage).bind(3, document_id).bind(4, reason).bind(5, input);
     entry.bind(6, now).step();
     auto id = db.last_insert_id();
-    boost::json::object message{{"dead_letter_id", id}, {"flow", flow},     {"stage", stage},
-                                {"document_id", document_id}, {"reason", reason},
-                                {"input", input},             {"occurred_at", now}};
     store::Statement outbox(db.handle(),
                             "INSERT INTO outbox (topic, key, event_id, event_type, flow, "
                             "document_id, occurred_at, created_at) VALUES (?1,?2,?3,'dead_letter',"
@@ -32,8 +30,24 @@ std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
     outbox.bind(3, "dl-" + std::to_string(id)).bind(4, flow).bind(5, document_id).bind(6, now);
     outbox.bind(7, core::now_unix_ms()).step();
     store::Statement payload(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)");
-    payload.bind(1, db.last_insert_id()).bind_blob(2, core::pack(boost::json::serialize(message))).step();
+    payload.bind(1, db.last_insert_id()).bind_blob(2, core::pack(dead_letter_message(id, flow, stage, document_id, reason, input, now)))
+        .step();
     return id;
+}
+
+std::string dead_letter_message(std::int64_t id, const std::string& flow, const std::string& stage,
+                                const std::string& document_id, const std::string& reason,
+                                const std::string& input, const std::string& now) {
+    boost::json::object message{{"dead_letter_id", id},         {"flow", flow},
+                                {"stage", stage},               {"document_id", document_id},
+                                {"reason", reason},             {"occurred_at", now}};
+    auto kept = support::utf8_prefix(input, kDeadLetterMessageInput);
+    message["input"] = kept;
+    if (kept.size() < input.size()) {
+        message["input_truncated"] = true;
+        message["input_bytes"] = input.size();
+    }
+    return boost::json::serialize(message);
 }
 
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed) {
@@ -102,8 +116,7 @@ ReplayReport replay_dead_letters(
         if (!doc.ok())
             subs.push_back(decode_failure(flow_name, flow->document_type, doc.error, input));
         else
-            add_mapped(subs, flow_name, flow->document_type, *m->second, doc.value, input,
-                       flow->writeback.enabled());
+            add_mapped(subs, *flow, config.kafka, *m->second, doc.value, input);
         bool failed = false;
         for (const auto& s : subs) {
             if (s.result.kind == mapping::MapResult::Kind::failed) {

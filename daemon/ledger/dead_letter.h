@@ -29,6 +29,14 @@ std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
                              const std::string& document_id, const std::string& reason,
                              const std::string& input);
 
+// The dead-letter topic's message for an entry. The input is cut to the first
+// kDeadLetterMessageInput bytes when longer ("input_truncated": true, "input_bytes": its length),
+// so a huge bad document still makes a message Kafka takes; the state file keeps all of it.
+constexpr std::size_t kDeadLetterMessageInput = 64 << 10;
+std::string dead_letter_message(std::int64_t id, const std::string& flow, const std::string& stage,
+                                const std::string& document_id, const std::string& reason,
+                                const std::string& input, const std::string& now);
+
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed);
 
 struct ReplayReport {

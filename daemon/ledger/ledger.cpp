@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "core/pack.h"
+#include "ledger/dead_letter.h"
 #include "status/work_orders.h"
 
 namespace fb::ledger {
@@ -33,6 +34,8 @@ namespace {
 struct Serialised {
     std::string body;
     std::string fingerprint;  // "field=hash\n" per top-level field
+    std::string largest;      // the top-level field with the longest text, and its length
+    std::size_t largest_bytes = 0;
 };
 
 Serialised serialise(const std::string& id, const json::object& fields) {
@@ -42,6 +45,7 @@ Serialised serialise(const std::string& id, const json::object& fields) {
         auto key = json::serialize(json::value(json::string_view(k)));
         auto text = json::serialize(v);
         out.body.append(",").append(key).append(":").append(text);
+        if (text.size() > out.largest_bytes) out.largest = k, out.largest_bytes = text.size();
         out.fingerprint.append(k).append("=").append(core::content_hash(text), 0, 8).append("\n");
     }
     out.body += "}";
@@ -137,33 +141,50 @@ Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,
     Outcome out{Outcome::Kind::dead_lettered, document_id};
     out.dead_letter_id = db_.last_insert_id();
     out.reason = s.reason;
-    json::object entry{{"dead_letter_id", out.dead_letter_id}, {"flow", s.flow},
-                       {"stage", s.stage},          {"document_id", document_id},
-                       {"reason", s.reason},        {"input", s.input},
-                       {"occurred_at", now}};
     auto id = "dl-" + std::to_string(out.dead_letter_id);
     enqueue(topics_.dead_letter, s.flow + ":" + document_id, id, "dead_letter", s.flow, document_id,
-            now, json::serialize(entry));
+            now, dead_letter_message(out.dead_letter_id, s.flow, s.stage, document_id, s.reason,
+                                     s.input, now));
     out.outbox_rows = 1;
     return out;
 }
 
-void prepare(Submission& s) {
+namespace {
+
+// The most the event around a work order adds to it on the wire: the envelope (ids, type, time,
+// source, changed field names), the key, the CloudEvents headers and librdkafka's framing.
+std::size_t envelope_bytes(const Submission& s) {
+    const auto& r = s.result;
+    return 1024 + s.fingerprint.size() +
+           6 * (2 * s.flow.size() + s.document_type.size() + 3 * r.document_id.size() + r.version.size());
+}
+
+}  // namespace
+
+std::string prepare(Submission& s, std::size_t max_message_bytes) {
     using Kind = mapping::MapResult::Kind;
-    if (s.result.kind != Kind::mapped && s.result.kind != Kind::cancelled) return;
-    auto [body, fingerprint] =
+    if (s.result.kind != Kind::mapped && s.result.kind != Kind::cancelled) return {};
+    auto [body, fingerprint, largest, largest_bytes] =
         serialise(core::work_order_id(s.flow, s.result.document_id), s.result.work_order);
     s.body = std::move(body);
     s.fingerprint = std::move(fingerprint);
     s.hash = core::content_hash(s.body);
     s.result.work_order = {};
+    auto bytes = s.body.size() + envelope_bytes(s);
+    if (bytes <= max_message_bytes) return {};
+    return "the work order would be a Kafka message of about " + std::to_string(bytes) +
+           " bytes, over message.max.bytes (" + std::to_string(max_message_bytes) +
+           "); its longest field is `" + largest + "` (" + std::to_string(largest_bytes) +
+           " bytes): shorten it in the mapping, or raise kafka.properties message.max.bytes "
+           "(and the topic's max.message.bytes)";
 }
 
-void add_mapped(std::vector<Submission>& out, const std::string& flow,
-                const std::string& document_type, const mapping::Mapping& mapping,
-                const json::value& document, std::string_view raw, bool keep_document) {
+void add_mapped(std::vector<Submission>& out, const config::FlowConfig& flow,
+                const config::KafkaConfig& kafka, const mapping::Mapping& mapping,
+                const json::value& document, std::string_view raw) {
+    bool keep_document = flow.writeback.enabled();  // its writeback mapping reads the document
     for (auto& r : mapping.map(document, false, keep_document)) {
-        Submission s{flow, document_type, std::move(r)};
+        Submission s{flow.name, flow.document_type, std::move(r)};
         if (keep_document && s.result.kind != mapping::MapResult::Kind::failed &&
             !s.result.document.is_null()) {
             s.document = json::serialize(s.result.document);
@@ -171,8 +192,17 @@ void add_mapped(std::vector<Submission>& out, const std::string& flow,
         }
         s.order = mapping.version_order();
         s.reopen = mapping.reopens();
-        prepare(s);
-        if (s.result.kind == mapping::MapResult::Kind::failed) {
+        if (auto too_large = prepare(s, kafka.max_message_bytes); !too_large.empty()) {
+            // Refused before it is acknowledged: in the outbox it could never be sent, and the
+            // versions after it would overtake it. The dead-letter entry replays once it fits.
+            s.result.kind = mapping::MapResult::Kind::failed;
+            s.result.error.reset();
+            s.body.clear();
+            s.document.clear();
+            s.stage = "validate";
+            s.reason = "document `" + s.result.document_id + "`: " + too_large;
+            s.input = std::string(raw);
+        } else if (s.result.kind == mapping::MapResult::Kind::failed) {
             s.reason = s.result.error ? s.result.error->message() : "mapping failed";
             s.stage = s.result.error && s.result.error->rule == "schema" ? "validate" : "map";
             s.input = s.result.document.is_null() ? std::string(raw)

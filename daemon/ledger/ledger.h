@@ -40,15 +40,16 @@ struct Submission {
     std::string document;     // the ERP document as JSON, for flows that write back; else empty
 };
 
-// Serialises a mapped or cancelled submission's work order and releases the tree.
-void prepare(Submission& submission);
+// Serialises a mapped or cancelled submission's work order and releases the tree; returns why
+// its event would be larger than `max_message_bytes` on Kafka, or "".
+std::string prepare(Submission& submission, std::size_t max_message_bytes);
 
-// The submissions one decoded input yields through `mapping`, prepared; a failure carries its
-// reason, its stage (map, or validate for a schema violation) and its input.
-void add_mapped(std::vector<Submission>& out, const std::string& flow,
-                const std::string& document_type, const mapping::Mapping& mapping,
-                const boost::json::value& document, std::string_view raw,
-                bool keep_document = false);
+// The submissions one decoded input (`raw` is its JSON text) yields through `flow`'s mapping,
+// prepared, keeping each document when the flow writes back; a failure carries its reason, its
+// stage (map; validate for a schema violation or a work order too large for Kafka) and its input.
+void add_mapped(std::vector<Submission>& out, const config::FlowConfig& flow,
+                const config::KafkaConfig& kafka, const mapping::Mapping& mapping,
+                const boost::json::value& document, std::string_view raw);
 // An input that could not be decoded.
 Submission decode_failure(const std::string& flow, const std::string& document_type,
                           std::string reason, std::string input);

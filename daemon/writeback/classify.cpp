@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "support/utf8_cut.h"
+
 namespace fb::writeback {
 namespace json = boost::json;
 
@@ -50,8 +52,7 @@ namespace {
 // Cut between characters: the trace keeps it as UTF-8 text.
 std::string cut(std::string text, std::size_t limit) {
     if (text.size() <= limit) return text;
-    while (limit > 0 && (static_cast<unsigned char>(text[limit]) & 0xC0) == 0x80) --limit;
-    return text.substr(0, limit) + "…";
+    return std::string(support::utf8_prefix(text, limit)) + "…";
 }
 
 }  // namespace
