@@ -11,29 +11,7 @@
 
 namespace fb::ledger {
 
-std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
-                             const std::string& flow, const std::string& stage,
-                             const std::string& document_id, const std::string& reason,
-                             const std::string& input) {
-    auto now = core::now_rfc3339();
-    store::Statement entry(db.handle(),
-                           "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
-                           "created_at) VALUES (?1,?2,?3,?4,?5,?6)");
-    entry.bind(1, flow).bind(2, stage).bind(3, document_id).bind(4, reason).bind(5, input);
-    entry.bind(6, now).step();
-    auto id = db.last_insert_id();
-    store::Statement outbox(db.handle(),
-                            "INSERT INTO outbox (topic, key, event_id, event_type, flow, "
-                            "document_id, occurred_at, created_at) VALUES (?1,?2,?3,'dead_letter',"
-                            "?4,?5,?6,?7)");
-    outbox.bind(1, topics.dead_letter).bind(2, flow + ":" + document_id);
-    outbox.bind(3, "dl-" + std::to_string(id)).bind(4, flow).bind(5, document_id).bind(6, now);
-    outbox.bind(7, core::now_unix_ms()).step();
-    store::Statement payload(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)");
-    payload.bind(1, db.last_insert_id()).bind_blob(2, core::pack(dead_letter_message(id, flow, stage, document_id, reason, input, now)))
-        .step();
-    return id;
-}
+namespace {
 
 std::string dead_letter_message(std::int64_t id, const std::string& flow, const std::string& stage,
                                 const std::string& document_id, const std::string& reason,
@@ -48,6 +26,56 @@ std::string dead_letter_message(std::int64_t id, const std::string& flow, const 
         message["input_bytes"] = input.size();
     }
     return boost::json::serialize(message);
+}
+
+}  // namespace
+
+DeadLetters::DeadLetters(store::Database& db, std::string topic)
+    : db_(db),
+      topic_(std::move(topic)),
+      find_(db.handle(),
+            "SELECT id FROM dead_letter WHERE flow = ?1 AND document_id = ?2 AND stage = ?3 AND "
+            "reason = ?4 AND input = ?5 AND replayed_at IS NULL ORDER BY id DESC LIMIT 1"),
+      repeat_(db.handle(),
+              "UPDATE dead_letter SET repeats = repeats + 1, last_seen_at = ?2 WHERE id = ?1"),
+      insert_(db.handle(),
+              "INSERT INTO dead_letter (flow, stage, document_id, reason, input, created_at) "
+              "VALUES (?1,?2,?3,?4,?5,?6)"),
+      outbox_(db.handle(),
+              "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
+              "occurred_at, created_at) VALUES (?1,?2,?3,'dead_letter',?4,?5,?6,?7)"),
+      payload_(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)") {}
+
+DeadLetters::Added DeadLetters::add(const std::string& flow, const std::string& stage,
+                                    const std::string& document_id, const std::string& reason,
+                                    const std::string& input, const std::string& now) {
+    find_.bind(1, flow).bind(2, document_id).bind(3, stage).bind(4, reason).bind(5, input);
+    if (find_.step()) {
+        Added open{find_.integer(0), false};
+        find_.reset();
+        repeat_.bind(1, open.id).bind(2, now).step();
+        return open;
+    }
+    insert_.bind(1, flow).bind(2, stage).bind(3, document_id).bind(4, reason).bind(5, input);
+    insert_.bind(6, now).step();
+    Added added{db_.last_insert_id(), true};
+    outbox_.bind(1, topic_).bind(2, flow + ":" + document_id);
+    outbox_.bind(3, "dl-" + std::to_string(added.id)).bind(4, flow).bind(5, document_id);
+    outbox_.bind(6, now).bind(7, core::now_unix_ms()).step();
+    payload_.bind(1, db_.last_insert_id());
+    payload_.bind_blob(2, core::pack(dead_letter_message(added.id, flow, stage, document_id, reason,
+                                                         input, now)));
+    payload_.step();
+    return added;
+}
+
+std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
+                             const std::string& flow, const std::string& stage,
+                             const std::string& document_id, const std::string& reason,
+                             const std::string& input) {
+    return DeadLetters(db, topics.dead_letter)
+        .add(flow, stage, document_id, reason, input, core::now_rfc3339())
+        .id;
 }
 
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed) {

@@ -2,6 +2,7 @@
 // current mapping once the mapping (or the ERP document) is fixed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,20 +23,37 @@ struct DeadLetterEntry {
     std::string last_seen_at;  // the last of those arrivals
 };
 
-// Inserts one entry (and its message for the dead-letter topic) in the caller's transaction;
-// returns its id. For failures outside the ledger: status events, writebacks.
+// The dead-letter queue's writer, in the caller's transaction. The same failure of the same input
+// while its entry is open (an ERP retrying on 422, a poll re-reading its overlap window, a status
+// event read again after a crash) counts an arrival on that entry; a new entry also gets one
+// message on the dead-letter topic.
+class DeadLetters {
+public:
+    DeadLetters(store::Database& db, std::string topic);
+    struct Added {
+        std::int64_t id = 0;
+        bool fresh = false;  // a new entry (and its message), not an arrival on an open one
+    };
+    Added add(const std::string& flow, const std::string& stage, const std::string& document_id,
+              const std::string& reason, const std::string& input, const std::string& now);
+
+private:
+    store::Database& db_;
+    std::string topic_;
+    store::Statement find_, repeat_, insert_, outbox_, payload_;
+};
+
+// One entry added through DeadLetters, for failures outside the ledger (status events,
+// writebacks); returns its id.
 std::int64_t add_dead_letter(store::Database& db, const config::Topics& topics,
                              const std::string& flow, const std::string& stage,
                              const std::string& document_id, const std::string& reason,
                              const std::string& input);
 
-// The dead-letter topic's message for an entry. The input is cut to the first
-// kDeadLetterMessageInput bytes when longer ("input_truncated": true, "input_bytes": its length),
-// so a huge bad document still makes a message Kafka takes; the state file keeps all of it.
+// The dead-letter topic's message carries at most this much of the input: one over it is cut
+// (between characters) and marked "input_truncated": true, "input_bytes": its length, so a huge
+// bad document still makes a message Kafka takes. The entry in the state file keeps all of it.
 constexpr std::size_t kDeadLetterMessageInput = 64 << 10;
-std::string dead_letter_message(std::int64_t id, const std::string& flow, const std::string& stage,
-                                const std::string& document_id, const std::string& reason,
-                                const std::string& input, const std::string& now);
 
 std::vector<DeadLetterEntry> list_dead_letters(store::Database& db, bool include_replayed);
 

@@ -7,7 +7,6 @@
 
 #include "core/ids.h"
 #include "core/pack.h"
-#include "ledger/dead_letter.h"
 #include "status/work_orders.h"
 
 namespace fb::ledger {
@@ -92,15 +91,7 @@ Ledger::Ledger(store::Database& db, config::Topics topics)
                      "INSERT INTO outbox (topic, key, event_id, event_type, flow, document_id, "
                      "occurred_at, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"),
       insert_payload_(db.handle(), "INSERT INTO outbox_payload (id, payload) VALUES (?1, ?2)"),
-      find_dead_letter_(db.handle(),
-                        "SELECT id FROM dead_letter WHERE flow = ?1 AND document_id = ?2 AND "
-                        "stage = ?3 AND reason = ?4 AND input = ?5 AND replayed_at IS NULL "
-                        "ORDER BY id DESC LIMIT 1"),
-      repeat_dead_letter_(db.handle(),
-                          "UPDATE dead_letter SET repeats = repeats + 1, last_seen_at = ?2 WHERE id = ?1"),
-      insert_dead_letter_(db.handle(),
-                          "INSERT INTO dead_letter (flow, stage, document_id, reason, input, "
-                          "created_at) VALUES (?1,?2,?3,?4,?5,?6)"),
+      dead_letters_(db, topics_.dead_letter),
       record_version_(db.handle(),
                       "UPDATE documents SET version = ?3, version_key = ?4, updated_at = ?5 "
                       "WHERE flow = ?1 AND document_id = ?2"),
@@ -124,28 +115,11 @@ void Ledger::enqueue(const std::string& topic, const std::string& key, const std
 
 Outcome Ledger::dead_letter(const Submission& s, const std::string& document_id,
                             const std::string& now) {
-    // The same failure of the same input, still open: count the arrival, add no second entry
-    // (an ERP retrying on 422, a poll re-reading its overlap window).
-    find_dead_letter_.bind(1, s.flow).bind(2, document_id).bind(3, s.stage).bind(4, s.reason);
-    find_dead_letter_.bind(5, s.input);
-    if (find_dead_letter_.step()) {
-        Outcome out{Outcome::Kind::dead_lettered, document_id};
-        out.dead_letter_id = find_dead_letter_.integer(0);
-        out.reason = s.reason;
-        find_dead_letter_.reset();
-        repeat_dead_letter_.bind(1, out.dead_letter_id).bind(2, now).step();
-        return out;
-    }
-    insert_dead_letter_.bind(1, s.flow).bind(2, s.stage).bind(3, document_id).bind(4, s.reason);
-    insert_dead_letter_.bind(5, s.input).bind(6, now).step();
+    auto added = dead_letters_.add(s.flow, s.stage, document_id, s.reason, s.input, now);
     Outcome out{Outcome::Kind::dead_lettered, document_id};
-    out.dead_letter_id = db_.last_insert_id();
+    out.dead_letter_id = added.id;
     out.reason = s.reason;
-    auto id = "dl-" + std::to_string(out.dead_letter_id);
-    enqueue(topics_.dead_letter, s.flow + ":" + document_id, id, "dead_letter", s.flow, document_id,
-            now, dead_letter_message(out.dead_letter_id, s.flow, s.stage, document_id, s.reason,
-                                     s.input, now));
-    out.outbox_rows = 1;
+    out.outbox_rows = added.fresh ? 1 : 0;
     return out;
 }
 

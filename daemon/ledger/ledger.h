@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "ledger/dead_letter.h"
 #include "mapping/mapping.h"
 #include "store/database.h"
 
@@ -91,8 +92,8 @@ private:
 
     store::Database& db_;
     config::Topics topics_;
-    store::Statement find_, upsert_, insert_outbox_, insert_payload_, find_dead_letter_,
-        repeat_dead_letter_, insert_dead_letter_;
+    store::Statement find_, upsert_, insert_outbox_, insert_payload_;
+    DeadLetters dead_letters_;
     store::Statement record_version_, record_stale_;
     std::unique_ptr<status::WorkOrders> work_orders_;  // the ERP side of each work order's state
 };
