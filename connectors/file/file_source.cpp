@@ -166,7 +166,10 @@ bool FileSource::process(const fs::path& claimed, const std::string& name) {
     else if (bytes.size() > spec_.max_file_bytes) reason = over("more than " + std::to_string(spec_.max_file_bytes));
     if (!reason.empty()) bytes.clear();
     auto hash = sha256_hex(bytes);
-    auto key = "file:" + hash;
+    // A file that was not read has no content hash: its record is its own (name and size), not
+    // the empty file's, which a later empty export would take for its own.
+    auto key = reason.empty() ? "file:" + hash
+                              : "file:unread:" + sha256_hex(name + "\n" + std::to_string(size));
     const auto bytes_read = bytes.size();
     // Already committed (a restart between commit and move, or the same bytes again): finish.
     if (reason.empty())

@@ -201,7 +201,7 @@ TEST_CASE("marker mode: a file is taken only once its .ok marker exists, and the
     CHECK(drop.events(2).size() == 2);
 }
 
-TEST_CASE("after: delete removes a committed file, a file over max_file_bytes fails with the limit named") {
+TEST_CASE("after: delete removes a committed file, a file over max_file_bytes fails with the limit named, an empty one after it on its own bytes") {
     Drop drop;
     RunningApp app(drop.config("complete: rename, after: delete, max_file_bytes: 2000"));
     fs::copy_file(gbk_sample, drop.inbox / "small.csv.part");  // rename mode: written, then renamed
@@ -217,6 +217,15 @@ TEST_CASE("after: delete removes a committed file, a file over max_file_bytes fa
     REQUIRE(eventually([&] { return fs::exists(drop.sub("failed") / "big.csv.error.txt"); }));
     CHECK_THAT(read_file((drop.sub("failed") / "big.csv.error.txt").string()),
                Catch::Contains("over the limit of 2000 bytes"));
+    // An empty export afterwards is judged on its own bytes, not on the unread file's record.
+    std::ofstream(drop.inbox / ".empty.csv") << "";
+    fs::rename(drop.inbox / ".empty.csv", drop.inbox / "empty.csv");
+    REQUIRE(eventually([&] { return names_in(drop.inbox).empty() && names_in(drop.sub("processing")).empty(); }));
+    REQUIRE(fs::exists(drop.sub("failed") / "empty.csv.error.txt"));
+    CHECK_THAT(read_file((drop.sub("failed") / "empty.csv.error.txt").string()),
+               !Catch::Contains("over the limit"));
+    CHECK(count_rows(drop.state, "SELECT count(*) FROM source_state WHERE key LIKE 'file:%' AND "
+                                 "json_extract(value, '$.name') = 'big.csv'") == 1);
 }
 
 // max_file_bytes above 16 MiB had no effect: the decoders' own default limit (16 MiB) failed
