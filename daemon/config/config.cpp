@@ -7,6 +7,7 @@
 #include "connectors/http_sink/spec.h"
 #include "connectors/registry.h"
 #include "http/endpoint_config.h"
+#include "support/yaml_reason.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -250,7 +251,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
         root = YAML::Load(yaml_text);
     } catch (const YAML::Exception& e) {
         throw ConfigError(file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+                          std::to_string(e.mark.column + 1) + ": " + yaml_reason(e));
     }
     Config c;
     c.file = file_name;

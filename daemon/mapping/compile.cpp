@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "mapping/compiler.h"
+#include "support/yaml_reason.h"
 
 namespace fb::mapping {
 
@@ -159,7 +160,7 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         root = YAML::Load(yaml_text);
     } catch (const YAML::Exception& e) {
         if (e.msg.find("flow not found") != std::string::npos) bracket_path_error(yaml_text, e, file_name);
-        throw CompileError(file_name, e.mark.line + 1, e.mark.column + 1, e.msg);
+        throw CompileError(file_name, e.mark.line + 1, e.mark.column + 1, yaml_reason(e));
     }
     Compiler c(file_name);
     if (!root.IsMap())

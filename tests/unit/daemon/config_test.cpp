@@ -85,6 +85,13 @@ TEST_CASE("a missing required field is named with file, line and column") {
     CHECK(error_of("state: {}\n") == "fb.yaml:1:1: config: `flows` must list at least one flow");
 }
 
+TEST_CASE("a config nested past yaml-cpp's depth guard says so, not 'bad file'") {
+    auto e = error_of(std::string(good) + "extra: " + std::string(3000, '{') + "\n");
+    CHECK_THAT(e, Catch::StartsWith("fb.yaml:"));
+    CHECK_THAT(e, Catch::Contains("nested too deeply"));
+    CHECK_THAT(e, !Catch::Contains("bad file"));
+}
+
 TEST_CASE("malformed YAML, bad values and unset secrets are refused clearly") {
     CHECK_THAT(error_of("flows: [\n"), Catch::StartsWith("fb.yaml:2:1: "));
     CHECK_THAT(error_of("- a\n- b\n"), Catch::Contains("must be a YAML mapping"));

@@ -36,6 +36,13 @@ TEST_CASE("an unquoted bracket path in a flow map says to quote it, at the path'
     CHECK_THAT(e, !Catch::Contains("end of map flow not found"));
 }
 
+TEST_CASE("YAML nested past yaml-cpp's depth guard says so, not 'bad file'") {
+    auto e = compile_error_of("name: m\nkey: $.DocNo\nwork_order:\n  notes: " + std::string(3000, '[') + "\n");
+    CHECK_THAT(e, Catch::StartsWith("m.yaml:"));
+    CHECK_THAT(e, Catch::Contains("nested too deeply"));
+    CHECK_THAT(e, !Catch::Contains("bad file"));
+}
+
 TEST_CASE("a list where one text belongs suggests a filter, `in` or join()") {
     const std::string doc = R"({"DocNo": "1", "Tags": ["a", "b"]})";
     auto contains = failure("  notes: { expr: 'string(contains($.Tags[*], \"a\"))' }\n", doc);
