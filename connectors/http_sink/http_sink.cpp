@@ -255,10 +255,10 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
         auto why = mask(prefix + (ex.login_failed ? "login: " : "") + result.message);
         switch (result.error) {
             case http::TransportError::bad_url:
-            case http::TransportError::tls:
             case http::TransportError::too_large:
-                return refused(Refusal::permanent, why);  // a person must fix the config or the ERP
-            default: break;
+                return refused(Refusal::permanent, why);  // this request's URL or answer: retrying cannot help
+            default: break;  // TLS too: an expired or replaced certificate is the endpoint's, not the
+                             // document's; retried behind the breaker, the backlog goes once it is fixed
         }
         core::ErpAnswer a;
         a.transport = result.error == http::TransportError::timeout ? core::ErpAnswer::Transport::timeout

@@ -246,7 +246,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
             break;
         }
         case Verdict::Kind::permanent:
-            br.success();
+            if (answer.status != 0) br.success();  // the ERP answered; a request refused before it (a bad URL) proves nothing
             if (result == "unverified" && ++row.verify_failures < settings_.verify_attempts) {
                 row.step = 0;  // send the writes again (same idempotency key), then read back again
                 row.answers.clear();

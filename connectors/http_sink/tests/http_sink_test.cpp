@@ -337,7 +337,7 @@ TEST_CASE("fieldbridge check validates http and jsonrpc sinks, and names the lin
     CHECK_THAT(why, Catch::Contains("check.yaml:25:15") && Catch::Contains("etag is for OData-style http sinks"));
 }
 
-TEST_CASE("http sink over TLS: a peer verified with tls.ca_file is answered, an untrusted one is refused for good") {
+TEST_CASE("http sink over TLS: a peer verified with tls.ca_file is answered, an untrusted one is retried behind the breaker") {
     fb::test::TempDir dir("http-sink-tls");
     auto files = fb::test::make_self_signed(dir.str());
     fb::test::LoopbackServer erp(
@@ -357,9 +357,13 @@ TEST_CASE("http sink over TLS: a peer verified with tls.ca_file is answered, an 
     CHECK(v.retry_after == std::chrono::seconds(7));
 
     HttpSink untrusted(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"));
+    // An expired or replaced certificate is the endpoint's fault, not the document's: retried (and
+    // counted by the breaker) until it is fixed, never a dead letter per document.
     auto refused = untrusted.send(post("/w"), timeout);
-    CHECK(refused.refusal == ErpAnswer::Refusal::permanent);
-    CHECK(fb::writeback::classify(refused, nullptr, {}).kind == fb::writeback::Verdict::Kind::permanent);
+    CHECK(refused.refusal == ErpAnswer::Refusal::none);
+    CHECK(refused.transport == ErpAnswer::Transport::connection_error);
+    CHECK_THAT(refused.error, Catch::Contains("tls handshake"));
+    CHECK(fb::writeback::classify(refused, nullptr, {}).kind == fb::writeback::Verdict::Kind::retry);
 }
 
 TEST_CASE("http sink: an OData v4 ETag in the entity ($[\"@odata.etag\"]) goes as If-Match") {
