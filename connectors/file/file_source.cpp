@@ -104,6 +104,7 @@ void FileSource::watch() {
             std::error_code ec;
             auto claimed = move_into(fs::path(spec_.inbox) / name, spec_.processing, name, ec);
             if (ec) continue;  // gone (another instance took it), or not ours to move: next scan says
+            core::crash_point("file.renamed");  // before the marker goes: recover() removes it
             if (spec_.complete == Spec::Complete::marker) fs::remove(fs::path(spec_.inbox) / (name + spec_.marker), ec);
             taken_.add();
             core::crash_point("file.claimed");
@@ -126,9 +127,15 @@ void FileSource::recover() {
     std::sort(left.begin(), left.end());
     for (const auto& path : left) {
         if (ctx_.stopping()) return;
-        spdlog::info("flow {}: {} was claimed before the restart; finishing it", ctx_.flow().name,
-                     path.filename().string());
-        if (!process(path, path.filename().string())) return;
+        auto name = path.filename().string();
+        spdlog::info("flow {}: {} was claimed before the restart; finishing it", ctx_.flow().name, name);
+        // Killed between the claim and the marker's removal: a marker left behind would let the
+        // ERP's next file of that name be taken while it is still being written. One beside a
+        // new file of that name is the ERP's own and stays.
+        auto inbox = fs::path(spec_.inbox);
+        if (spec_.complete == Spec::Complete::marker && !fs::exists(inbox / name, ec))
+            fs::remove(inbox / (name + spec_.marker), ec);
+        if (!process(path, name)) return;
     }
 }
 

@@ -86,6 +86,13 @@ struct Drop {
     fs::path sub(const char* name) const { return dir.path() / name; }
 };
 
+// The daemon's count of inbox scans: waiting for it to move is waiting for whole rescans.
+int scans_of(unsigned short port) {
+    auto text = http_request(port, "GET", "/metrics").body;
+    auto at = text.find("fieldbridge_file_scans_total{flow=\"dispatch\"");
+    return at == std::string::npos ? 0 : std::stoi(text.substr(text.find('}', at) + 2));
+}
+
 // `fieldbridge map`'s output for the sample: pretty JSON work orders, each closing with "\n}\n".
 std::vector<json::value> offline_work_orders() {
     std::ostringstream out, err;
@@ -155,11 +162,7 @@ TEST_CASE("a file still being written is not taken before it is stable") {
     RunningApp app(drop.config("complete: stable, stable_for: 3s"));
     auto bytes = read_file(gbk_sample);
     auto cut = bytes.find('\n', bytes.size() / 2) + 1;
-    auto scans = [&] {
-        auto text = http_request(app.port(), "GET", "/metrics").body;
-        auto at = text.find("fieldbridge_file_scans_total{flow=\"dispatch\"");
-        return at == std::string::npos ? 0 : std::stoi(text.substr(text.find('}', at) + 2));
-    };
+    auto scans = [&] { return scans_of(app.port()); };
     {
         std::ofstream out(drop.inbox / "slow.csv", std::ios::binary);
         out << bytes.substr(0, cut);
@@ -187,11 +190,7 @@ TEST_CASE("marker mode: a file is taken only once its .ok marker exists, and the
     RunningApp app(drop.config("complete: marker"));
     fs::copy_file(gbk_sample, drop.inbox / "d.csv");
     // Several rescans (1 s each) pass without the marker: the file stays.
-    auto scans = [&] {
-        auto text = http_request(app.port(), "GET", "/metrics").body;
-        auto at = text.find("fieldbridge_file_scans_total{flow=\"dispatch\"");
-        return at == std::string::npos ? 0 : std::stoi(text.substr(text.find('}', at) + 2));
-    };
+    auto scans = [&] { return scans_of(app.port()); };
     auto before = scans();
     REQUIRE(eventually([&] { return scans() >= before + 3; }));
     CHECK(names_in(drop.inbox) == std::vector<std::string>{"d.csv"});
@@ -309,6 +308,34 @@ TEST_CASE("kill -9 between claim and commit: after the restart the file is proce
     REQUIRE(eventually([&] { return fs::exists(drop.sub("done") / "c.csv"); }));
     CHECK(drop.events(2).size() == 2);
     CHECK(count_rows(drop.state, "SELECT count(*) FROM outbox WHERE topic = 'fsm.work-orders'") == 2);
+    daemon.terminate();
+}
+
+TEST_CASE("kill -9 between the claim and the marker's removal: the restart removes the marker") {
+    Drop drop;
+    auto config = drop.config_file("complete: marker");
+    {
+        setenv("FIELDBRIDGE_TEST_CRASH_AT", "file.renamed", 1);
+        DaemonProcess daemon(config, drop.dir.str("daemon-1.log"));
+        daemon.start();
+        unsetenv("FIELDBRIDGE_TEST_CRASH_AT");
+        fs::copy_file(gbk_sample, drop.inbox / "m.csv");
+        std::ofstream(drop.inbox / "m.csv.ok");
+        REQUIRE(daemon.wait_exit(60000));
+    }
+    REQUIRE(names_in(drop.sub("processing")) == std::vector<std::string>{"m.csv"});
+    REQUIRE(fs::exists(drop.inbox / "m.csv.ok"));  // left behind by the kill
+    DaemonProcess daemon(config, drop.dir.str("daemon-2.log"));
+    daemon.start();
+    REQUIRE(eventually([&] { return fs::exists(drop.sub("done") / "m.csv"); }));
+    CHECK_FALSE(fs::exists(drop.inbox / "m.csv.ok"));
+    // The ERP's next export of that name, still being written: without its own marker it waits.
+    std::ofstream(drop.inbox / "m.csv") << "partial";
+    auto scans = [&] { return scans_of(daemon.port()); };
+    auto seen = scans();
+    REQUIRE(eventually([&] { return scans() >= seen + 2; }));
+    CHECK(fs::exists(drop.inbox / "m.csv"));
+    CHECK(drop.events(2).size() == 2);
     daemon.terminate();
 }
 
