@@ -191,7 +191,12 @@ MapResult map_one(const Plan& plan, const json::value& document, const json::val
                        std::string(plan.key->input_path()),
                        "the document id",
                        describe(key)};
-            if (plan.key->path)
+            if (!document.is_object() && !document.is_array())
+                e.found += " (the document itself is " + describe(from_json(document)) +
+                           (plan.documents ? ", not an object: look at what `documents:` selects)"
+                                           : ", not an object: a list at the top level is read "
+                                             "as a list of documents)");
+            else if (plan.key->path)
                 if (auto why = why_missing(*plan.key->path, ctx); !why.empty())
                     e.found += " (" + why + ")";
             return failure(std::move(e), document);

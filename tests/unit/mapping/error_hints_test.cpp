@@ -92,3 +92,14 @@ TEST_CASE("a run-time error from an empty intermediate names it") {
         failure("  address: { text: { path: $.Ship.To.City, required: true } }\n", doc);
     CHECK_THAT(missing, Catch::Contains("`$.Ship` is missing"));
 }
+
+TEST_CASE("a document that is not an object says so, not only that its key is missing") {
+    auto plain = failure("", "false");
+    CHECK_THAT(plain, Catch::Contains("the document itself is false, not an object"));
+    CHECK_THAT(plain, Catch::Contains("a list at the top level is read as a list of documents"));
+    auto selected = failure("", R"({"data": [7]})", "documents: $.data[*]\n");
+    CHECK_THAT(selected, Catch::Contains("the document itself is 7, not an object"));
+    CHECK_THAT(selected, Catch::Contains("look at what `documents:` selects"));
+    // An object without the key keeps the usual reason.
+    CHECK_THAT(failure("", R"({"No": "1"})"), !Catch::Contains("not an object"));
+}
