@@ -11,6 +11,7 @@
 #include "connectors/http_sink/jsonrpc.h"
 #include "http/request_body.h"
 #include "core/ids.h"
+#include "support/utf8_cut.h"
 
 namespace fb::connectors::http_sink {
 namespace json = boost::json;
@@ -95,6 +96,7 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
             http::ClientRequest out{r.method, target(r.url, base), r.headers, {}};
             http::set_body(out, r.body);
             spec_->auth.apply(out);
+            login_request_ = out.method + " " + out.url;
             return out;
         },
         [this, login](const http::ClientResponse& res) {
@@ -205,7 +207,15 @@ HttpSink::Exchange HttpSink::exchange(http::ClientRequest request) {
     };
     Exchange out;
     if (session_) {
+        const auto logins = session_->logins();
         auto r = session_->send(build);
+        if (session_->logins() != logins) {  // it logged in (again) first
+            auto n = session_->logins() - logins;
+            auto what = r.login_failed ? support::utf8_cut(r.login_error, 300)
+                                       : std::string("session issued") + (n > 1 ? " (" + std::to_string(n) + " logins)" : "");
+            steps_.push_back({"login", login_request_, session_->last_login_status(),
+                              r.login_failed ? "failed" : "success", std::move(what)});
+        }
         out.result = std::move(r.result);
         out.login_failed = r.login_failed;
         out.login_error = std::move(r.login_error);
@@ -312,11 +322,17 @@ std::optional<core::ErpAnswer> HttpSink::fetch_csrf(const std::string& url) {
     http::ClientRequest fetch{"GET", at, {{csrf.header, "Fetch"}, {"Accept", "application/json"}}, {}};
     auto ex = exchange(fetch);
     auto step = "CSRF token fetch GET " + at;
-    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) return answer(ex, step);
+    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) {
+        note_step("csrf_fetch", "GET " + at, ex, "");
+        return answer(ex, step);
+    }
     auto token = std::string(ex.result.response.header(csrf.header));
-    if (token.empty() || iequals(token, "Required") || iequals(token, "Fetch"))
+    if (token.empty() || iequals(token, "Required") || iequals(token, "Fetch")) {
+        note_step("csrf_fetch", "GET " + at, ex, "no token in " + csrf.header);
         return refused(Refusal::permanent, step + " answered without a token in " + csrf.header,
                        ex.result.response.status);
+    }
+    note_step("csrf_fetch", "GET " + at, ex, "token received");  // the token itself is a secret
     csrf_token_ = token;
     return std::nullopt;
 }
@@ -336,20 +352,50 @@ std::optional<core::ErpAnswer> HttpSink::read_etag(const core::ErpRequest& reque
     http::ClientRequest read{"GET", at, {{"Accept", "application/json"}}, {}};
     auto ex = exchange(read);
     auto step = "ETag read GET " + at;
-    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) return answer(ex, step);
+    if (!ex.result.ok() || ex.login_failed || !is_2xx(ex.result.response.status)) {
+        note_step("etag_read", "GET " + at, ex, "");
+        return answer(ex, step);
+    }
     const auto& res = ex.result.response;
     if (!spec.body_path.empty()) etag = http::json_path_string(res.body, spec.body_path).value_or("");
     else etag = std::string(res.header(spec.header));
+    auto where = spec.body_path.empty() ? "header " + spec.header : "body " + spec.body_path;
+    note_step("etag_read", "GET " + at, ex, etag.empty() ? "no ETag in " + where : "ETag " + support::utf8_cut(etag, 200));
     if (etag.empty())
-        return refused(Refusal::permanent,
-                       step + " answered without an ETag (" +
-                           (spec.body_path.empty() ? "header " + spec.header : "body " + spec.body_path) + ")",
-                       res.status);
+        return refused(Refusal::permanent, step + " answered without an ETag (" + where + ")", res.status);
     return std::nullopt;
+}
+
+void HttpSink::note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what) {
+    core::ErpAnswer::Step step{std::move(kind), request, 0, "failed", std::move(what)};
+    if (!ex.result.ok()) {
+        step.answer = support::utf8_cut(ex.result.message, 300);
+    } else if (ex.login_failed) {
+        step.answer = support::utf8_cut(ex.login_error, 300);
+    } else {
+        step.status = ex.result.response.status;
+        if (is_2xx(step.status) && step.answer.find("no ") != 0) step.result = "success";
+        if (step.answer.empty()) step.answer = "HTTP " + std::to_string(step.status);
+    }
+    steps_.push_back(std::move(step));
 }
 
 core::ErpAnswer HttpSink::send(const core::ErpRequest& request, std::chrono::milliseconds timeout) {
     start(timeout);
+    steps_.clear();
+    auto a = send_request(request);
+    auto secrets = this->secrets();
+    for (auto& step : steps_) {
+        step.request = http::mask_secrets(step.request, secrets);
+        step.answer = http::mask_secrets(step.answer, secrets);
+    }
+    a.steps = std::move(steps_);
+    steps_.clear();
+    a.sent_with = http::mask_secrets(a.sent_with, secrets);
+    return a;
+}
+
+core::ErpAnswer HttpSink::send_request(const core::ErpRequest& request) {
     auto url = target(request.url);
     if (origin_of(url).empty())
         return refused(Refusal::permanent, "the request URL `" + request.url +
@@ -385,10 +431,14 @@ core::ErpAnswer HttpSink::send(const core::ErpRequest& request, std::chrono::mil
     if (modifying && spec_->csrf && ex.result.ok() && !ex.login_failed && ex.result.response.status == 403 &&
         iequals(ex.result.response.header(spec_->csrf->header), "Required")) {
         csrf_token_.clear();  // expired with the ERP's session: fetch a new one, send once more
+        steps_.push_back({"csrf_expired", req.method + " " + url, 403, "failed",
+                          "HTTP 403 " + spec_->csrf->header + ": Required"});
         if (auto failed = fetch_csrf(url)) return *failed;
         ex = exchange(with_tokens());
     }
-    return answer(ex, "");
+    auto a = answer(ex, "");
+    if (!etag.empty()) a.sent_with = spec_->etag->send_as + ": " + support::utf8_cut(etag, 200);
+    return a;
 }
 
 }  // namespace fb::connectors::http_sink

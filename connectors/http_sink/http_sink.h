@@ -47,6 +47,9 @@ private:
     std::optional<core::ErpAnswer> read_etag(const core::ErpRequest& request, const std::string& url,
                                              std::string& etag);
     core::ErpAnswer answer(const Exchange& exchange, const std::string& step) const;
+    core::ErpAnswer send_request(const core::ErpRequest& request);
+    // A request of the sink's own before the request, for the trace (masked when sent back).
+    void note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what);
     std::vector<std::string> secrets() const;
 
     std::shared_ptr<const Spec> spec_;
@@ -57,6 +60,8 @@ private:
     std::string session_header_value(const std::string& session);
     std::string templated_for_, templated_;  // the session_header template's last session → value
     std::uint64_t rpc_id_ = 0;
+    std::vector<core::ErpAnswer::Step> steps_;  // of the send in progress
+    std::string login_request_;                 // "POST https://login/…" of the last login
     std::atomic<bool> stopping_{false};
 };
 

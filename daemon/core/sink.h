@@ -38,6 +38,18 @@ struct ErpAnswer {
     // The sink's own "not before": a login backing off after a failure (its ms from now), so the
     // next attempt is made when a login will be tried, not earlier to fail fast again.
     std::int64_t retry_after_ms = -1;
+    // For the trace: the requests the sink made of its own before this one (a login, a CSRF
+    // token fetch, an ETag read), and what it added to the request (`If-Match: W/"3"`), so a
+    // 412 that repeats or a login that keeps failing can be read off the attempts. Never a secret.
+    struct Step {
+        std::string kind;     // login | csrf_fetch | etag_read
+        std::string request;  // "GET https://erp/…"
+        int status = 0;       // 0: no answer (or none kept)
+        std::string result;   // success | failed
+        std::string answer;   // what it yielded or why it failed, short
+    };
+    std::vector<Step> steps;
+    std::string sent_with;
 };
 
 // A sink connector's typed config, read and validated when the config loads

@@ -207,6 +207,7 @@ bool Session::login(Result& out) {
     const auto issued = now_ms_();  // before the request: its lifetime runs from when it was asked
     auto answer = client_.send(login_());
     ++logins_;
+    last_login_status_ = answer.ok() ? answer.response.status : 0;
     auto failed = [&] {
         back_off(out);
         return false;

@@ -80,6 +80,7 @@ public:
     Result send_with_login(const BuildWithLogin& build);
     void invalidate();
     std::uint64_t logins() const { return logins_; }
+    int last_login_status() const { return last_login_status_; }  // 0: no answer
     std::string current() const;  // for masking in logs
     Value current_value() const;
     // The clock the expiry is measured by: unix ms (the system clock; tests advance their own).
@@ -104,6 +105,7 @@ private:
     std::optional<std::string> value_;
     std::string answer_;  // the body of the login answer that issued value_
     std::uint64_t logins_ = 0;
+    int last_login_status_ = 0;
     std::uint64_t renewals_ = 0;
     std::optional<std::int64_t> expires_ms_, renew_ms_;  // of value_, when the login said
     int failed_logins_ = 0;                        // in a row

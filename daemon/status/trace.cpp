@@ -19,14 +19,15 @@ json::value int_or_null(const store::Statement& s, int column) {
 
 json::array attempts_of(store::Database& db, std::int64_t writeback_id) {
     store::Statement q(db.handle(),
-                       "SELECT at, endpoint, request, http_status, result, answer FROM "
+                       "SELECT at, endpoint, request, http_status, result, answer, kind, reason FROM "
                        "writeback_attempts WHERE writeback_id = ?1 ORDER BY id");
     q.bind(1, writeback_id);
     json::array out;
-    while (q.step())
+    while (q.step())  // `step`: null for the request itself, else the sink's own request before it
         out.push_back({{"at", q.text(0)},          {"endpoint", q.text(1)},
-                       {"request", q.text(2)},     {"http_status", int_or_null(q, 3)},
-                       {"result", q.text(4)},      {"answer", text_or_null(q, 5)}});
+                       {"step", text_or_null(q, 6)}, {"request", q.text(2)},
+                       {"http_status", int_or_null(q, 3)}, {"result", q.text(4)},
+                       {"reason", text_or_null(q, 7)}, {"answer", text_or_null(q, 5)}});
     return out;
 }
 

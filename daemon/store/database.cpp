@@ -196,6 +196,12 @@ constexpr std::array migrations{
         since         TEXT NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // Each writeback attempt's reason (the verdict's: `classify: conflict; …`), and the sink's own
+    // requests before it as rows of their own, so the trace shows why and what was sent.
+    R"sql(
+    ALTER TABLE writeback_attempts ADD COLUMN kind TEXT;    -- NULL: the request; login | csrf_fetch | etag_read
+    ALTER TABLE writeback_attempts ADD COLUMN reason TEXT;
+    )sql",
 };
 
 // One writer lock per state file (by its absolute name), for every connection in the process.

@@ -47,23 +47,13 @@ json::object response_json(const core::ErpAnswer& a) {
             {"body", ec ? json::value(a.body) : std::move(body)}};
 }
 
-namespace {
-
-// Cut between characters: the trace keeps it as UTF-8 text.
-std::string cut(std::string text, std::size_t limit) {
-    if (text.size() <= limit) return text;
-    return std::string(support::utf8_prefix(text, limit)) + "…";
-}
-
-}  // namespace
-
 std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
     std::string out;
     if (a.transport == core::ErpAnswer::Transport::timeout) out = "timeout: " + a.error;
     else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
     else if (a.status == 0 && a.refusal != core::ErpAnswer::Refusal::none) out = a.refusal_reason;  // the sink refused or gave up before an answer
     else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
-    return cut(std::move(out), limit);
+    return support::utf8_cut(out, limit);
 }
 
 Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
@@ -76,7 +66,7 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
         v.kind = a.refusal == core::ErpAnswer::Refusal::retry ? K::retry : K::permanent;
         // The ERP wrote the refusal (a JSON-RPC error's message): a multi-MB one must not
         // reach the trace, the dead-letter queue and its Kafka message.
-        auto why = cut(a.refusal_reason, 1000);
+        auto why = support::utf8_cut(a.refusal_reason, 1000);
         v.reason = a.status == 0 ? why : why + "; " + v.reason;
         return v;
     };

@@ -101,18 +101,37 @@ Breaker& Worker::breaker(const std::string& endpoint) {
 
 void Worker::record_attempt(store::Database& db, const Row& row, const core::ErpRequest& request,
                             const std::string& endpoint, const core::ErpAnswer& answer,
-                            const std::string& result) {
+                            const std::string& result, const std::string& reason) {
     store::Statement insert(db.handle(),
                             "INSERT INTO writeback_attempts (writeback_id, at, endpoint, request, "
-                            "http_status, result, answer) VALUES (?1,?2,?3,?4,?5,?6,?7)");
-    insert.bind(1, row.id).bind(2, core::now_rfc3339()).bind(3, endpoint);
-    insert.bind(4, plan_->mask(request.method + " " + request.url));
+                            "http_status, result, answer, kind, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    auto at = core::now_rfc3339();
+    for (const auto& step : answer.steps) {  // the sink's own requests before it, masked by the sink
+        insert.bind(1, row.id).bind(2, at).bind(3, endpoint).bind(4, plan_->mask(step.request));
+        if (step.status) insert.bind(5, std::int64_t{step.status});
+        else insert.bind_null(5);
+        insert.bind(6, step.result).bind(7, plan_->mask(step.answer)).bind(8, step.kind).bind_null(9).step();
+        insert.reset();
+    }
+    insert.bind(1, row.id).bind(2, at).bind(3, endpoint);
+    insert.bind(4, plan_->mask(request.method + " " + request.url +
+                               (answer.sent_with.empty() ? "" : " (" + answer.sent_with + ")")));
     if (answer.transport == core::ErpAnswer::Transport::answered) insert.bind(5, std::int64_t{answer.status});
     else insert.bind_null(5);
-    insert.bind(6, result).bind(7, answer_summary(answer)).step();
+    insert.bind(6, result).bind(7, answer_summary(answer)).bind_null(8);
+    if (reason.empty()) insert.bind_null(9);
+    else insert.bind(9, reason);
+    insert.step();
     metrics_.counter("fieldbridge_writeback_attempts_total", "Writeback requests sent, by result",
                      "flow=\"" + plan_->flow->name + "\",endpoint=\"" + endpoint + "\",result=\"" +
                          result + "\"").add();
+}
+
+// After the dead-letter entry is committed: counted, and said where an operator reads the log.
+void Worker::dead_lettered(const Row& row, const std::string& reason) {
+    dead_.add();
+    spdlog::warn("writeback for flow {}: work order {} dead-lettered: {}", plan_->flow->name,
+                 row.work_order_id, reason);
 }
 
 void Worker::schedule(store::Database& db, Row& row, milliseconds delay, const std::string& error) {
@@ -139,9 +158,10 @@ void Worker::keep_answer(store::Database& db, Row& row, json::value answer) {
 
 void Worker::fail_mapping(store::Database& db, Row& row, const std::string& reason) {
     store::Database::Transaction tx(db);
-    dead_letter(db, config_.kafka.topics, row.id, plan_->mask(reason), row.last_answer);
+    auto masked = plan_->mask(reason);
+    dead_letter(db, config_.kafka.topics, row.id, masked, row.last_answer);
     tx.commit();
-    dead_.add();
+    dead_lettered(row, masked);
 }
 
 // One request of the sequence (or the read-back); true when it succeeded and the next may go.
@@ -174,7 +194,9 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
             .set(static_cast<int>(br.state()));
     };
     auto now = Breaker::Clock::now();
-    if (!br.allow(now)) {
+    const bool allowed = br.allow(now);
+    const auto before = br.state();  // closed, or half-open for the probe
+    if (!allowed) {
         // Not an attempt: the row waits for the breaker's probe, its age still counting.
         store::Database::Transaction tx(db);
         auto wait = std::chrono::duration_cast<milliseconds>(br.open_until() - now);
@@ -193,8 +215,9 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
     auto summary = answer_summary(answer);
 
     store::Database::Transaction tx(db);
-    record_attempt(db, row, request, endpoint, answer, result);
+    record_attempt(db, row, request, endpoint, answer, result, verdict.reason);
     ++row.attempts;
+    std::string dead_reason;
     switch (verdict.kind) {
         case Verdict::Kind::success: {
             br.success();
@@ -218,6 +241,7 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
             ok.bind(4, summary).bind(5, std::int64_t{row.done ? 1 : 0}).bind(6, core::now_unix_ms()).step();
             tx.commit();
             gauge();
+            log_breaker(endpoint, before, br, "");
             return true;
         }
         case Verdict::Kind::conflict:
@@ -258,13 +282,33 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
                                               : "ERP refused " + request.method + " " + request.url + ": " +
                                                     verdict.reason);
                 dead_letter(db, config_.kafka.topics, row.id, reason, summary);
-                dead_.add();
+                dead_reason = reason;
             }
             break;
     }
     tx.commit();
     gauge();
+    log_breaker(endpoint, before, br, verdict.reason);
+    if (!dead_reason.empty()) dead_lettered(row, dead_reason);
     return false;
+}
+
+// An ERP endpoint that stops answering, and answers again, is in the log once each: not each
+// failed probe of a long outage (those are at debug), nor every attempt.
+void Worker::log_breaker(const std::string& endpoint, Breaker::State before, const Breaker& br,
+                         const std::string& reason) {
+    using S = Breaker::State;
+    if (before == br.state()) return;
+    auto flow = plan_->flow->name;
+    if (br.state() == S::closed)
+        spdlog::info("writeback for flow {}: {} answers again, its circuit breaker is closed", flow, endpoint);
+    else if (before == S::closed)
+        spdlog::warn("writeback for flow {}: {} failed {} times in a row, its circuit breaker is open: "
+                     "its writebacks wait {} ms, then one probes it; last: {}",
+                     flow, endpoint, settings_.breaker_failures, settings_.breaker_cooldown.count(), reason);
+    else
+        spdlog::debug("writeback for flow {}: the probe of {} failed, its circuit breaker is open again: {}",
+                      flow, endpoint, reason);
 }
 
 void Worker::process(store::Database& db, Row& row) {
@@ -278,7 +322,7 @@ void Worker::process(store::Database& db, Row& row) {
                         std::to_string(row.attempts) + " attempts); last: " + row.last_error,
                     row.last_answer);
         tx.commit();
-        dead_.add();
+        dead_lettered(row, "not confirmed within writeback.retry.max_age; last: " + row.last_error);
         return;
     }
     while (row.step < static_cast<int>(row.requests.size())) {

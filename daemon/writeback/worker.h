@@ -50,10 +50,13 @@ private:
                   const std::string& error);
     void record_attempt(store::Database& db, const Row& row, const core::ErpRequest& request,
                         const std::string& endpoint, const core::ErpAnswer& answer,
-                        const std::string& result);
+                        const std::string& result, const std::string& reason);
     void refresh_gauges(store::Database& db);
     std::chrono::milliseconds backoff(int attempts);
     Breaker& breaker(const std::string& endpoint);
+    void log_breaker(const std::string& endpoint, Breaker::State before, const Breaker& br,
+                     const std::string& reason);
+    void dead_lettered(const Row& row, const std::string& reason);
 
     const config::Config& config_;
     std::shared_ptr<const Plan> plan_;

@@ -9,6 +9,7 @@
 #include "ledger/dead_letter.h"
 #include "writeback/queue.h"
 #include "writeback_http_support.h"
+#include "support/log_capture.h"
 #include "support/source_dir.h"
 
 using namespace fb::testing;
@@ -120,7 +121,13 @@ TEST_CASE("Acumatica: cookie login with a JSON body, value-wrapped PUT with the 
     auto t = trace(state.path, "acumatica", "SH000101");
     INFO(json::serialize(t));
     CHECK(t.at("writebacks").at(0).at("requests").at(0) == "(mapped when sent, with the sink's vars)");
-    CHECK(t.at("writebacks").at(0).at("attempts").at(0).at("request") ==
+    // The login is in the attempts, before the request it was made for (its body, the password, is not).
+    CHECK(attempt_steps(state.path, "acumatica", "SH000101") ==
+          std::vector<std::string>{"login: success", "request: success", "request: success"});
+    CHECK(t.at("writebacks").at(0).at("attempts").at(0).at("request").as_string() ==
+          "POST " + erp.url() + "/entity/auth/login");
+    CHECK(t.at("writebacks").at(0).at("attempts").at(0).at("http_status") == 204);
+    CHECK(t.at("writebacks").at(0).at("attempts").at(1).at("request") ==
           "PUT https://acumatica.example.com/entity/Default/22.200.001/Shipment");
 
     acu.drop_sessions();  // the instance recycled: the cookies are no longer valid
@@ -133,9 +140,12 @@ TEST_CASE("Acumatica: cookie login with a JSON body, value-wrapped PUT with the 
     }
     auto wb = trace(state.path, "acumatica", "SH000102").at("writebacks").at(0).as_object();
     INFO(json::serialize(wb));
-    REQUIRE(wb.at("attempts").as_array().size() == 1);
-    CHECK(wb.at("attempts").at(0).at("result") == "permanent");
-    CHECK(wb.at("attempts").at(0).at("http_status") == 422);
+    CHECK(attempt_steps(state.path, "acumatica", "SH000102") ==
+          std::vector<std::string>{"login: success", "request: permanent"});  // the 401's new login
+    REQUIRE(wb.at("attempts").as_array().size() == 2);
+    CHECK(wb.at("attempts").at(1).at("result") == "permanent");
+    CHECK(wb.at("attempts").at(1).at("http_status") == 422);
+    CHECK_THAT(std::string(wb.at("attempts").at(1).at("reason").as_string()), Catch::Contains("on hold and cannot be completed"));
     CHECK(wb.at("last_answer").as_string().find("on hold and cannot be completed") != json::string::npos);
     auto bytes = state_bytes(state.path);
     CHECK(bytes.find(password) == std::string::npos);
@@ -159,6 +169,7 @@ request:
     Warehouse: { path: $.vars.warehouse, required: true }
 )";
     const std::string key = "k-SECRET-4711";
+    LogCapture log;
     StateFile state("wb-vars.db");
     std::mutex mutex;
     ErpSimulator erp([&](const Received& r) -> std::optional<fb::test::Response> {
@@ -199,6 +210,12 @@ request:
         CHECK_THAT(letters[0].reason, Catch::Contains("apikey=***"));
     }
     CHECK(state_bytes(state.path).find(key) == std::string::npos);
+    // The dead letter is in the log, with the ERP's reason, the secret masked there too.
+    INFO(log.text());
+    CHECK(log.contains("warning writeback for flow delivery: work order WO-delivery-CK-VARS-2 dead-lettered: "
+                       "ERP refused POST https://erp.example.com/api/ACME/deliveries?apikey=***"));
+    CHECK(log.contains("key *** may not write"));
+    CHECK(!log.contains(key));
 }
 
 TEST_CASE("A file_export sink's vars are read by its writeback mappings too") {

@@ -57,12 +57,24 @@ inline long long writebacks_in(const std::string& state, const std::string& st) 
     return query_int(state, "SELECT count(*) FROM writebacks WHERE state = '" + st + "'");
 }
 
+// The results of the writeback's requests, not of the sink's own steps before them.
 inline std::vector<std::string> attempt_results(const std::string& state, const std::string& flow,
                                                 const std::string& doc) {
     std::vector<std::string> out;
     auto t = trace(state, flow, doc);
     for (const auto& a : t.at("writebacks").at(0).at("attempts").as_array())
-        out.emplace_back(a.at("result").as_string());
+        if (a.at("step").is_null()) out.emplace_back(a.at("result").as_string());
+    return out;
+}
+
+// Every row of the writeback's attempts, as "<step>: <result>" ("request" for the request itself).
+inline std::vector<std::string> attempt_steps(const std::string& state, const std::string& flow,
+                                              const std::string& doc) {
+    std::vector<std::string> out;
+    auto t = trace(state, flow, doc);
+    for (const auto& a : t.at("writebacks").at(0).at("attempts").as_array())
+        out.push_back(std::string(a.at("step").is_null() ? "request" : a.at("step").as_string().c_str()) +
+                      ": " + std::string(a.at("result").as_string()));
     return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "writeback/queue.h"
 #include "writeback_http_support.h"
+#include "support/log_capture.h"
 #include "support/source_dir.h"
 #include "support/temp_dir.h"
 
@@ -72,6 +73,7 @@ TEST_CASE("http sink: the samples' event sequence yields exactly one POST with t
 }
 
 TEST_CASE("http sink: an ERP that is down for a while gets everything once it is back, its breaker opened and closed") {
+    LogCapture log;
     StateFile state("wb-http-outage.db");
     AppliedResults applied;
     ErpSimulator erp([&](const Received& r) { return applied.apply(r); });
@@ -108,6 +110,21 @@ TEST_CASE("http sink: an ERP that is down for a while gets everything once it is
     erp.up();  // back, on the same port
     REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == n; }));
     REQUIRE(wait_for([&] { return metric(breaker + "0"); }));  // closed again
+    // The operator reads the outage off the log: once when the breaker opens, once when it closes
+    // (not a line per attempt, nor per failed probe).
+    auto opened = "writeback for flow delivery: " + erp.url() + " failed 3 times in a row, its circuit breaker is open";
+    auto closed = "writeback for flow delivery: " + erp.url() + " answers again, its circuit breaker is closed";
+    REQUIRE(wait_for([&] { return log.contains(closed); }));
+    INFO(log.text());
+    CHECK(log.contains("warning " + opened));
+    CHECK(log.contains("connection error"));
+    auto count = [text = log.text()](const std::string& needle) {
+        std::size_t n = 0;
+        for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count(opened) == 1);
+    CHECK(count(closed) == 1);
     CHECK(writebacks_in(state.path, "dead") == 0);
     CHECK(applied.size() == n);  // each applied once
     for (int i = 0; i < n; ++i) {

@@ -96,6 +96,20 @@ TEST_CASE("SAP S/4 OData: goods issue with CSRF token and If-Match, 412 re-reads
     CHECK(erp.received("GET", service + "A_OutbDeliveryHeader").size() == 2);
     CHECK(s4.tokens == 2);
     CHECK(attempt_results(state.path, "delivery", "80004711") == std::vector<std::string>{"conflict", "success"});
+    // The trace shows the sink's own requests and the If-Match each write carried: a 412 that
+    // repeats can be read off it.
+    CHECK(attempt_steps(state.path, "delivery", "80004711") ==
+          std::vector<std::string>{"csrf_fetch: success", "etag_read: success", "request: conflict",
+                                   "etag_read: success", "csrf_expired: failed", "csrf_fetch: success",
+                                   "request: success"});
+    auto attempts = trace(state.path, "delivery", "80004711").at("writebacks").at(0).at("attempts").as_array();
+    INFO(json::serialize(attempts));
+    CHECK(attempts[1].at("answer") == "ETag W/\"datetime'2026-11-22T10:01'\"");
+    CHECK(attempts[2].at("request").as_string().ends_with("(If-Match: W/\"datetime'2026-11-22T10:01'\")"));
+    CHECK(attempts[2].at("http_status") == 412);
+    CHECK_THAT(std::string(attempts[2].at("reason").as_string()), Catch::Contains("HTTP 412"));
+    CHECK(attempts[6].at("request").as_string().ends_with("(If-Match: W/\"datetime'2026-11-22T10:02'\")"));
+    CHECK(attempts[6].at("reason").is_null());
 
     auto bytes = state_bytes(state.path);
     for (const std::string& secret : {password, fb::http::base64("FSM_WB:" + password),

@@ -165,8 +165,9 @@ async function showTrace(flow, id) {
     (s.from ? " (" + s.from + " → " + s.to + ")" : "") + (s.reason ? " — " + s.reason : "")));
   parts.push(list("Writebacks", t.writebacks || [], (w) => el("span", {}, w.transition + ": " + w.state +
     ", " + w.attempt_count + " attempt(s)" + (w.last_error ? " — " + w.last_error : ""),
-    el("ol", {}, ...(w.attempts || []).map((a) => el("li", {}, a.at + " " + a.request + " → " + a.result +
-      (a.http_status !== null ? " (HTTP " + a.http_status + ")" : "") + (a.answer ? ": " + a.answer : "")))))));
+    el("ol", {}, ...(w.attempts || []).map((a) => el("li", {}, a.at + " " + (a.step ? "[" + a.step + "] " : "") + a.request +
+      " → " + a.result + (a.http_status !== null ? " (HTTP " + a.http_status + ")" : "") +
+      (a.reason ? " — " + a.reason : a.answer ? ": " + a.answer : "")))))));
   parts.push(list("Dead letters", t.dead_letters || [], (d) => "#" + d.dead_letter_id + " " + d.stage + ": " + d.reason +
     (d.replayed_at ? " (replayed " + d.replayed_at + ")" : "")));
   const raw = el("details", {}, el("summary", {}, "the whole trace (JSON)"), el("pre", {}, JSON.stringify(t, null, 2)));
