@@ -82,14 +82,15 @@ std::size_t utf8_offset(std::string_view s, std::int64_t cp) {
     return i;
 }
 
-std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) {
-    Val v = arg(e, i, ctx), n;
+std::int64_t int_value(const Expr& e, std::size_t i, const Val& v) {
+    Val n;
     // A real beyond ±2^53 has no exact integer, and converting one beyond int64 is undefined.
     if (!to_number(v, n) || (n.kind == Val::Kind::real &&
                              (n.d != std::floor(n.d) || std::fabs(n.d) > 9007199254740992.0)))
         bad_arg(e, i, v, "an integer");
     return n.kind == Val::Kind::integer ? n.i : std::int64_t(n.d);
 }
+std::int64_t int_arg(const Expr& e, std::size_t i, EvalContext& ctx) { return int_value(e, i, arg(e, i, ctx)); }
 
 // Runs `each(element, result)` with args[1] evaluated for every element of args[0] as `@`.
 template <class Each>
@@ -215,6 +216,18 @@ Val fn_last(const Expr& e, EvalContext& ctx) {
     auto& xs = ctx.scratch_list();
     elements(arg(e, 0, ctx), xs);
     return xs.empty() ? Val{} : xs.back();
+}
+// at(list, i): the element at 0-based `i`, computed (`at($$.lines, $.line_no - 1)`); negative
+// counts from the end; nothing past either end, or for a missing index.
+Val fn_at(const Expr& e, EvalContext& ctx) {
+    Val index = arg(e, 1, ctx);  // first: the list below lives in the scratch list
+    if (index.absent()) return Val{};
+    auto i = int_value(e, 1, index);
+    auto& xs = ctx.scratch_list();
+    elements(arg(e, 0, ctx), xs);
+    auto n = static_cast<std::int64_t>(xs.size());
+    if (i < 0) i += n;
+    return i < 0 || i >= n ? Val{} : xs[static_cast<std::size_t>(i)];
 }
 // What distinct() compares: a scalar by its text and whether it is a string ("1" and 1 differ),
 // an object or array of the document by identity.
@@ -488,6 +501,7 @@ const std::vector<Function> table = {
     {"avg", 1, 1, T::number, {T::any}, fn_avg, "mean of numbers"},
     {"first", 1, 1, T::any, {T::any}, fn_first, "first element"},
     {"last", 1, 1, T::any, {T::any}, fn_last, "last element"},
+    {"at", 2, 2, T::any, {T::any, T::number}, fn_at, "at(list, i): the element at 0-based i (negative: from the end)"},
     {"distinct", 1, 1, T::list, {T::any}, fn_distinct, "elements without repeats"},
     {"flatten", 1, -1, T::list, {T::any}, fn_flatten, "one list of the arguments' elements"},
     {"exists", 1, 1, T::boolean, {T::any}, fn_exists, "the value is present and not null"},

@@ -112,6 +112,19 @@ TEST_CASE("lists: map(), any/all/count/filter with a predicate, let lists filter
     CHECK(eval("join($tags[?(@ != \"x\")], \"+\")", doc, top) == "y+z");
     CHECK(eval("join($lines[?(@.Qty > 0)].Sku, \",\")", doc, top) == "a,c");
     CHECK(eval("$lines[2].Sku", doc, top) == "c");
+    // at(): an index computed from the document (1-based line numbers), negative from the end,
+    // nothing past either end or for a missing index; an index that is not an integer fails.
+    const std::string numbered = R"({"DocNo": "1", "Lines": [{"Sku": "a"}, {"Sku": "b"}, {"Sku": "c"}], "Line": 2})";
+    const std::string picked = "let:\n  line: { expr: 'at($.Lines[*], $.Line - 1)' }\n"
+                               "  last: { expr: 'at($.Lines[*], -1)' }\n  past: { expr: 'at($.Lines[*], $.Line + 5)' }\n";
+    CHECK(eval("$line.Sku", numbered, picked) == "b");
+    CHECK(eval("$last.Sku", numbered, picked) == "c");
+    CHECK(eval("$past.Sku", numbered, picked) == "nothing");
+    CHECK(eval("at(split(\"x,y,z\", \",\"), $.Line)", numbered) == "z");
+    CHECK(eval("at($.Lines[*], $.Missing)", numbered) == "nothing");
+    CHECK_THAT(eval("at($.Lines[*], 1.5)", numbered), Catch::Contains("an integer as argument 2 of at()"));
+    // Inside a filter `$` is still the document (or the `each` item): a filter joins two lists.
+    CHECK(eval("join(map($.Lines[?(@.Sku == $.Pick)], @.Sku), \",\")", R"({"DocNo": "1", "Pick": "c", "Lines": [{"Sku": "a"}, {"Sku": "c"}]})") == "c");
     // A predicate that never reads `@` is a compile error saying how to write one.
     CHECK_THAT(compile_error("  notes: { expr: 'string(any($.Lines[*], $.Qty > 0))' }\n"),
                Catch::Contains("any() reads each element as `@`"));
