@@ -290,6 +290,13 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
                       http::mask_secrets(json::serialize(page.body).substr(0, 200), secrets());
         return page;
     }
+    if (records->is_array() && records->as_array().size() > spec_.max_records) {
+        page.error = Page::Error::decode;  // failed before a record is mapped: the page costs nothing more
+        page.reason = "the answer holds " + std::to_string(records->as_array().size()) + " records at " +
+                      spec_.records + ", more than paging.max_records (" + std::to_string(spec_.max_records) +
+                      "): ask for smaller pages (paging.size), or raise max_records if the ERP's pages are that big";
+        return page;
+    }
     if (records->is_array()) page.records = records->as_array();
     const std::size_t answered = page.records.size();
     if (state.boundary) {

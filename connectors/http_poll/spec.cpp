@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <regex>
 
 #include "config/section.h"
@@ -128,6 +129,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->size = p.integer("size", spec->size, 1, 100000);
     if (spec->paging == Spec::Paging::offset) spec->boundary_check = p.boolean("boundary_check", true);
     spec->max_pages = p.integer("max_pages", spec->max_pages, 1, 1000000);
+    spec->max_records = p.integer("max_records", std::max<std::size_t>(spec->max_records, 10 * spec->size), 1, 10000000);
     p.reject_unknown();
 
     auto c = s.section("cursor");

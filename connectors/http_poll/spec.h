@@ -81,6 +81,9 @@ struct Spec : core::SourceSpec {
     // from the stored cursor instead of skipping them.
     bool boundary_check = true;
     std::size_t max_pages = 1000;  // per poll: a guard against an ERP that pages forever
+    // per answer: more records than this fail the page (an ERP that ignores the page size, or a
+    // hostile answer of a million `{}`s: each record costs ~2 KiB on its way to the state file).
+    std::size_t max_records = 10000;
 
     struct Cursor {
         std::string time;  // path in a record to its change time

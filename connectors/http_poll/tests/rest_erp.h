@@ -53,6 +53,11 @@ public:
         std::lock_guard lock(mutex_);
         block_from_ = offset;
     }
+    // An ERP that answers every hit on one page, whatever `limit` asked for.
+    void ignore_limit(bool on) {
+        std::lock_guard lock(mutex_);
+        ignore_limit_ = on;
+    }
     void expire_session() {
         std::lock_guard lock(mutex_);
         token_ = "expired";
@@ -87,7 +92,7 @@ private:
         for (auto p : target->params()) {
             if (p.key == "updated_since") since = p.value;
             if (p.key == "until") until = p.value;
-            if (p.key == "limit") limit = std::stol(std::string(p.value));
+            if (p.key == "limit" && !ignore_limit_) limit = std::stol(std::string(p.value));
             if (p.key == "offset") offset = std::stol(std::string(p.value));
         }
         ++queries_;
@@ -134,6 +139,7 @@ private:
     std::vector<boost::json::object> rows_;
     std::string token_;
     bool logins_on_ = false;
+    bool ignore_limit_ = false;
     int logins_ = 0, queries_ = 0, fail_ = 0, fail_status_ = 500, hang_ = 0, failures_sent_ = 0;
     long block_from_ = -1;
     LoopbackServer server_;  // last: stops before the state above goes away

@@ -188,6 +188,29 @@ TEST_CASE("500s and timeouts are retried without moving the cursor past the fail
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
 }
 
+TEST_CASE("an answer with more records than paging.max_records fails the page before any is taken in") {
+    // An ERP that ignores the page size (or a hostile answer of a million `{}`s, ~2 KiB each on
+    // their way to the state file) is refused whole, the cursor unmoved, until it pages again.
+    Poll t;
+    for (int i = 0; i < 12; ++i) t.erp.put("CK-" + std::to_string(700 + i), at(i));
+    t.erp.ignore_limit(true);
+    auto yaml = t.yaml();
+    auto at_paging = yaml.find("size: 3 }");
+    REQUIRE(at_paging != std::string::npos);
+    yaml.replace(at_paging, 9, "size: 3, max_records: 10 }");
+    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+    auto ready = http_request(app.port(), "GET", "/readyz").json();
+    CHECK_THAT(std::string(ready.at("sources").at("delivery").as_string()),
+               Catch::Contains("the answer holds 12 records at $.data, more than paging.max_records (10)"));
+    CHECK(cursor_id(t.state) == "");
+    CHECK(count(t.state, "SELECT count(*) FROM documents") == 0);
+    CHECK(count(t.state, "SELECT count(*) FROM dead_letter") == 0);
+    t.erp.ignore_limit(false);
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-711"; }));
+    CHECK(t.events(12).size() == 12);
+}
+
 TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
     Poll t;
     t.erp.put("CK-450", at(1));
