@@ -227,7 +227,9 @@ bool Session::login(Result& out) {
         out.result = std::move(answer);
         return failed();
     }
-    failed_logins_ = 0;
+    // failed_logins_ stays until the ERP takes a request with the session: a session refused as
+    // soon as it is issued (a user without the API's permission) must back off 1, 2, 4 s … like
+    // a refused login, not log in once a second for ever.
     next_login_ms_.reset();
     value_ = std::move(v);
     answer_ = std::move(answer.response.body);
@@ -270,7 +272,10 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
         bool is_expired = std::count(spec_.relogin_status.begin(), spec_.relogin_status.end(),
                                      res.status) > 0 ||
                           (expired_ && expired_(res));
-        if (!is_expired) return out;
+        if (!is_expired) {
+            if (fresh) failed_logins_ = 0;  // a new session taken (an old one serving while renewals fail proves nothing)
+            return out;
+        }
         value_.reset();
         expires_ms_.reset();
         renew_ms_.reset();

@@ -196,11 +196,34 @@ TEST_CASE("a session refused by the request it was issued for waits out the back
     }
     CHECK(f.erp.logins == 1);
     CHECK(f.erp.calls == 1);
+    // Still refused: each new session refused again doubles the wait (1 s, 2 s, 4 s …), though
+    // every login itself succeeds — not one login a second for ever (an ERP that locks accounts).
+    f.now_ms += 10;
+    auto second = f.get();
+    REQUIRE(second.login_failed);
+    CHECK(f.erp.logins == 2);
+    CHECK(second.next_login_in_ms == 2000);
+    f.now_ms += 1500;
+    CHECK(f.get().login_failed);
+    CHECK(f.erp.logins == 2);  // within the 2 s: no login
+    f.now_ms += 600;
+    auto third = f.get();
+    REQUIRE(third.login_failed);
+    CHECK(f.erp.logins == 3);
+    CHECK(third.next_login_in_ms == 4000);
     // The permission granted: after the backoff one login, and the request goes through.
     f.erp.api_refuses = false;
-    f.now_ms += 10;
+    f.now_ms += 4000;
     auto ok = f.get();
     CHECK_FALSE(ok.login_failed);
     CHECK(ok.result.response.status == 200);
-    CHECK(f.erp.logins == 2);
+    CHECK(f.erp.logins == 4);
+    // Taken: the backoff starts from the beginning again.
+    f.erp.api_refuses = true;
+    f.erp.accept = false;
+    f.now_ms += 400'000;
+    f.session.invalidate();
+    auto again = f.get();
+    REQUIRE(again.login_failed);
+    CHECK(again.next_login_in_ms == 1000);
 }
