@@ -284,9 +284,12 @@ Page Poller::fetch(const Cursor& cursor, const PageState& state, std::int64_t no
         page.reason = "the request mapping " + spec_.request_file + page.reason.substr(page.reason.find(" failed: "));
     if (page.error != Page::Error::none || page.empty_answer) return page;  // empty: no records, no next page
     const auto* records = find_path(page.body, spec_.records);
+    static const json::value none;  // an absent list read as null: no records
+    if (!records && spec_.missing_records_empty && page.body.is_object()) records = &none;
     if (!records || !(records->is_array() || records->is_null())) {
         page.error = Page::Error::decode;
-        page.reason = "no list of records at " + spec_.records + " in the answer: " +
+        page.reason = "no list of records at " + spec_.records + " in the answer" +
+                      std::string(records ? "" : " (records_missing: empty reads an answer without it as an empty page)") + ": " +
                       http::mask_secrets(json::serialize(page.body).substr(0, 200), secrets());
         return page;
     }

@@ -46,7 +46,7 @@ BodyRule read_rule(config::Section& parent, const std::string& key) {
     auto n = parent.get(key);
     if (!n) return r;
     auto s = parent.child(n, parent.where() + "." + key);
-    r.path = s.string("path", "", true);
+    r.path = http::read_path(s, "path", "", true);
     r.equals = s.string("equals", "");
     r.present_only = !s.has("equals");
     s.reject_unknown();
@@ -66,7 +66,7 @@ EmptyAnswer read_empty_answer(config::Section& parent) {
     if (!s.has("path"))
         s.fail(n, s.where() + " needs `path:` (and `equals:`), what in the body says the list is empty "
                               "(`$.error.message`), so that the same status for a wrong URL stays a failure");
-    e.body.path = s.string("path", "", true);
+    e.body.path = http::read_path(s, "path", "", true);
     e.body.equals = s.string("equals", "");
     e.body.present_only = !s.has("equals");
     s.reject_unknown();
@@ -105,7 +105,8 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     spec->client.timeout = s.duration("timeout", spec->client.timeout);
     http::read_client_limits(s, base_dir, spec->client);
     spec->auth = http::read_auth(s);
-    spec->records = s.string("records", spec->records);
+    spec->records = http::read_path(s, "records", spec->records);
+    spec->missing_records_empty = s.choice("records_missing", "fail", {"fail", "empty"}) == "empty";
     spec->map_answer = s.choice("map", "records", {"records", "answer"}) == "answer";
     spec->error = read_rule(s, "error");
     spec->empty_answer = read_empty_answer(s);
@@ -119,7 +120,7 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
                    : kind == "page_number" ? Spec::Paging::page_number
                    : kind == "token" ? Spec::Paging::token
                                      : Spec::Paging::none;
-    spec->next = p.string("next", "", spec->paging == Spec::Paging::next_link || spec->paging == Spec::Paging::token);
+    spec->next = http::read_path(p, "next", "", spec->paging == Spec::Paging::next_link || spec->paging == Spec::Paging::token);
     if (spec->paging == Spec::Paging::link_header) spec->rel = p.string("rel", spec->rel);
     spec->more = p.string("more", "");
     if (!spec->more.empty() && !spec->more.starts_with("$"))
@@ -135,10 +136,10 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
     auto c = s.section("cursor");
     if (spec->group_rows && !c.has("id"))
         s.fail(s.get("group_rows"), s.where() + ".group_rows needs cursor.id: the rows of one document share it");
-    spec->cursor.time = c.string("time", "", true);
-    spec->cursor.time_of_day = c.string("time_of_day", "");
-    spec->cursor.time_fallback = c.string("time_fallback", "");
-    spec->cursor.id = c.string("id", "");
+    spec->cursor.time = http::read_path(c, "time", "", true);
+    spec->cursor.time_of_day = http::read_path(c, "time_of_day");
+    spec->cursor.time_fallback = http::read_path(c, "time_fallback");
+    spec->cursor.id = http::read_path(c, "id");
     spec->cursor.overlap = c.duration("overlap", spec->cursor.overlap);
     spec->cursor.settle = c.duration("settle", spec->cursor.settle);
     spec->cursor.tz_offset_minutes = read_offset(c, "tz_offset");
@@ -163,14 +164,14 @@ std::shared_ptr<const core::SourceSpec> read_spec(config::Section& s, const std:
             detail.request_file = config::resolve(base_dir, d.string("request", "", true));
             detail.request = request_mapping(d, "request", base_dir, true);
             detail.per_record = d.choice("per", "page", {"page", "record"}) == "record";
-            detail.ids = d.string("ids", "", !detail.per_record);
-            detail.records = d.string("records", detail.records);
-            detail.match = d.string("match", detail.match);
+            detail.ids = http::read_path(d, "ids", "", !detail.per_record, true);
+            detail.records = http::read_path(d, "records", detail.records);
+            detail.match = http::read_path(d, "match", detail.match);
             detail.first = d.choice("take", "all", {"all", "first"}) == "first";
             detail.batch = d.integer("batch", 0, 0, 100000);
             detail.error = d.has("error") ? read_rule(d, "error") : spec->error;
             detail.empty_answer = read_empty_answer(d);
-            detail.next = d.string("next", "");
+            detail.next = http::read_path(d, "next");
             detail.max_pages = d.integer("max_pages", detail.max_pages, 1, 100000);
             if (d.has("max_pages") && detail.next.empty())
                 d.fail(d.get("max_pages"), d.where() + ".max_pages limits the next links followed: it needs `next:`");

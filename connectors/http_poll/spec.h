@@ -57,6 +57,10 @@ struct Spec : core::SourceSpec {
     http::Auth auth;
 
     std::string records = "$";  // path to the list of records in the answer
+    // `records_missing: empty`: an answer without the list at all is an empty page (QuickBooks
+    // leaves `Invoice` out of an empty `QueryResponse`); by default it fails the page, so that a
+    // typo in `records:` is not read as "no changes" for ever.
+    bool missing_records_empty = false;
     // The mapping sees the page's list of records (default; its `columns:` and `group_by` apply
     // to the list), or the whole answer (for a mapping with its own `documents:`).
     bool map_answer = false;

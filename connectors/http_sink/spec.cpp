@@ -56,7 +56,7 @@ std::shared_ptr<const Spec::Etag> read_etag(config::Section& parent, const YAML:
         }
     }
     e->header = s.string("header", e->header);
-    e->body_path = s.string("body", "");
+    e->body_path = http::read_path(s, "body");
     if (s.has("header") && !e->body_path.empty())
         s.fail(s.get("body"), s.where() + ": the ETag comes from a `header` or from the `body`, not both");
     e->send_as = s.string("send_as", e->send_as);

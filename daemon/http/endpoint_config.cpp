@@ -1,6 +1,7 @@
 #include "http/endpoint_config.h"
 
 #include "config/section.h"
+#include "http/json_path.h"
 
 namespace fb::http {
 
@@ -10,6 +11,13 @@ void read_vars(config::Section& s, boost::json::object& vars, std::vector<std::s
         for (const char* word : {"password", "secret", "token", "key"})
             if (k.find(word) != std::string::npos) secrets.push_back(v);
     }
+}
+
+std::string read_path(config::Section& s, const std::string& key, std::string fallback, bool required, bool list) {
+    auto path = s.string(key, std::move(fallback), required);
+    if (path.empty()) return path;
+    if (auto why = path_error(path, list); !why.empty()) s.fail(s.get(key), s.where() + "." + key + ": " + why);
+    return path;
 }
 
 void read_client_limits(config::Section& s, const std::string& base_dir, ClientOptions& options) {

@@ -22,4 +22,9 @@ void read_vars(config::Section& s, boost::json::object& vars, std::vector<std::s
 // `max_body_bytes: N` and `tls: {ca_file, verify}` into `options`. Errors name file:line:col.
 void read_client_limits(config::Section& s, const std::string& base_dir, ClientOptions& options);
 
+// A path into an ERP's answer (http/json_path.h), checked: a typo (`records: data`, `$.a +`) fails
+// the load at its line, not every page at run time. Empty when absent and not required.
+std::string read_path(config::Section& s, const std::string& key, std::string fallback = "",
+                      bool required = false, bool list = false);
+
 }  // namespace fb::http

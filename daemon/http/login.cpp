@@ -1,6 +1,7 @@
 #include "http/login.h"
 
 #include "config/section.h"
+#include "http/endpoint_config.h"
 #include "http/jwt_assertion.h"
 
 namespace fb::http {
@@ -41,7 +42,8 @@ std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::
         // Several cookies sent back as one Cookie header (SAP B1: B1SESSION and ROUTEID).
         if (s.has("names")) login->session.names = s.strings("names");
     } else {
-        login->session.name = s.string("name", "", true);
+        login->session.name = login->session.from == SessionSpec::From::body ? read_path(s, "name", "", true)
+                                                                             : s.string("name", "", true);
     }
     if (s.has("relogin_status")) {
         login->session.relogin_status.clear();
@@ -52,14 +54,11 @@ std::shared_ptr<const LoginSpec> read_login(config::Section& parent, const std::
         }
     }
     // The session's lifetime in the login answer (OAuth2 `expires_in`): renewed before its end.
-    login->session.expires_in = s.string("expires_in", "");
-    login->session.expires_at = s.string("expires_at", "");
-    for (const char* key : {"expires_in", "expires_at"})
-        if (auto v = s.string(key, ""); !v.empty() && !v.starts_with("$"))
-            s.fail(s.get(key), s.where() + "." + key + " is a path in the login's answer, like $." + key + ", found `" + v + "`");
+    login->session.expires_in = read_path(s, "expires_in");
+    login->session.expires_at = read_path(s, "expires_at");
     if (auto e = s.get("expired")) {
         auto es = s.child(e, s.where() + ".expired");
-        login->expired_path = es.string("path", "", true);
+        login->expired_path = read_path(es, "path", "", true);
         login->expired_equals = es.string("equals", "");
         es.reject_unknown();
     }

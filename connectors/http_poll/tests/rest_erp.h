@@ -58,6 +58,11 @@ public:
         std::lock_guard lock(mutex_);
         ignore_limit_ = on;
     }
+    // An empty page without its list at all (QuickBooks: `{"QueryResponse":{}}`).
+    void omit_empty_list(bool on) {
+        std::lock_guard lock(mutex_);
+        omit_empty_ = on;
+    }
     void expire_session() {
         std::lock_guard lock(mutex_);
         token_ = "expired";
@@ -124,6 +129,7 @@ private:
         boost::json::array data;
         for (long i = offset; i < std::min<long>(offset + limit, hits.size()); ++i) data.push_back(hits[i]);
         boost::json::object answer{{"data", data}, {"next", nullptr}};
+        if (data.empty() && omit_empty_) answer.erase("data");
         if (offset + limit < static_cast<long>(hits.size()))
             answer["next"] = server_.url("/api/shipments?updated_since=" + since + "&until=" + until +
                                          "&limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset + limit));
@@ -140,6 +146,7 @@ private:
     std::string token_;
     bool logins_on_ = false;
     bool ignore_limit_ = false;
+    bool omit_empty_ = false;
     int logins_ = 0, queries_ = 0, fail_ = 0, fail_status_ = 500, hang_ = 0, failures_sent_ = 0;
     long block_from_ = -1;
     LoopbackServer server_;  // last: stops before the state above goes away

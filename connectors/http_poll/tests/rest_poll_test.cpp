@@ -211,6 +211,30 @@ TEST_CASE("an answer with more records than paging.max_records fails the page be
     CHECK(t.events(12).size() == 12);
 }
 
+TEST_CASE("an empty page without its list fails the page, unless records_missing: empty reads it as no records") {
+    Poll t;
+    t.erp.omit_empty_list(true);  // a window without changes: `{"next": null}`
+    {
+        RunningApp app(t.config());
+        REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+        auto why = std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
+        CHECK_THAT(why, Catch::Contains("no list of records at $.data in the answer (records_missing: empty reads"));
+    }
+    auto yaml = t.yaml();
+    auto at_records = yaml.find("records: $.data\n");
+    REQUIRE(at_records != std::string::npos);
+    yaml.insert(at_records, "records_missing: empty\n      ");
+    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    auto polls = t.polls(app);
+    REQUIRE(eventually([&] { return t.polls(app) >= polls + 3; }));
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
+    CHECK(cursor_id(t.state) == "");
+    t.erp.put("CK-801", at(1));
+    t.erp.put("CK-802", at(2));
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-802"; }));
+    CHECK(t.events(2).size() == 2);
+}
+
 TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
     Poll t;
     t.erp.put("CK-450", at(1));
@@ -311,6 +335,29 @@ TEST_CASE("http_poll config mistakes name file:line:col") {
     CHECK(initial("2026-01-01") == "no error");
     CHECK(initial("2026-01-01T00:00:00+05:30") == "no error");
     CHECK(initial("1767225600") == "no error");
+    // Paths into the answer are checked at load: a typo would have failed every page (records)
+    // or read nothing for ever (a cursor field: every poll re-reads the whole history).
+    auto with = [&](const std::string& from, const std::string& to) {
+        auto yaml = t.yaml("", "auth: {}");
+        auto at = yaml.find(from);
+        REQUIRE(at != std::string::npos);
+        yaml.replace(at, from.size(), to);
+        try {
+            fb::config::parse(yaml, "p.yaml", FB_SOURCE_DIR);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(with("records: $.data", "records: data"),
+               Catch::StartsWith("p.yaml:14:16: ") && Catch::Contains("records: `data` is not a path into the answer: a path starts with `$`"));
+    CHECK_THAT(with("id: $.DocNo,", "id: \"$.DocNo +\","),
+               Catch::StartsWith("p.yaml:16:") && Catch::Contains("cursor.id: `$.DocNo +`: `DocNo +` is not a plain name; quote a name with spaces or signs as $['DocNo +']"));
+    CHECK_THAT(with("time: $.ModifyTime,", "time: \"$.Lines[*].ModifyTime\","),
+               Catch::Contains("[*] reads many values, and one is wanted here"));
+    CHECK_THAT(with("next: $.next,", "next: \"$.links[next]\","), Catch::Contains("an index is digits in brackets"));
+    CHECK(with("records: $.data", "records: \"$['data']\"") == "no error");
+    CHECK(with("records: $.data", "records: $.QueryResponse.Sales-Order") == "no error");  // a hyphen is part of a name
 }
 
 // A stored cursor that does not parse would have had the poll start again from cursor.initial:

@@ -168,6 +168,6 @@ TEST_CASE("login: expires_in and expires_at are read as paths, mistakes name fil
         read("login: { request: mappings/netsuite/login.yaml, from: body, name: $.access_token, expires_in: 3600 }\n");
         FAIL("no error");
     } catch (const std::exception& e) {
-        CHECK_THAT(e.what(), Catch::Contains("erp.yaml:1:") && Catch::Contains("expires_in is a path in the login's answer"));
+        CHECK_THAT(e.what(), Catch::Contains("erp.yaml:1:") && Catch::Contains("login.expires_in: `3600` is not a path into the answer: a path starts with `$`"));
     }
 }
