@@ -16,6 +16,8 @@
 #include "mapping/tools.h"
 #include "operator/pause_command.h"
 #include "publish/kafka.h"
+#include "support/control_chars.h"
+#include "support/escaping_sink.h"
 
 namespace {
 
@@ -51,10 +53,11 @@ int dead_letter_list(const std::string& config_path, bool all) {
     auto config = fb::config::load(config_path);
     fb::store::Database db(config.state.path, fb::store::Database::Mode::read_only);
     auto entries = fb::ledger::list_dead_letters(db, all);
+    using fb::support::escape_control;  // ids and reasons quote the ERP: one entry, one line
     for (const auto& e : entries)
         std::cout << "#" << e.id << "  " << e.created_at << "  " << e.flow << "  " << e.stage
-                  << "  " << (e.document_id.empty() ? "(no id)" : e.document_id) << "  "
-                  << e.reason
+                  << "  " << (e.document_id.empty() ? "(no id)" : escape_control(e.document_id)) << "  "
+                  << escape_control(e.reason)
                   << (e.repeats ? "  [arrived " + std::to_string(e.repeats + 1) + " times, last " + e.last_seen_at + "]" : "")
                   << (e.replayed_at.empty() ? "" : "  [replayed " + e.replayed_at + "]")
                   << "\n";
@@ -175,7 +178,9 @@ int main(int argc, char** argv) {
     pause_cmd->add_option("--reason", pause.reason, "Why, shown on the page and in the log (up to 500 bytes)");
 
     CLI11_PARSE(cli, argc, argv);
-    spdlog::set_default_logger(spdlog::stderr_color_mt("fieldbridge"));  // stdout is for results
+    // stderr (stdout is for results), an ERP's text in it with its control characters written out
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "fieldbridge", std::make_shared<fb::support::EscapingSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
     try {
         if (*version_cmd) {

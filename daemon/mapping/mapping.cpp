@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "mapping/evaluate_rule.h"
+#include "support/control_chars.h"
+#include "support/utf8_cut.h"
 #include "mapping/schema_check.h"
 #include "schema/validator.h"
 
@@ -37,6 +39,18 @@ json::object RequestResult::to_json() const {
 }
 
 namespace {
+
+constexpr std::size_t max_id_chars = 200;  // as the work order's source_ref (schemas/work_order.schema.json)
+
+// Why `id` cannot be a document's id, or "" when it can.
+std::string id_problem(const std::string& id) {
+    std::size_t chars = 0;
+    for (unsigned char c : id) chars += (c & 0xC0) != 0x80;
+    if (chars > max_id_chars)
+        return std::to_string(chars) + " characters: `" + support::escape_control(support::utf8_cut(id, 60)) + "`";
+    if (support::has_control(id)) return "`" + support::escape_control(id) + "` (a control character)";
+    return "";
+}
 
 EvalContext& thread_context() {
     static thread_local EvalContext ctx;
@@ -199,6 +213,16 @@ MapResult map_one(const Plan& plan, const json::value& document, const json::val
             else if (plan.key->path)
                 if (auto why = why_missing(*plan.key->path, ctx); !why.empty())
                     e.found += " (" + why + ")";
+            return failure(std::move(e), document);
+        }
+        // The id names the document in logs, the trace, the Kafka key and the work order id: one
+        // line of plain text an operator can read and type. An ERP's newline or escape sequence
+        // in it would forge log lines and CLI entries; 2 MB of it would be stored in every row.
+        if (auto why = id_problem(result.document_id); !why.empty()) {
+            MapError e{"", "key", plan.key->text, std::string(plan.key->input_path()),
+                       "a document id of at most " + std::to_string(max_id_chars) +
+                           " characters without control characters",
+                       why};
             return failure(std::move(e), document);
         }
         if (plan.version) {

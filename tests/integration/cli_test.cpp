@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "harness.h"
+#include "ledger/dead_letter.h"
+#include "store/database.h"
 #include "support/source_dir.h"
 
 using namespace fb::testing;
@@ -76,4 +78,28 @@ TEST_CASE("fieldbridge map --explain shows each document's decisions, and a mism
     CHECK(none.status == 1);
     CHECK_THAT(none.output, Catch::Contains("documents: $.DELVRY07.IDOC[*]"));
     CHECK_THAT(none.output, Catch::Contains("`ns0:DELVRY07` (an object)"));
+}
+
+TEST_CASE("fieldbridge dead-letter list shows an ERP's answer with its control characters written out") {
+    // An ERP's 422 that carries a newline, a forged entry and an escape sequence is one line of
+    // the list, not two entries and a red terminal.
+    auto state = temp_path("dl-escape.db");
+    {
+        fb::store::Database db(state);
+        fb::ledger::add_dead_letter(db, fb::config::Topics{}, "delivery", "writeback", "SO-1234",
+                                    "ERP refused POST https://erp/x: HTTP 422 oops\n#99  2026-12-08  polled  writeback  "
+                                    "HX-FAKE  forged entry\x1b[31mRED\x1b[0m\r\x07",
+                                    "{}");
+    }
+    auto config = temp_path("dl-escape.yaml");
+    std::ofstream(config) << "state: { path: " << state << " }\nflows:\n  - name: delivery\n    source: { type: webhook }\n"
+                             "    mapping: " << FB_SOURCE_DIR << "/mappings/generic-rest/shipment-to-delivery.yaml\n";
+    auto r = fieldbridge("dead-letter list --config " + config);
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 2);  // the entry, and the count
+    CHECK_THAT(r.output, Catch::Contains("HTTP 422 oops\\n#99  2026-12-08") &&
+                             Catch::Contains("forged entry\\x1b[31mRED\\x1b[0m\\r\\x07"));
+    CHECK(r.output.find('\x1b') == std::string::npos);
+    CHECK_THAT(r.output, Catch::EndsWith("1 dead-letter entry\n"));
 }

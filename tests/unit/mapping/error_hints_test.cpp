@@ -103,3 +103,17 @@ TEST_CASE("a document that is not an object says so, not only that its key is mi
     // An object without the key keeps the usual reason.
     CHECK_THAT(failure("", R"({"No": "1"})"), !Catch::Contains("not an object"));
 }
+
+TEST_CASE("a document id with a control character or over 200 characters is refused, shown escaped") {
+    auto newline = failure("", R"({"DocNo": "id\nwith\u001b[31m newline"})");
+    CHECK_THAT(newline, Catch::StartsWith("document (no id), field key"));
+    CHECK_THAT(newline, Catch::Contains("expected a document id of at most 200 characters without control characters, "
+                                        "found `id\\nwith\\x1b[31m newline` (a control character)"));
+    CHECK(newline.find('\n') == std::string::npos);
+    auto nul = failure("", R"({"DocNo": "HX\u0000NUL"})");
+    CHECK_THAT(nul, Catch::Contains("`HX\\x00NUL`"));
+    auto long_id = failure("", "{\"DocNo\": \"" + std::string(201, 'x') + "\"}");
+    CHECK_THAT(long_id, Catch::Contains("found 201 characters: `" + std::string(60, 'x') + "…`"));
+    CHECK(failure("", "{\"DocNo\": \"" + std::string(200, 'x') + "\"}").find("field key") == std::string::npos);
+    CHECK(failure("", R"({"DocNo": "望京\t西路"})").find("field key") == std::string::npos);  // a tab and any script
+}
