@@ -68,9 +68,19 @@ void add_session(json::object& ctx, const http::Session::Value& v) {
 }  // namespace
 
 std::string resolve_link(const std::string& base, const std::string& raw) {
-    const std::string link = url_safe(raw);
-    if (link.starts_with("http://") || link.starts_with("https://")) return link;
+    std::string link = url_safe(raw);
+    // An absolute link keeps its own scheme (compared case-blind: `HTTP://` is http), any other
+    // scheme too (`file:`, `gopher:`), which foreign_link() then refuses by name.
+    auto colon = link.find(':');
+    bool has_scheme = colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(link[0])) &&
+                      link.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == colon;
+    if (has_scheme) {
+        std::transform(link.begin(), link.begin() + static_cast<std::ptrdiff_t>(colon), link.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        return link;
+    }
     auto scheme_end = base.find("://");
+    if (link.starts_with("//")) return base.substr(0, scheme_end + 1) + link;  // scheme-relative: the host is the link's
     auto host_end = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
     auto origin = base.substr(0, host_end);
     if (link.starts_with("/")) return origin + link;
@@ -114,6 +124,8 @@ std::string repeated_page(const PageState& sent, const PageState& next, const st
 }  // namespace
 
 std::string foreign_link(const std::string& request_url, const std::string& link) {
+    if (!link.starts_with("http://") && !link.starts_with("https://"))
+        return "the next link `" + link.substr(0, 100) + "` is not an http(s) URL: not followed";
     auto from = origin_of(request_url), to = origin_of(link);
     if (!to.empty() && to == from) return {};
     return "the next link leads to " + (to.empty() ? "`" + link.substr(0, 100) + "`" : to) + ", not to " + from +

@@ -458,6 +458,21 @@ TEST_CASE("a next link's origin: default ports and case are the same place, othe
     CHECK_THAT(foreign_link("https://erp.local/a", "http://erp.local/b"), Catch::Contains("leads to http://erp.local,"));
     CHECK_THAT(foreign_link("http://erp.local/a", "http://erp.local:443/b"), Catch::Contains("not followed"));
     CHECK_THAT(foreign_link("http://erp.local/a", "javascript:x"), Catch::Contains("`javascript:x`"));
+    CHECK_THAT(foreign_link("http://erp.local/a", "file:///etc/passwd"),
+               Catch::Contains("the next link `file:///etc/passwd` is not an http(s) URL: not followed"));
+}
+
+// An absolute link keeps its scheme, written in any case; a scheme-relative one takes the
+// request's; another scheme stays what it is, for foreign_link() to refuse by name.
+TEST_CASE("a next link in upper case, scheme-relative or of another scheme is resolved as a browser would") {
+    using fb::connectors::http_poll::resolve_link;
+    const std::string base = "http://127.0.0.1:18080/api/shipments?page=1";
+    CHECK(resolve_link(base, "HTTP://127.0.0.1:18080/api/shipments?page=9") == "http://127.0.0.1:18080/api/shipments?page=9");
+    CHECK(resolve_link(base, "//127.0.0.1:18999/x") == "http://127.0.0.1:18999/x");
+    CHECK(resolve_link(base, "file:///etc/passwd") == "file:///etc/passwd");
+    CHECK(resolve_link(base, "gopher://h/1") == "gopher://h/1");
+    CHECK(resolve_link(base, "/api/shipments?page=2") == "http://127.0.0.1:18080/api/shipments?page=2");
+    CHECK(resolve_link(base, "shipments?page=3") == "http://127.0.0.1:18080/api/shipments?page=3");
 }
 
 TEST_CASE("offset paging: a record changed between two pages shifts the rest, and none of them is skipped") {
