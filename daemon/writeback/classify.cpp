@@ -104,6 +104,11 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
     if (s == 409 || s == 412 || s == 428) v.kind = K::conflict;  // optimistic locking: re-read
     else if (s == 408 || s == 425 || s == 429 || s >= 500) v.kind = K::retry;
     else v.kind = K::permanent;  // other 4xx (and anything unexpected): a person must look
+    if (s >= 300 && s < 400) {  // never followed (the credentials would go along): say where it led
+        auto at = a.headers.find("location");
+        v.reason = "redirect to " + (at == a.headers.end() ? std::string("(no Location)") : support::utf8_cut(at->second, 300)) +
+                   " not followed: point the sink's base_url (or the mapping's url) at it; " + v.reason;
+    }
     return v;
 }
 

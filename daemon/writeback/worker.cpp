@@ -281,6 +281,8 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
                                                     " " + request.url + "): " + verdict.reason
                                               : "ERP refused " + request.method + " " + request.url + ": " +
                                                     verdict.reason);
+                store::Statement tried(db.handle(), "UPDATE writebacks SET attempts = ?2 WHERE id = ?1");
+                tried.bind(1, row.id).bind(2, std::int64_t{row.attempts}).step();  // the trace's attempt_count
                 dead_letter(db, config_.kafka.topics, row.id, reason, summary);
                 dead_reason = reason;
             }

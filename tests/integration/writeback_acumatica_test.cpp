@@ -143,6 +143,7 @@ TEST_CASE("Acumatica: cookie login with a JSON body, value-wrapped PUT with the 
     CHECK(attempt_steps(state.path, "acumatica", "SH000102") ==
           std::vector<std::string>{"login: success", "request: permanent"});  // the 401's new login
     REQUIRE(wb.at("attempts").as_array().size() == 2);
+    CHECK(wb.at("attempt_count") == 1);  // the request refused for good counts, not the login
     CHECK(wb.at("attempts").at(1).at("result") == "permanent");
     CHECK(wb.at("attempts").at(1).at("http_status") == 422);
     CHECK_THAT(std::string(wb.at("attempts").at(1).at("reason").as_string()), Catch::Contains("on hold and cannot be completed"));

@@ -37,6 +37,15 @@ TEST_CASE("ERP answers are classified: 2xx success, 409/412/428 conflict, 429/5x
     CHECK(classify(slow, nullptr, ctx).kind == Kind::retry);
 }
 
+TEST_CASE("a redirect is permanent and its reason says where it led, since it is not followed") {
+    boost::json::object ctx;
+    auto moved = classify(answer(307, "", {{"location", "https://erp-new.example.com/api/x"}}), nullptr, ctx);
+    CHECK(moved.kind == Kind::permanent);
+    CHECK_THAT(moved.reason, Catch::StartsWith("redirect to https://erp-new.example.com/api/x not followed") &&
+                                 Catch::Contains("HTTP 307"));
+    CHECK_THAT(classify(answer(302), nullptr, ctx).reason, Catch::StartsWith("redirect to (no Location)"));
+}
+
 TEST_CASE("a refusal the ERP wrote at length is cut in the verdict's reason, between characters") {
     ErpAnswer a = answer(200, R"({"error":{}})");
     a.refusal = ErpAnswer::Refusal::permanent;
