@@ -261,7 +261,11 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
     auto mask = [&](const std::string& text) { return http::mask_secrets(text, secrets); };
     const auto& result = ex.result;
     std::string prefix = step.empty() ? "" : step + ": ";
-    if (!result.ok()) {
+    // The request's own answer, over max_body_bytes: its status still decides (a 200 is a write
+    // the ERP applied, a 503 a retry), the body is not read.
+    const bool over_limit = step.empty() && !ex.login_failed && result.error == http::TransportError::too_large &&
+                            result.response.status != 0;
+    if (!result.ok() && !over_limit) {
         auto why = mask(prefix + (ex.login_failed ? "login: " : "") + result.message);
         switch (result.error) {
             case http::TransportError::bad_url:
@@ -280,6 +284,7 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
     core::ErpAnswer a;
     a.status = result.response.status;
     a.body = mask_body(result.response.body, secrets);
+    a.body_over_limit = over_limit;
     for (const auto& [k, v] : result.response.headers) {
         std::string name = k;
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -299,7 +304,11 @@ core::ErpAnswer HttpSink::answer(const Exchange& ex, const std::string& step) co
         a.refusal_reason = step + " answered HTTP " + std::to_string(a.status);
         return a;
     }
-    if (spec_->jsonrpc && is_2xx(a.status)) {
+    if (spec_->jsonrpc && is_2xx(a.status) && over_limit) {
+        a.refusal = Refusal::permanent;  // its `error` or `result` cannot be read
+        a.refusal_reason = "answered HTTP " + std::to_string(a.status) + " with a JSON-RPC answer over max_body_bytes: "
+                           "the ERP most likely applied the call; check the document there, raise max_body_bytes, then replay";
+    } else if (spec_->jsonrpc && is_2xx(a.status)) {
         auto rpc = read_rpc_answer(result.response.body);
         a.refusal_of_answer = true;  // the mapping's classify: rules come first (one path with http)
         if (rpc.kind == RpcAnswer::Kind::error) {

@@ -25,6 +25,7 @@ struct ErpAnswer {
     int status = 0;                             // HTTP status (file sinks answer 201 or 4xx)
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    bool body_over_limit = false;  // the answer's body was over the sink's max_body_bytes: not read
     std::string error;  // for timeout / connection_error: what happened
     // A sink that understands its protocol's answers says so here, and the engine need not trust
     // the status: JSON-RPC carries its errors in an HTTP 200, a login can fail before the request.

@@ -180,7 +180,13 @@ asio::awaitable<void> exchange(Stream& stream, const Target& t, const ClientRequ
     // One deadline for the whole answer: a peer trickling bytes cannot hold us longer.
     socket.expires_after(options.timeout);
     auto [rdec, r] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    if (rdec) co_return fail(out, t, "read the answer of", rdec, TransportError::protocol);
+    if (rdec) {
+        if (rdec == bhttp::error::body_limit && parser.is_header_done()) {
+            out.response.status = static_cast<int>(parser.get().result_int());
+            for (const auto& h : parser.get()) out.response.headers.emplace_back(h.name_string(), h.value());
+        }
+        co_return fail(out, t, "read the answer of", rdec, TransportError::protocol);
+    }
     auto res = parser.release();
     out.response.status = static_cast<int>(res.result_int());
     for (const auto& h : res) out.response.headers.emplace_back(h.name_string(), h.value());

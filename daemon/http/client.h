@@ -53,6 +53,8 @@ bool retryable(TransportError error);
 struct ClientResult {
     TransportError error = TransportError::none;
     std::string message;  // for a transport error: what happened, naming host and operation
+    // With `too_large` for a body over max_body_bytes: the answer's status and headers (the
+    // header was read), its body empty — a write the ERP applied is not mistaken for a refusal.
     ClientResponse response;
     bool ok() const { return error == TransportError::none; }
     // A 3xx answer: never followed silently; the caller decides (and usually reports it).

@@ -52,6 +52,7 @@ std::string answer_summary(const core::ErpAnswer& a, std::size_t limit) {
     if (a.transport == core::ErpAnswer::Transport::timeout) out = "timeout: " + a.error;
     else if (a.transport == core::ErpAnswer::Transport::connection_error) out = "connection error: " + a.error;
     else if (a.status == 0 && a.refusal != core::ErpAnswer::Refusal::none) out = a.refusal_reason;  // the sink refused or gave up before an answer
+    else if (a.body_over_limit) out = "HTTP " + std::to_string(a.status) + " (its body is over the sink's max_body_bytes: not read)";
     else out = "HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : " " + a.body);
     return support::utf8_cut(out, limit);
 }
@@ -94,6 +95,12 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
     if (a.refusal != core::ErpAnswer::Refusal::none) return refused();
     if (s >= 200 && s < 300) {
         if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};
+        if (a.body_over_limit) {  // the rule cannot be checked; the write was most likely applied
+            v.kind = K::permanent;
+            v.reason = "the success rule cannot read an answer over max_body_bytes: the ERP most likely applied "
+                       "the change; check the document there, raise the sink's max_body_bytes, then replay; " + v.reason;
+            return v;
+        }
         std::string error;
         auto ok = rules->success(with, error);
         if (ok.value_or(true)) return {K::success, v.retry_after, ""};

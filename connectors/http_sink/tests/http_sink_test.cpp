@@ -206,7 +206,7 @@ TEST_CASE("jsonrpc sink: the body goes as params of a 2.0 call, errors in a 200 
     CHECK(call == 4);  // a body that cannot be params is never sent
 }
 
-TEST_CASE("http sink: a failed login is retried, not a success, secrets are masked in answers, oversized answers are refused") {
+TEST_CASE("http sink: a failed login is retried, not a success, secrets are masked in answers, oversized answers keep their status") {
     std::atomic<bool> login_ok{false};
     std::atomic<int> logins{0};
     fb::test::LoopbackServer erp([&](const fb::test::Request& r) {
@@ -217,6 +217,7 @@ TEST_CASE("http sink: a failed login is retried, not a success, secrets are mask
         }
         if (r["Authorization"] != "Bearer tok-SECRET-1") return fb::test::reply(401, "");
         if (r.target() == "/big") return fb::test::reply(200, std::string(4096, 'x'));
+        if (r.target() == "/big503") return fb::test::reply(503, std::string(4096, 'x'));
         return fb::test::reply(200, "echo " + std::string(r["Authorization"]) + " pw-SECRET-9");
     });
     HttpSink sink(spec_of("        type: http\n        base_url: \"" + erp.url() + "\"\n"
@@ -243,9 +244,17 @@ TEST_CASE("http sink: a failed login is retried, not a success, secrets are mask
     }));
     CHECK(logins == 2);
     CHECK(ok.body == "echo Bearer *** ***");
+    // An answer over max_body_bytes keeps its status, its body unread: a 200 is a write the ERP
+    // applied (not "refused", to be replayed), a 503 a retry.
     auto big = sink.send(post("/big"), timeout);
-    CHECK(big.refusal == ErpAnswer::Refusal::permanent);
-    CHECK_THAT(big.refusal_reason, Catch::Contains("larger") || Catch::Contains("limit") || Catch::Contains("too"));
+    CHECK(big.status == 200);
+    CHECK(big.body_over_limit);
+    CHECK(big.body.empty());
+    CHECK(big.refusal == ErpAnswer::Refusal::none);
+    CHECK(fb::writeback::classify(big, nullptr, {}).kind == fb::writeback::Verdict::Kind::success);
+    auto busy = sink.send(post("/big503"), timeout);
+    CHECK(busy.status == 503);
+    CHECK(fb::writeback::classify(busy, nullptr, {}).kind == fb::writeback::Verdict::Kind::retry);
 }
 
 TEST_CASE("http sink: a login the ERP does not answer (connection refused) is retried when the next login is due") {
