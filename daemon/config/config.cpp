@@ -245,7 +245,7 @@ const FlowConfig* Config::flow(std::string_view name) const {
     return nullptr;
 }
 
-Config parse(const std::string& yaml_text, const std::string& file_name, const std::string& base_dir) {
+Config parse(const std::string& yaml_text, const std::string& file_name, const std::string& base_dir, bool offline) {
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text);
@@ -256,7 +256,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     Config c;
     c.file = file_name;
     if (!root.IsMap()) throw ConfigError(file_name + ":1:1: the config must be a YAML mapping");
-    Section top(root, file_name, "config");
+    Section top(root, file_name, "config", offline);
     auto state = top.section("state");
     c.state.path = resolve(base_dir, state.string("path", c.state.path));
     c.state.synchronous = state.string("synchronous", c.state.synchronous);
@@ -281,7 +281,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     if (!flows || !flows.IsSequence() || flows.size() == 0)
         top.fail(flows ? flows : root, "config: `flows` must list at least one flow");
     for (const auto& f : flows) {
-        c.flows.push_back(read_flow(Section(f, file_name, "flow"), base_dir));
+        c.flows.push_back(read_flow(Section(f, file_name, "flow", offline), base_dir));
         for (std::size_t i = 0; i + 1 < c.flows.size(); ++i)
             if (c.flows[i].name == c.flows.back().name)
                 top.fail(f, "flow name `" + c.flows.back().name + "` is used twice");
@@ -291,13 +291,13 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     return c;
 }
 
-Config load(const std::string& path) {
+Config load(const std::string& path, bool offline) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path + ": cannot read the config file");
     std::stringstream text;
     text << in.rdbuf();
     auto dir = std::filesystem::path(path).parent_path().string();
-    return parse(text.str(), path, dir.empty() ? "." : dir);
+    return parse(text.str(), path, dir.empty() ? "." : dir, offline);
 }
 
 }  // namespace fb::config

@@ -142,8 +142,10 @@ struct Config {
 };
 
 // Loads and validates; throws ConfigError("file:line:col: message").
-Config load(const std::string& path);
+// `offline`: unset ${env:} / unreadable ${file:} secrets stay as written (config/section.h), for
+// the commands that only read the state file.
+Config load(const std::string& path, bool offline = false);
 Config parse(const std::string& yaml_text, const std::string& file_name,
-             const std::string& base_dir = ".");
+             const std::string& base_dir = ".", bool offline = false);
 
 }  // namespace fb::config

@@ -13,8 +13,8 @@ namespace {
 std::string dump(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "(not a scalar)"; }
 }  // namespace
 
-Section::Section(const YAML::Node& node, std::string file, std::string where)
-    : node_(node), file_(std::move(file)), where_(std::move(where)) {
+Section::Section(const YAML::Node& node, std::string file, std::string where, bool offline)
+    : node_(node), file_(std::move(file)), where_(std::move(where)), offline_(offline) {
     if (!node_.IsMap()) fail(node_, where_ + " must be a mapping");
 }
 
@@ -117,11 +117,11 @@ std::string Section::choice(const std::string& key, std::string fallback,
 
 Section Section::section(const std::string& key) {
     auto n = get(key);
-    return Section(n ? n : YAML::Node(YAML::NodeType::Map), file_, where_ + "." + key);
+    return Section(n ? n : YAML::Node(YAML::NodeType::Map), file_, where_ + "." + key, offline_);
 }
 
 Section Section::child(const YAML::Node& n, const std::string& where) const {
-    return Section(n, file_, where);
+    return Section(n, file_, where, offline_);
 }
 
 void Section::reject_unknown() const {
@@ -147,10 +147,15 @@ std::string Section::expand(const YAML::Node& at, const std::string& text) const
         std::string kind = m[1], name = m[2];
         if (kind == "env") {
             const char* v = std::getenv(name.c_str());
-            if (!v) fail(at, "environment variable " + name + " is not set");
-            out += v;
+            if (!v && !offline_) fail(at, "environment variable " + name + " is not set");
+            out += v ? std::string(v) : std::string(m[0]);
         } else {
             std::ifstream in(name, std::ios::binary);
+            if (!in && offline_) {
+                out += m[0];
+                begin = m[0].second;
+                continue;
+            }
             if (!in) fail(at, "cannot read secret file " + name);
             std::string content((std::istreambuf_iterator<char>(in)), {});
             while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))

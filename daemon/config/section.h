@@ -16,7 +16,10 @@ namespace fb::config {
 
 class Section {
 public:
-    Section(const YAML::Node& node, std::string file, std::string where);
+    // `offline`: for commands that read the state file only (trace, dead-letter list), a
+    // ${env:NAME} that is not set, or a ${file:PATH} that cannot be read, stays as written
+    // instead of failing the load: an operator's shell lacks the service's secrets.
+    Section(const YAML::Node& node, std::string file, std::string where, bool offline = false);
 
     [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const;
     YAML::Node get(const std::string& key);  // marks the key as known
@@ -48,6 +51,7 @@ private:
     std::string file_;
     std::string where_;
     std::set<std::string> known_;
+    bool offline_ = false;
 };
 
 // A relative path is taken from the config file's folder.

@@ -92,8 +92,14 @@ TEST_CASE("fieldbridge dead-letter list shows an ERP's answer with its control c
                                     "{}");
     }
     auto config = temp_path("dl-escape.yaml");
-    std::ofstream(config) << "state: { path: " << state << " }\nflows:\n  - name: delivery\n    source: { type: webhook }\n"
+    // The flow's webhook secret lives in the service's environment, which the operator's shell
+    // lacks: the commands that only read the state file do not need it.
+    std::ofstream(config) << "state: { path: " << state << " }\nflows:\n  - name: delivery\n"
+                             "    source: { type: webhook, hmac: { secret: \"${env:FB_CLI_TEST_UNSET_SECRET}\", header: X-Sig } }\n"
                              "    mapping: " << FB_SOURCE_DIR << "/mappings/generic-rest/shipment-to-delivery.yaml\n";
+    unsetenv("FB_CLI_TEST_UNSET_SECRET");
+    CHECK_THAT(fieldbridge("check --config " + config).output, Catch::Contains("environment variable FB_CLI_TEST_UNSET_SECRET is not set"));
+    CHECK(fieldbridge("trace --config " + config + " delivery SO-1234").status == 0);
     auto r = fieldbridge("dead-letter list --config " + config);
     INFO(r.output);
     CHECK(r.status == 0);
