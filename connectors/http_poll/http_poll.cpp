@@ -78,6 +78,9 @@ private:
     // A poll was ended by a later page failing: the source stays failing until a poll reads to
     // its end, not only to its first page again.
     bool cut_short_ = false;
+    // This poll read records of which none had a readable cursor time: the cursor cannot move
+    // and every poll reads them again; said in /readyz, not only in the log.
+    std::string cursor_stuck_;
     std::uint64_t logins_seen_ = 0;
     // The empty detail answers already logged and counted: a record in the overlap window is
     // read again each poll, and its deleted thirdparty is one warning, not one a poll.
@@ -166,9 +169,16 @@ bool PollSource::poll() {
         if (unreadable)
             spdlog::warn("flow {}: {} record(s) without a readable {} — the cursor ignores them",
                          ctx_.flow().name, unreadable, spec_.cursor.time);
+        if (unreadable && unreadable == page.records.size()) {
+            count_error("cursor");
+            cursor_stuck_ = "none of the " + std::to_string(unreadable) + " records of a page has a readable " +
+                            spec_.cursor.time + (spec_.cursor.time_fallback.empty() ? "" : " or " + spec_.cursor.time_fallback) +
+                            ": the cursor cannot move past them and every poll reads them again; is cursor.time the "
+                            "path in a record (its key as the answer spells it)?";
+        }
         if (!commit(page, next)) return false;
         core::crash_point("poll.committed");
-        if (!cut_short_) ctx_.healthy();
+        if (!cut_short_ && cursor_stuck_.empty()) ctx_.healthy();
         pages_.add();
         cursor_ = next;
         lag_.set((now_ms() - cursor_.time_ms) / 1000);
@@ -212,7 +222,12 @@ bool PollSource::restart_from_cursor(std::size_t number) {
 void PollSource::completed() {
     cut_short_ = false;
     shifts_ = 0;
-    ctx_.healthy();
+    if (cursor_stuck_.empty()) {
+        ctx_.healthy();
+    } else {
+        ctx_.failing(cursor_stuck_);  // the records are taken in; the source is not well
+        cursor_stuck_.clear();
+    }
     last_success_.set(now_ms() / 1000);
 }
 

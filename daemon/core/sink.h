@@ -43,7 +43,7 @@ struct ErpAnswer {
     // token fetch, an ETag read), and what it added to the request (`If-Match: W/"3"`), so a
     // 412 that repeats or a login that keeps failing can be read off the attempts. Never a secret.
     struct Step {
-        std::string kind;     // login | csrf_fetch | etag_read
+        std::string kind;     // login | csrf_fetch | csrf_expired | etag_read
         std::string request;  // "GET https://erp/…"
         int status = 0;       // 0: no answer (or none kept)
         std::string result;   // success | failed

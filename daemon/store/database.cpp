@@ -199,7 +199,7 @@ constexpr std::array migrations{
     // Each writeback attempt's reason (the verdict's: `classify: conflict; …`), and the sink's own
     // requests before it as rows of their own, so the trace shows why and what was sent.
     R"sql(
-    ALTER TABLE writeback_attempts ADD COLUMN kind TEXT;    -- NULL: the request; login | csrf_fetch | etag_read
+    ALTER TABLE writeback_attempts ADD COLUMN kind TEXT;    -- NULL: the request; login | csrf_fetch | csrf_expired | etag_read
     ALTER TABLE writeback_attempts ADD COLUMN reason TEXT;
     )sql",
 };

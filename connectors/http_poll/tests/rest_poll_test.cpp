@@ -235,6 +235,23 @@ TEST_CASE("an empty page without its list fails the page, unless records_missing
     CHECK(t.events(2).size() == 2);
 }
 
+TEST_CASE("a cursor time that no record has takes the records in but degrades the source, saying the cursor cannot move") {
+    // QuickBooks' query language says Metadata.LastUpdatedTime, its JSON MetaData: the path
+    // reads nothing, the cursor stays at `initial`, every poll reads the whole history again.
+    Poll t;
+    for (int i = 0; i < 2; ++i) t.erp.put("CK-" + std::to_string(900 + i), at(i));
+    auto yaml = t.yaml();
+    auto at_time = yaml.find("time: $.ModifyTime,");
+    REQUIRE(at_time != std::string::npos);
+    yaml.replace(at_time, 19, "time: $.Modify_Time,");
+    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+    auto why = std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
+    CHECK_THAT(why, Catch::Contains("none of the 2 records of a page has a readable $.Modify_Time: the cursor cannot move"));
+    CHECK(t.events(2).size() == 2);  // taken in all the same: nothing is lost
+    CHECK(cursor_id(t.state) == "");
+}
+
 TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
     Poll t;
     t.erp.put("CK-450", at(1));
