@@ -11,6 +11,8 @@
 #include "http/request_body.h"
 #include "core/ids.h"
 #include "decode/decode.h"
+#include "support/control_chars.h"
+#include "support/utf8_cut.h"
 
 namespace fb::connectors::http_poll {
 namespace json = boost::json;
@@ -249,6 +251,13 @@ Exchange Poller::send_checked(const std::function<bool(const http::Session::Valu
     if (!decoded.ok()) {
         out.error = Exchange::Error::decode;
         out.reason = prefix + "the answer is not JSON: " + decoded.error;
+        // What the ERP said it sent, and how it starts: a login page or a proxy's error page
+        // (text/html) reads as "line 1, column 1: syntax error" otherwise.
+        auto type = std::string(res.header("Content-Type"));
+        if (!type.empty()) out.reason += " (Content-Type: " + support::escape_control(support::utf8_cut(type, 100)) + ")";
+        auto start = res.body.substr(0, 80);
+        if (std::all_of(start.begin(), start.end(), [](unsigned char c) { return c < 0x80; }))  // ASCII: shown as it is
+            out.reason += "; it starts `" + http::mask_secrets(support::escape_control(start), secrets()) + "`";
         return out;
     }
     out.body = std::move(decoded.value);

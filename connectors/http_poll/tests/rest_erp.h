@@ -53,6 +53,11 @@ public:
         std::lock_guard lock(mutex_);
         block_from_ = offset;
     }
+    // The next `n` queries are answered by a login page, as a proxy in front of the ERP does.
+    void html_next(int n) {
+        std::lock_guard lock(mutex_);
+        html_ = n;
+    }
     // An ERP that answers every hit on one page, whatever `limit` asked for.
     void ignore_limit(bool on) {
         std::lock_guard lock(mutex_);
@@ -101,6 +106,12 @@ private:
             if (p.key == "offset") offset = std::stol(std::string(p.value));
         }
         ++queries_;
+        if (html_ > 0) {
+            --html_;
+            ++failures_sent_;
+            return reply(200, "<html><head><title>Sign in</title></head><body>Session timed out</body></html>",
+                         "text/html; charset=utf-8");
+        }
         if (hang_ > 0) {
             --hang_;
             ++failures_sent_;
@@ -147,6 +158,7 @@ private:
     bool logins_on_ = false;
     bool ignore_limit_ = false;
     bool omit_empty_ = false;
+    int html_ = 0;
     int logins_ = 0, queries_ = 0, fail_ = 0, fail_status_ = 500, hang_ = 0, failures_sent_ = 0;
     long block_from_ = -1;
     LoopbackServer server_;  // last: stops before the state above goes away

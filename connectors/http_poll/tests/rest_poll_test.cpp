@@ -252,6 +252,19 @@ TEST_CASE("a cursor time that no record has takes the records in but degrades th
     CHECK(cursor_id(t.state) == "");
 }
 
+TEST_CASE("an answer that is not JSON names its Content-Type and how it starts, and the page is asked again") {
+    Poll t;
+    t.erp.put("CK-951", at(1));
+    t.erp.html_next(1000);
+    RunningApp app(t.config());
+    REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
+    auto why = std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
+    CHECK_THAT(why, Catch::Contains("the answer is not JSON: invalid JSON at line 1, column 1") &&
+                        Catch::Contains("(Content-Type: text/html; charset=utf-8); it starts `<html><head><title>Sign in</title>"));
+    t.erp.html_next(0);
+    REQUIRE(eventually([&] { return cursor_id(t.state) == "CK-951"; }));
+}
+
 TEST_CASE("a hung ERP request does not hold the shutdown: it is abandoned, not waited out") {
     Poll t;
     t.erp.put("CK-450", at(1));
