@@ -219,6 +219,17 @@ bool Session::login(Result& out) {
         return failed();
     }
     auto v = answer.response.status / 100 == 2 ? session_value(spec_, answer.response) : std::nullopt;
+    // It goes into a header or a cookie of every request: one the size of a page would fail each
+    // of them with "field value too large" far from its cause.
+    constexpr std::size_t max_session_bytes = 16 << 10;
+    if (v && v->size() > max_session_bytes) {
+        out.login_failed = true;
+        out.login_error = "login answered a session value (" + session_source(spec_) + ") of " + std::to_string(v->size()) +
+                          " bytes, more than " + std::to_string(max_session_bytes) + " a header can carry: not a session";
+        out.result = std::move(answer);
+        out.result.response.body.clear();  // it is the secret
+        return failed();
+    }
     if (!v) {
         out.login_failed = true;
         out.login_error = "login answered " + std::to_string(answer.response.status) +

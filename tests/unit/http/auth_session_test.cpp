@@ -190,6 +190,20 @@ TEST_CASE("a login that yields no session value is a failure that says why") {
     CHECK(server.requests() == 1);  // the request itself was never sent without a session
 }
 
+TEST_CASE("a login whose session value is larger than a header can carry is a failure that says so") {
+    const std::string token(1 << 20, 't');  // a 1 MiB "token": every request would fail far from here
+    LoopbackServer server([&](const fb::test::Request&) { return reply(200, "{\"token\":\"" + token + "\"}"); });
+    Client client;
+    Session session(client, {SessionSpec::From::body, "$.token"},
+                    [&] { return ClientRequest{"POST", server.url("/login")}; });
+    auto r = session.send([&](const std::string&) { return ClientRequest{"GET", server.url("/x")}; });
+    CHECK(r.login_failed);
+    CHECK_THAT(r.login_error, Catch::Contains("login answered a session value ($.token) of 1048576 bytes, more than 16384"));
+    CHECK(r.login_error.size() < 300);
+    CHECK(r.result.response.body.empty());
+    CHECK(server.requests() == 1);  // only the login: the request was not sent
+}
+
 TEST_CASE("json paths read nested values and array items") {
     CHECK(json_path_string(R"({"a":{"b":[{"c":"x"},{"c":7}]}})", "$.a.b[1].c") == "7");
     CHECK(json_path_string(R"({"a":{"b":[{"c":"x"}]}})", "$.a.b[0].c") == "x");
