@@ -13,7 +13,7 @@ namespace {
 const std::vector<std::string_view> top_keys = {
     "name",     "description", "key",  "version",   "input",   "documents",  "columns",
     "group_by", "let",         "when", "cancelled", "reopen",  "lookups",     "work_order", "request",
-    "success",  "empty",       "classify", "namespaces"};
+    "success",  "empty",       "classify", "namespaces", "max_documents"};
 
 const json::object& request_schema() {
     static const json::object schema = [] {
@@ -200,6 +200,12 @@ std::unique_ptr<Plan> compile_plan(const std::string& yaml_text, const std::stri
         if (text.size() > 3 && text.compare(text.size() - 3, 3, "[*]") == 0)
             plan->documents_container =
                 parse_path(text.substr(0, text.size() - 3), c.origin(root["documents"]));
+    }
+    if (const auto& n = root["max_documents"]) {
+        long long v = 0;
+        if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v) || v < 1 || v > 10000000)
+            c.fail(n, "`max_documents` is a whole number from 1 to 10000000: how many documents one input may hold");
+        plan->max_documents = static_cast<std::size_t>(v);
     }
     // Checked on the whole input before `documents:`: an ERP's error answer ({errcode: 40001,
     // data: []}) is one failed result, not an empty page.

@@ -513,6 +513,14 @@ std::vector<MapResult> map_input(const Plan& plan, const json::value& input, boo
         refs.push_back(&input);
     }
 
+    if (auto n = refs.size() + rows.size(); n > plan.max_documents) {
+        results.push_back(failure(MapError{"", "documents", plan.documents ? plan.documents->text : "", "",
+                                           "at most " + std::to_string(plan.max_documents) +
+                                               " documents in one input (the mapping's max_documents)",
+                                           std::to_string(n) + ": send smaller batches or pages, or raise max_documents"},
+                                  input));
+        return results;
+    }
     std::vector<json::value> documents;
     if (!plan.columns.empty()) {
         const auto& cols = plan.columns;

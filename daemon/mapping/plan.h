@@ -106,6 +106,9 @@ class Plan {
     std::unique_ptr<Path> documents;
     std::unique_ptr<Path> documents_container;
     std::vector<std::string> columns;
+    // `max_documents:`: an input that splits into more fails whole, before any is mapped (each
+    // document costs ~2 KiB on its way into the state file, whose one writer it would hold).
+    std::size_t max_documents = 100000;
     ExprPtr success;  // on the whole input: false makes the input one failed result; in a
                       // writeback mapping: on the ERP's answer (Mapping::success)
     // A writeback mapping's `classify:` rules, in the order written: verdict name → condition

@@ -117,3 +117,18 @@ TEST_CASE("a document id with a control character or over 200 characters is refu
     CHECK(failure("", "{\"DocNo\": \"" + std::string(200, 'x') + "\"}").find("field key") == std::string::npos);
     CHECK(failure("", R"({"DocNo": "望京\t西路"})").find("field key") == std::string::npos);  // a tab and any script
 }
+
+TEST_CASE("an input of more documents than max_documents fails whole, before any is mapped") {
+    auto m = work_order_mapping("", "max_documents: 3\n");
+    auto three = m->map(boost::json::parse(R"([{"DocNo": "1"}, {"DocNo": "2"}, {"DocNo": "3"}])"));
+    CHECK(three.size() == 3);
+    auto four = m->map(boost::json::parse(R"([{"DocNo": "1"}, {"DocNo": "2"}, {"DocNo": "3"}, {"DocNo": "4"}])"));
+    REQUIRE(four.size() == 1);
+    REQUIRE(four[0].kind == MapResult::Kind::failed);
+    CHECK_THAT(four[0].error->message(), Catch::Contains("field documents") &&
+                                             Catch::Contains("expected at most 3 documents in one input (the mapping's max_documents), "
+                                                             "found 4: send smaller batches or pages, or raise max_documents"));
+    CHECK(four[0].document.is_array());  // the whole input, for the dead-letter entry and its replay
+    CHECK_THAT(compile_error_of("name: m\nkey: $.DocNo\nmax_documents: 0\nwork_order: { type: delivery }\n"),
+               Catch::Contains("m.yaml:3:16: `max_documents` is a whole number from 1 to 10000000"));
+}
