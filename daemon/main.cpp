@@ -50,7 +50,7 @@ int check(const std::string& config_path) {
 }
 
 int dead_letter_list(const std::string& config_path, bool all) {
-    auto config = fb::config::load(config_path, true);  // reads the state file only: no secret needed
+    auto config = fb::config::load_state_only(config_path);  // reads the state file only: no secret needed
     fb::store::Database db(config.state.path, fb::store::Database::Mode::read_only);
     auto entries = fb::ledger::list_dead_letters(db, all);
     using fb::support::escape_control;  // ids and reasons quote the ERP: one entry, one line
@@ -80,7 +80,7 @@ int dead_letter_replay(const std::string& config_path, const std::vector<std::in
 
 // A document's whole life, from the state file: versions, events, status history, writebacks.
 int trace(const std::string& config_path, const std::string& flow, const std::string& document) {
-    auto config = fb::config::load(config_path, true);  // reads the state file only: no secret needed
+    auto config = fb::config::load_state_only(config_path);  // reads the state file only: no secret needed
     fb::store::Database db(config.state.path, fb::store::Database::Mode::read_only);
     std::cout << fb::mapping::pretty_json(fb::ledger::trace_document(db, flow, document)) << "\n";
     return 0;
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
         if (*send_cmd) return fb::status::send_status_events(fb::config::load(config_path), brokers_arg, event_files, std::cout);
         if (*pause_cmd || *resume_cmd) {
             pause.on = pause_cmd->parsed();
-            return fb::operator_page::pause_command(fb::config::load(config_path, true), pause, std::cout, std::cerr);
+            return fb::operator_page::pause_command(fb::config::load(config_path), pause, std::cout, std::cerr);
         }
         if (*poll_cmd)
             return fb::connectors::http_poll::dry_run(fb::config::load(config_path), poll_flow, poll_pages, std::cout);

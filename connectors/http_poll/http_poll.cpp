@@ -134,6 +134,7 @@ void PollSource::count_error(const char* kind) {
 
 bool PollSource::poll() {
     polls_.add();
+    cursor_stuck_.clear();  // of this poll only
     const Cursor start = cursor_;  // every page of one poll asks from the same place
     PageState state;
     std::size_t pages = 0;

@@ -96,7 +96,7 @@ void HttpSink::start(std::chrono::milliseconds timeout) {
             http::ClientRequest out{r.method, target(r.url, base), r.headers, {}};
             http::set_body(out, r.body);
             spec_->auth.apply(out);
-            login_request_ = out.method + " " + out.url;
+            login_request_ = out.method + " " + out.url.substr(0, out.url.find_first_of("?#"));  // a query may sign or carry credentials
             return out;
         },
         [this, login](const http::ClientResponse& res) {

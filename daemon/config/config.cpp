@@ -245,7 +245,9 @@ const FlowConfig* Config::flow(std::string_view name) const {
     return nullptr;
 }
 
-Config parse(const std::string& yaml_text, const std::string& file_name, const std::string& base_dir, bool offline) {
+namespace {
+
+YAML::Node load_yaml(const std::string& yaml_text, const std::string& file_name) {
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text);
@@ -253,10 +255,11 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
         throw ConfigError(file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                           std::to_string(e.mark.column + 1) + ": " + yaml_reason(e));
     }
-    Config c;
-    c.file = file_name;
     if (!root.IsMap()) throw ConfigError(file_name + ":1:1: the config must be a YAML mapping");
-    Section top(root, file_name, "config", offline);
+    return root;
+}
+
+void read_state(Section& top, Config& c, const std::string& base_dir) {
     auto state = top.section("state");
     c.state.path = resolve(base_dir, state.string("path", c.state.path));
     c.state.synchronous = state.string("synchronous", c.state.synchronous);
@@ -270,6 +273,16 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
                        ") must be 0 or at least state.wal_max_bytes (" +
                        std::to_string(c.state.wal_max_bytes) + "): a checkpoint needs that much room");
     state.reject_unknown();
+}
+
+}  // namespace
+
+Config parse(const std::string& yaml_text, const std::string& file_name, const std::string& base_dir) {
+    auto root = load_yaml(yaml_text, file_name);
+    Config c;
+    c.file = file_name;
+    Section top(root, file_name, "config");
+    read_state(top, c, base_dir);
     read_kafka(top.section("kafka"), c.kafka);
     read_http(top.section("http"), c.http);
     read_outbox(top.section("outbox"), c.outbox);
@@ -281,7 +294,7 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     if (!flows || !flows.IsSequence() || flows.size() == 0)
         top.fail(flows ? flows : root, "config: `flows` must list at least one flow");
     for (const auto& f : flows) {
-        c.flows.push_back(read_flow(Section(f, file_name, "flow", offline), base_dir));
+        c.flows.push_back(read_flow(Section(f, file_name, "flow"), base_dir));
         for (std::size_t i = 0; i + 1 < c.flows.size(); ++i)
             if (c.flows[i].name == c.flows.back().name)
                 top.fail(f, "flow name `" + c.flows.back().name + "` is used twice");
@@ -291,13 +304,39 @@ Config parse(const std::string& yaml_text, const std::string& file_name, const s
     return c;
 }
 
-Config load(const std::string& path, bool offline) {
+namespace {
+
+std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path + ": cannot read the config file");
     std::stringstream text;
     text << in.rdbuf();
+    return text.str();
+}
+
+std::string folder_of(const std::string& path) {
     auto dir = std::filesystem::path(path).parent_path().string();
-    return parse(text.str(), path, dir.empty() ? "." : dir, offline);
+    return dir.empty() ? "." : dir;
+}
+
+}  // namespace
+
+Config load(const std::string& path) { return parse(read_text(path), path, folder_of(path)); }
+
+Config load_state_only(const std::string& path) {
+    auto root = load_yaml(read_text(path), path);
+    Config c;
+    c.file = path;
+    Section top(root, path, "config", true);  // a secret the shell lacks stays as written
+    read_state(top, c, folder_of(path));
+    if (auto flows = root["flows"]; flows && flows.IsSequence())
+        for (const auto& f : flows)
+            if (f.IsMap() && f["name"] && f["name"].IsScalar()) {
+                FlowConfig flow;
+                flow.name = f["name"].Scalar();
+                c.flows.push_back(std::move(flow));
+            }
+    return c;
 }
 
 }  // namespace fb::config

@@ -142,10 +142,12 @@ struct Config {
 };
 
 // Loads and validates; throws ConfigError("file:line:col: message").
-// `offline`: unset ${env:} / unreadable ${file:} secrets stay as written (config/section.h), for
-// the commands that only read the state file.
-Config load(const std::string& path, bool offline = false);
+Config load(const std::string& path);
 Config parse(const std::string& yaml_text, const std::string& file_name,
-             const std::string& base_dir = ".", bool offline = false);
+             const std::string& base_dir = ".");
+// For the commands that only read the state file (trace, dead-letter list): `state:` and the
+// flows' names, nothing else checked, an unset ${env:} or unreadable ${file:} left as written —
+// an operator's shell lacks the service's secrets, and nothing here would use them.
+Config load_state_only(const std::string& path);
 
 }  // namespace fb::config

@@ -16,9 +16,8 @@ namespace fb::config {
 
 class Section {
 public:
-    // `offline`: for commands that read the state file only (trace, dead-letter list), a
-    // ${env:NAME} that is not set, or a ${file:PATH} that cannot be read, stays as written
-    // instead of failing the load: an operator's shell lacks the service's secrets.
+    // `offline` (config::load_state_only): a ${env:NAME} that is not set, or a ${file:PATH} that
+    // cannot be read, stays as written instead of failing the load.
     Section(const YAML::Node& node, std::string file, std::string where, bool offline = false);
 
     [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const;

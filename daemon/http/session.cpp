@@ -242,6 +242,7 @@ bool Session::login(Result& out) {
     // soon as it is issued (a user without the API's permission) must back off 1, 2, 4 s … like
     // a refused login, not log in once a second for ever.
     next_login_ms_.reset();
+    unconfirmed_ = true;
     value_ = std::move(v);
     answer_ = std::move(answer.response.body);
     expires_ms_ = session_expiry(spec_, answer_, issued);
@@ -284,7 +285,7 @@ Session::Result Session::send_with_login(const BuildWithLogin& build) {
                                      res.status) > 0 ||
                           (expired_ && expired_(res));
         if (!is_expired) {
-            if (fresh) failed_logins_ = 0;  // a new session taken (an old one serving while renewals fail proves nothing)
+            if (unconfirmed_) failed_logins_ = 0, unconfirmed_ = false;  // the new session taken, by whichever request
             return out;
         }
         value_.reset();

@@ -106,6 +106,7 @@ private:
     std::string answer_;  // the body of the login answer that issued value_
     std::uint64_t logins_ = 0;
     int last_login_status_ = 0;
+    bool unconfirmed_ = false;  // value_ issued, no request taken with it yet: failed_logins_ stands
     std::uint64_t renewals_ = 0;
     std::optional<std::int64_t> expires_ms_, renew_ms_;  // of value_, when the login said
     int failed_logins_ = 0;                        // in a row

@@ -513,14 +513,18 @@ std::vector<MapResult> map_input(const Plan& plan, const json::value& input, boo
         refs.push_back(&input);
     }
 
-    if (auto n = refs.size() + rows.size(); n > plan.max_documents) {
+    // Rows grouped into documents (group_by) count as the documents they make.
+    auto too_many = [&](std::size_t n) {
+        if (n <= plan.max_documents) return false;
+        results.clear();
         results.push_back(failure(MapError{"", "documents", plan.documents ? plan.documents->text : "", "",
                                            "at most " + std::to_string(plan.max_documents) +
                                                " documents in one input (the mapping's max_documents)",
                                            std::to_string(n) + ": send smaller batches or pages, or raise max_documents"},
                                   input));
-        return results;
-    }
+        return true;
+    };
+    if (!plan.group_by && too_many(refs.size() + rows.size())) return results;
     std::vector<json::value> documents;
     if (!plan.columns.empty()) {
         const auto& cols = plan.columns;
@@ -568,6 +572,7 @@ std::vector<MapResult> map_input(const Plan& plan, const json::value& input, boo
             if (added) groups.emplace_back(std::move(key), json::array{});
             groups[at->second].second.push_back(*r);
         }
+        if (too_many(groups.size())) return results;
         for (auto& [key, lines] : groups) {
             json::object doc =
                 lines.front().is_object() ? lines.front().get_object() : json::object{};

@@ -19,8 +19,10 @@ json::value int_or_null(const store::Statement& s, int column) {
 
 json::array attempts_of(store::Database& db, std::int64_t writeback_id) {
     store::Statement q(db.handle(),
-                       "SELECT at, endpoint, request, http_status, result, answer, kind, reason FROM "
-                       "writeback_attempts WHERE writeback_id = ?1 ORDER BY id");
+                       std::string("SELECT at, endpoint, request, http_status, result, answer, ") +
+                           // a state file the daemon has not migrated yet (read-only opens do not)
+                           (db.schema_version() >= 9 ? "kind, reason" : "NULL, NULL") +
+                           " FROM writeback_attempts WHERE writeback_id = ?1 ORDER BY id");
     q.bind(1, writeback_id);
     json::array out;
     while (q.step())  // `step`: null for the request itself, else the sink's own request before it

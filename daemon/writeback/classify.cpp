@@ -97,8 +97,8 @@ Verdict classify(const core::ErpAnswer& a, const mapping::Mapping* rules,
         if (!rules || !rules->has_success_rule()) return {K::success, v.retry_after, ""};
         if (a.body_over_limit) {  // the rule cannot be checked; the write was most likely applied
             v.kind = K::permanent;
-            v.reason = "the success rule cannot read an answer over max_body_bytes: the ERP most likely applied "
-                       "the change; check the document there, raise the sink's max_body_bytes, then replay; " + v.reason;
+            v.reason = "the success rule cannot read an answer over max_body_bytes: raise the sink's max_body_bytes, "
+                       "then replay (a write may be applied already: the replay sends the same idempotency key); " + v.reason;
             return v;
         }
         std::string error;

@@ -208,6 +208,14 @@ bool Worker::send_step(store::Database& db, Row& row, const json::object& r,
     }
     auto answer = sink_->send(request, settings_.timeout);
     auto verdict = classify(answer, rules, context);
+    if (answer.body_over_limit && verdict.kind == Verdict::Kind::success &&
+        (verification || plan_->keeps_answers || strcasecmp(request.method.c_str(), "GET") == 0)) {
+        // A body something reads (the read-back, the requests after it) cannot be taken as read.
+        verdict.kind = Verdict::Kind::permanent;
+        verdict.reason = std::string("the answer's body is over the sink's max_body_bytes and ") +
+                         (verification ? "the read-back" : "what follows") + " reads it: raise max_body_bytes, then replay; " +
+                         answer_summary(answer, 300);
+    }
     verdict.reason = plan_->mask(std::move(verdict.reason));  // a classify rule's error may quote a var
     std::string result = to_string(verdict.kind);
     // A read-back that is refused or does not hold: the change is not (yet) there.

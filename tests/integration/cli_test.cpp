@@ -96,6 +96,9 @@ TEST_CASE("fieldbridge dead-letter list shows an ERP's answer with its control c
     // lacks: the commands that only read the state file do not need it.
     std::ofstream(config) << "state: { path: " << state << " }\nflows:\n  - name: delivery\n"
                              "    source: { type: webhook, hmac: { secret: \"${env:FB_CLI_TEST_UNSET_SECRET}\", header: X-Sig } }\n"
+                             "    writeback:\n      mapping: " << FB_SOURCE_DIR << "/mappings/generic-rest/delivery-completion.yaml\n"
+                             "      sink: { type: http, base_url: \"${env:FB_CLI_TEST_UNSET_URL}\", "
+                             "auth: { bearer: \"${file:/nonexistent/fb-token}\" } }\n"
                              "    mapping: " << FB_SOURCE_DIR << "/mappings/generic-rest/shipment-to-delivery.yaml\n";
     unsetenv("FB_CLI_TEST_UNSET_SECRET");
     CHECK_THAT(fieldbridge("check --config " + config).output, Catch::Contains("environment variable FB_CLI_TEST_UNSET_SECRET is not set"));

@@ -272,3 +272,60 @@ TEST_CASE("http sink: a request the ERP holds does not hold the shutdown, and is
     CHECK(posts.size() == 2);
     CHECK(keys_of(posts) == std::set<std::string>{fb::writeback::idempotency_key("WO-delivery-HUNG-1", "completed")});
 }
+
+TEST_CASE("http sink: a write answered 200 with a body over max_body_bytes is done, a read-back over it is not taken as read") {
+    // The ERP answers the write with a 4 KiB echo of the whole shipment: the status says it was
+    // applied (not "ERP refused"); the read-back's body is what `verify:` must read, so an
+    // unread one can never verify.
+    TempDir dir("wb-over-limit");
+    auto verify = dir.path / "verify.yaml";
+    std::ofstream(verify) << "name: verify\nrequest:\n  method: GET\n"
+                             "  url: { template: \"https://erp.example.com/api/shipments/{{$.document.DocNo}}\" }\n"
+                             "success: $.response.body.Status == \"delivered\"\n";
+    auto read = dir.path / "read.yaml", write = dir.path / "write.yaml";
+    std::ofstream(read) << "name: read\nrequest:\n  method: GET\n"
+                           "  url: { template: \"https://erp.example.com/api/shipments/{{$.document.DocNo}}\" }\n";
+    std::ofstream(write) << "name: write\nrequest:\n  method: POST\n"
+                            "  url: { template: \"https://erp.example.com/api/shipments/{{$.document.DocNo}}/delivery-result\" }\n"
+                            "  body: { Status: delivered, Modified: \"$.previous[0].response.body.Modified\" }\n";
+    StateFile state("wb-over-limit.db");
+    ErpSimulator erp([](const Received& r) {
+        return answer(200, "{\"Status\":\"delivered\",\"Echo\":\"" + std::string(4096, 'x') + "\"}");
+    });
+    FlowYaml plain;
+    plain.sink = "base_url: \"" + erp.url() + "\", max_body_bytes: 1024";
+    FlowYaml verified = plain;
+    verified.name = "verified";
+    verified.verify = verify.string();
+    verified.extra = "      verify_attempts: 1\n";
+    FlowYaml sequence = plain;  // read, then a write built from the read's answer
+    sequence.name = "sequence";
+    sequence.writeback = "[" + read.string() + ", " + write.string() + "]";
+    RunningApp daemon(http_loop_config(state.path, {plain, verified, sequence}));
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/delivery", shipment_doc("BIG-1")).status == 202);
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/verified", shipment_doc("BIG-2")).status == 202);
+    REQUIRE(http_request(daemon.port(), "POST", "/webhooks/sequence", shipment_doc("BIG-3")).status == 202);
+    publish_status(daemon.app().kafka_bootstrap(), "fsm.work-order-status",
+                   {status_event("4-completed.json", "WO-delivery-BIG-1", "big-1"),
+                    status_event("4-completed.json", "WO-verified-BIG-2", "big-2"),
+                    status_event("4-completed.json", "WO-sequence-BIG-3", "big-3")});
+    REQUIRE(wait_for([&] { return writebacks_in(state.path, "done") == 1 && writebacks_in(state.path, "dead") == 2; }));
+    auto done = trace(state.path, "delivery", "BIG-1").at("writebacks").at(0);
+    INFO(json::serialize(done));
+    CHECK(done.at("state") == "done");
+    CHECK_THAT(std::string(done.at("attempts").at(0).at("answer").as_string()),
+               Catch::Contains("HTTP 200 (its body is over the sink's max_body_bytes: not read)"));
+    auto dead = trace(state.path, "verified", "BIG-2").at("writebacks").at(0);
+    INFO(json::serialize(dead));
+    CHECK_THAT(std::string(dead.at("last_error").as_string()),
+               Catch::Contains("ERP did not apply the change (read-back GET") &&
+                   Catch::Contains("the success rule cannot read an answer over max_body_bytes"));
+    // The read a write is built from: an unread body would have sent the write without its
+    // Modified, so it is not taken as read, and the write is never sent.
+    auto unread = trace(state.path, "sequence", "BIG-3").at("writebacks").at(0);
+    INFO(json::serialize(unread));
+    CHECK_THAT(std::string(unread.at("last_error").as_string()),
+               Catch::Contains("ERP refused GET https://erp.example.com/api/shipments/BIG-3: the answer's body is over "
+                               "the sink's max_body_bytes and what follows reads it"));
+    CHECK(erp.received("POST", "/api/shipments/BIG-3/delivery-result").empty());
+}

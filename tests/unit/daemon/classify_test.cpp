@@ -88,13 +88,13 @@ success: not exists($.response.body.error) and exists($.response.body.result) an
 )", "rpc.yaml");
     boost::json::object ctx{{"event", boost::json::object{}}};
     CHECK(classify(answer(200, R"({"jsonrpc":"2.0","id":1,"result":true})"), rules.get(), ctx).kind == Kind::success);
-    // An answer over max_body_bytes: the rule cannot be read, the ERP most likely applied the
-    // write: permanent, saying so; without a rule a 2xx is a success whatever its body.
+    // An answer over max_body_bytes: the rule cannot be read: permanent, saying so; without a
+    // rule a 2xx is a success whatever its body.
     auto big = answer(200);
     big.body_over_limit = true;
     auto unread = classify(big, rules.get(), ctx);
     CHECK(unread.kind == Kind::permanent);
-    CHECK_THAT(unread.reason, Catch::StartsWith("the success rule cannot read an answer over max_body_bytes: the ERP most likely applied") &&
+    CHECK_THAT(unread.reason, Catch::StartsWith("the success rule cannot read an answer over max_body_bytes: raise the sink's max_body_bytes") &&
                                   Catch::Contains("HTTP 200 (its body is over the sink's max_body_bytes: not read)"));
     CHECK(classify(big, nullptr, ctx).kind == Kind::success);
     auto error = classify(answer(200, R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"Record does not exist"}})"),

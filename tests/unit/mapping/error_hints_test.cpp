@@ -129,6 +129,12 @@ TEST_CASE("an input of more documents than max_documents fails whole, before any
                                              Catch::Contains("expected at most 3 documents in one input (the mapping's max_documents), "
                                                              "found 4: send smaller batches or pages, or raise max_documents"));
     CHECK(four[0].document.is_array());  // the whole input, for the dead-letter entry and its replay
+    // Rows grouped into documents count as the documents they make (a CSV of line items).
+    auto grouped = work_order_mapping("", "max_documents: 2\ngroup_by: $.DocNo\n");
+    auto rows = grouped->map(boost::json::parse(R"([{"DocNo": "1"}, {"DocNo": "1"}, {"DocNo": "2"}, {"DocNo": "2"}])"));
+    CHECK(rows.size() == 2);
+    CHECK(rows[0].kind == MapResult::Kind::mapped);
+    CHECK(grouped->map(boost::json::parse(R"([{"DocNo": "1"}, {"DocNo": "2"}, {"DocNo": "3"}])")).at(0).kind == MapResult::Kind::failed);
     CHECK_THAT(compile_error_of("name: m\nkey: $.DocNo\nmax_documents: 0\nwork_order: { type: delivery }\n"),
                Catch::Contains("m.yaml:3:16: `max_documents` is a whole number from 1 to 10000000"));
 }
