@@ -23,7 +23,8 @@ struct LockingErp {
     std::atomic<bool> accept{false};
     std::atomic<bool> api_refuses{false};  // the login works, the user lacks the API's permission
     std::atomic<int> retry_after_s{0};
-    LoopbackServer server{[this](const fb::test::Request& req) {
+    std::atomic<bool> api_hangs{false};  // the API never answers (a timeout, not a refusal)
+    LoopbackServer server{[this](const fb::test::Request& req) -> std::optional<fb::test::Response> {
         if (req.target() == "/login") {
             ++logins;
             if (!accept) {
@@ -34,6 +35,7 @@ struct LockingErp {
             return reply(200, R"({"token":"tok-1"})");
         }
         ++calls;
+        if (api_hangs) return std::nullopt;
         if (req[bhttp::field::authorization] != "Bearer tok-1") return reply(401, "{}");
         if (api_refuses) return reply(403, R"({"error":"insufficient_scope"})");
         return reply(200, R"({"rows":[]})");
@@ -124,6 +126,36 @@ TEST_CASE("the login backoff doubles from 1 s to 5 min and a success resets it")
     f.now_ms += 1000;  // the first failure again waits 1 s, not 5 min
     f.get();
     CHECK(f.erp.logins == logins + 2);
+}
+
+TEST_CASE("a new session's first request that times out does not keep the failed logins: the next one taken resets them") {
+    LockingErp erp;
+    ClientOptions quick;
+    quick.timeout = std::chrono::milliseconds(300);
+    Client client(quick);
+    std::int64_t now_ms = 1'790'000'000'000;
+    Session session{client, SessionSpec{SessionSpec::From::body, "$.token"},
+                    [&] { return ClientRequest{"POST", erp.server.url("/login"), {}, "{}"}; }};
+    session.set_clock([&] { return now_ms; });
+    auto get = [&] {
+        return session.send([&](const std::string& t) {
+            return ClientRequest{"GET", erp.server.url("/api"), {{"Authorization", "Bearer " + t}}};
+        });
+    };
+    CHECK(get().login_failed);  // 1 failed login
+    now_ms += 1000;
+    CHECK(get().next_login_in_ms == 2000);  // 2
+    erp.accept = true;
+    erp.api_hangs = true;
+    now_ms += 2000;
+    auto timed_out = get();  // the login works, its request times out: nothing confirmed yet
+    CHECK_FALSE(timed_out.login_failed);
+    CHECK_FALSE(timed_out.result.ok());
+    erp.api_hangs = false;
+    CHECK(get().result.response.status == 200);  // the same session taken: the failures are over
+    erp.accept = false;
+    session.invalidate();
+    CHECK(get().next_login_in_ms == 1000);  // counted from one again, not 2^3 s
 }
 
 TEST_CASE("a login answer's Retry-After longer than the backoff is waited out") {
