@@ -337,7 +337,7 @@ std::optional<core::ErpAnswer> HttpSink::fetch_csrf(const std::string& url) {
     }
     auto token = std::string(ex.result.response.header(csrf.header));
     if (token.empty() || iequals(token, "Required") || iequals(token, "Fetch")) {
-        note_step("csrf_fetch", "GET " + at, ex, "no token in " + csrf.header);
+        note_step("csrf_fetch", "GET " + at, ex, "no token in " + csrf.header, false);
         return refused(Refusal::permanent, step + " answered without a token in " + csrf.header,
                        ex.result.response.status);
     }
@@ -369,13 +369,15 @@ std::optional<core::ErpAnswer> HttpSink::read_etag(const core::ErpRequest& reque
     if (!spec.body_path.empty()) etag = http::json_path_string(res.body, spec.body_path).value_or("");
     else etag = std::string(res.header(spec.header));
     auto where = spec.body_path.empty() ? "header " + spec.header : "body " + spec.body_path;
-    note_step("etag_read", "GET " + at, ex, etag.empty() ? "no ETag in " + where : "ETag " + support::utf8_cut(etag, 200));
+    note_step("etag_read", "GET " + at, ex, etag.empty() ? "no ETag in " + where : "ETag " + support::utf8_cut(etag, 200),
+              !etag.empty());
     if (etag.empty())
         return refused(Refusal::permanent, step + " answered without an ETag (" + where + ")", res.status);
     return std::nullopt;
 }
 
-void HttpSink::note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what) {
+void HttpSink::note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what,
+                         bool found) {
     core::ErpAnswer::Step step{std::move(kind), request, 0, "failed", std::move(what)};
     if (!ex.result.ok()) {
         step.answer = support::utf8_cut(ex.result.message, 300);
@@ -383,7 +385,7 @@ void HttpSink::note_step(std::string kind, const std::string& request, const Exc
         step.answer = support::utf8_cut(ex.login_error, 300);
     } else {
         step.status = ex.result.response.status;
-        if (is_2xx(step.status) && step.answer.find("no ") != 0) step.result = "success";
+        if (is_2xx(step.status) && found) step.result = "success";
         if (step.answer.empty()) step.answer = "HTTP " + std::to_string(step.status);
     }
     steps_.push_back(std::move(step));

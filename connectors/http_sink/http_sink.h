@@ -49,7 +49,9 @@ private:
     core::ErpAnswer answer(const Exchange& exchange, const std::string& step) const;
     core::ErpAnswer send_request(const core::ErpRequest& request);
     // A request of the sink's own before the request, for the trace (masked when sent back).
-    void note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what);
+    // `found`: the answer held what the step was for (a token, an ETag).
+    void note_step(std::string kind, const std::string& request, const Exchange& ex, std::string what,
+                   bool found = true);
     std::vector<std::string> secrets() const;
 
     std::shared_ptr<const Spec> spec_;

@@ -65,6 +65,17 @@ struct Poll {
                "      paging: { type: next_link, next: $.next, size: 3 }\n"
                "      cursor: { time: $.ModifyTime, id: $.DocNo, overlap: 5m, settle: 0s }\n" + extra;
     }
+    // yaml() with one piece of it written otherwise (`from` must be in it).
+    std::string yaml_with(const std::string& from, const std::string& to,
+                          const std::string& auth = "auth: { bearer: erp-token-7f3a }") const {
+        auto text = yaml("", auth);
+        auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        return text.replace(at, from.size(), to);
+    }
+    fb::config::Config config_with(const std::string& from, const std::string& to) const {
+        return fb::config::parse(yaml_with(from, to), "poll-test.yaml", FB_SOURCE_DIR);
+    }
     fb::config::Config config(const std::string& extra = "", const std::string& auth = "auth: { bearer: erp-token-7f3a }",
                               const std::string& request = "mappings/generic-rest/poll-shipments.yaml") const {
         return fb::config::parse(yaml(extra, auth, request), "poll-test.yaml", FB_SOURCE_DIR);
@@ -194,11 +205,7 @@ TEST_CASE("an answer with more records than paging.max_records fails the page be
     Poll t;
     for (int i = 0; i < 12; ++i) t.erp.put("CK-" + std::to_string(700 + i), at(i));
     t.erp.ignore_limit(true);
-    auto yaml = t.yaml();
-    auto at_paging = yaml.find("size: 3 }");
-    REQUIRE(at_paging != std::string::npos);
-    yaml.replace(at_paging, 9, "size: 3, max_records: 10 }");
-    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    RunningApp app(t.config_with("size: 3 }", "size: 3, max_records: 10 }"));
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
     auto ready = http_request(app.port(), "GET", "/readyz").json();
     CHECK_THAT(std::string(ready.at("sources").at("delivery").as_string()),
@@ -220,11 +227,7 @@ TEST_CASE("an empty page without its list fails the page, unless records_missing
         auto why = std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
         CHECK_THAT(why, Catch::Contains("no list of records at $.data in the answer (records_missing: empty reads"));
     }
-    auto yaml = t.yaml();
-    auto at_records = yaml.find("records: $.data\n");
-    REQUIRE(at_records != std::string::npos);
-    yaml.insert(at_records, "records_missing: empty\n      ");
-    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    RunningApp app(t.config_with("records: $.data\n", "records_missing: empty\n      records: $.data\n"));
     auto polls = t.polls(app);
     REQUIRE(eventually([&] { return t.polls(app) >= polls + 3; }));
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "ok"; }));
@@ -240,11 +243,7 @@ TEST_CASE("a cursor time that no record has takes the records in but degrades th
     // reads nothing, the cursor stays at `initial`, every poll reads the whole history again.
     Poll t;
     for (int i = 0; i < 2; ++i) t.erp.put("CK-" + std::to_string(900 + i), at(i));
-    auto yaml = t.yaml();
-    auto at_time = yaml.find("time: $.ModifyTime,");
-    REQUIRE(at_time != std::string::npos);
-    yaml.replace(at_time, 19, "time: $.Modify_Time,");
-    RunningApp app(fb::config::parse(yaml, "poll-test.yaml", FB_SOURCE_DIR));
+    RunningApp app(t.config_with("time: $.ModifyTime,", "time: $.Modify_Time,"));
     REQUIRE(eventually([&] { return http_request(app.port(), "GET", "/readyz").json().at("status") == "degraded"; }));
     auto why = std::string(http_request(app.port(), "GET", "/readyz").json().at("sources").at("delivery").as_string());
     CHECK_THAT(why, Catch::Contains("none of the 2 records of a page has a readable $.Modify_Time: the cursor cannot move"));
@@ -347,17 +346,17 @@ TEST_CASE("http_poll config mistakes name file:line:col") {
                Catch::StartsWith("p.yaml:17:") && Catch::Contains("not one of body, cookie, cookies, header"));
     CHECK_THAT(error("", "mappings/generic-rest/shipment-to-delivery.yaml"),
                Catch::Contains("is a work-order mapping"));
-    // A cursor.initial the cursor cannot read would have started the first poll from 1970.
-    auto initial = [&](const std::string& value) {
-        auto yaml = t.yaml("", "auth: {}");
-        auto at = yaml.find("settle: 0s }");
-        yaml.replace(at, 12, "settle: 0s, initial: \"" + value + "\" }");
+    auto with = [&](const std::string& from, const std::string& to) {
         try {
-            fb::config::parse(yaml, "p.yaml", FB_SOURCE_DIR);
+            fb::config::parse(t.yaml_with(from, to, "auth: {}"), "p.yaml", FB_SOURCE_DIR);
         } catch (const std::exception& e) {
             return std::string(e.what());
         }
         return std::string("no error");
+    };
+    // A cursor.initial the cursor cannot read would have started the first poll from 1970.
+    auto initial = [&](const std::string& value) {
+        return with("settle: 0s }", "settle: 0s, initial: \"" + value + "\" }");
     };
     CHECK_THAT(initial("2026/01/01"), Catch::StartsWith("p.yaml:16:") &&
                                           Catch::Contains(".initial: `2026/01/01` is not a time the cursor reads"));
@@ -367,18 +366,6 @@ TEST_CASE("http_poll config mistakes name file:line:col") {
     CHECK(initial("1767225600") == "no error");
     // Paths into the answer are checked at load: a typo would have failed every page (records)
     // or read nothing for ever (a cursor field: every poll re-reads the whole history).
-    auto with = [&](const std::string& from, const std::string& to) {
-        auto yaml = t.yaml("", "auth: {}");
-        auto at = yaml.find(from);
-        REQUIRE(at != std::string::npos);
-        yaml.replace(at, from.size(), to);
-        try {
-            fb::config::parse(yaml, "p.yaml", FB_SOURCE_DIR);
-        } catch (const std::exception& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
     CHECK_THAT(with("records: $.data", "records: data"),
                Catch::StartsWith("p.yaml:14:16: ") && Catch::Contains("records: `data` is not a path into the answer: a path starts with `$`"));
     CHECK_THAT(with("id: $.DocNo,", "id: \"$.DocNo +\","),
